@@ -1,0 +1,69 @@
+"""The aiohttp application: the WeChat endpoint, a health check, and the database for its lifetime."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from bot.gate import RetryGate
+from bot.settings import Settings
+from bot.webhook import WeChatEndpoint
+from storage.db import database, is_healthy
+from storage.dialogs import purge_idle_dialogs
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+
+
+def make_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    gate = RetryGate()
+    endpoint = WeChatEndpoint(settings, gate)
+    app.router.add_get("/wechat", endpoint.verify)
+    app.router.add_post("/wechat", endpoint.receive)
+    app.router.add_get("/healthz", healthz)
+    app.cleanup_ctx.append(_database(settings))
+    app.cleanup_ctx.append(_purging_idle_dialogs(settings))
+    app.on_shutdown.append(lambda _app: gate.drain())
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    if await is_healthy():
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unavailable"}, status=503)
+
+
+def _database(settings: Settings):
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async with database(settings.database_url):
+            yield
+
+    return context
+
+
+def _purging_idle_dialogs(settings: Settings):
+    """Half-finished dialogs hold personal data (an ID number, say): drop them once idle."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async def purge_forever() -> None:
+            idle = timedelta(minutes=settings.dialog_idle_minutes)
+            while True:
+                try:
+                    await purge_idle_dialogs(datetime.now(UTC) - idle)
+                except Exception:
+                    log.exception("purging idle dialogs failed")
+                await asyncio.sleep(60)
+
+        task = asyncio.create_task(purge_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context

@@ -1,0 +1,56 @@
+"""All configuration, read once from the environment or `.env` and handed down."""
+
+from datetime import date
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REAL_WECHAT_API = "https://api.weixin.qq.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    wechat_token: str = Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9]+$")
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    # Safe mode (encrypt_type=aes) is accepted when this 43-character EncodingAESKey is set.
+    wechat_aes_key: str = ""
+    wechat_api_url: str = REAL_WECHAT_API
+
+    database_url: str = "sqlite://var/jxjy.sqlite3"
+    redis_url: str = ""
+    public_url: str = "http://127.0.0.1:8080"
+    secret_key: str = Field(min_length=16)
+
+    # Requests whose timestamp is further than this from our clock are refused (replay window).
+    signature_max_age_seconds: int = 300
+    max_body_bytes: int = 64 * 1024
+    # WeChat gives up after 5 s; answer a little before that and let its retry pick up the result.
+    reply_deadline_seconds: float = 4.5
+    dialog_idle_minutes: int = 30
+
+    # Dates of the notice: configuration, not code.
+    pilot_start: date = date(2017, 9, 15)  # Zhengzhou
+    province_start: date = date(2017, 12, 1)
+    paper_certificates_void_after: date = date(2019, 10, 30)
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _aes_key_is_43_characters(cls, value: str) -> str:
+        if value and len(value) != 43:
+            raise ValueError("WECHAT_AES_KEY must be exactly 43 characters (the EncodingAESKey)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_scheme(cls, value: str) -> str:
+        if value.startswith("postgresql://"):
+            value = "postgres://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite://", "postgres://")):
+            raise ValueError("DATABASE_URL must start with sqlite:// or postgres://")
+        return value
+
+    @property
+    def safe_mode(self) -> bool:
+        return bool(self.wechat_aes_key)

@@ -1,0 +1,140 @@
+"""The /wechat endpoint: verify, decrypt, parse, de-duplicate, serialise per user, dispatch, reply."""
+
+import logging
+import time
+from collections.abc import Hashable
+from datetime import UTC, datetime
+
+from aiohttp import web
+from wechatpy import parse_message
+from wechatpy.events import BaseEvent
+from wechatpy.messages import BaseMessage
+from wechatpy.replies import ArticlesReply, TextReply
+
+from bot.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, decode_body, screen_xml
+from bot.gate import RetryGate
+from bot.settings import Settings
+from handlers.chat import Incoming, Kind
+from handlers.conversation import converse
+from handlers.replies import News, Refusal, Reply, Text
+
+log = logging.getLogger(__name__)
+
+BUSY = "系统繁忙，请稍后再试。您刚才的操作如未完成，可以重新发送。"
+NOTHING = "success"  # what WeChat expects when there is nothing to say
+
+_EVENT_KINDS = {
+    "subscribe": Kind.SUBSCRIBE,
+    "subscribe_scan": Kind.SUBSCRIBE,
+    "unsubscribe": Kind.UNSUBSCRIBE,
+    "scan": Kind.SCAN,
+    "click": Kind.CLICK,
+}
+
+
+class WeChatEndpoint:
+    def __init__(self, settings: Settings, gate: RetryGate) -> None:
+        self.settings = settings
+        self.gate = gate
+        self.safe_mode = SafeMode(settings) if settings.safe_mode else None
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """WeChat's server-address check: echo `echostr` only to a correctly signed request."""
+        try:
+            check_query_signature(self.settings, request.query)
+        except Forbidden:
+            raise web.HTTPForbidden(text="bad signature") from None
+        return web.Response(text=request.query.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        query = request.query
+        encrypted = query.get("encrypt_type", "raw").lower() == "aes"
+        try:
+            check_query_signature(self.settings, query)
+            body = decode_body(await request.read())  # over client_max_size: 413
+            if encrypted:
+                if self.safe_mode is None:
+                    raise BadRequest("safe mode is not configured (WECHAT_AES_KEY)")
+                body = self.safe_mode.open(body, query)
+            else:
+                screen_xml(body)
+            message = _parse(body)
+            incoming = to_incoming(message)
+        except Forbidden as refused:
+            log.warning("refused a POST to /wechat: %s", refused)
+            raise web.HTTPForbidden(text="bad signature") from None
+        except BadRequest as bad:
+            log.warning("unreadable POST to /wechat: %s", bad)
+            raise web.HTTPBadRequest(text="bad request") from None
+
+        reply_xml = await self.gate.once(
+            retry_key(message), incoming.openid, lambda: self._answer(message, incoming)
+        )
+        if encrypted and reply_xml != NOTHING and self.safe_mode is not None:
+            reply_xml = self.safe_mode.seal(reply_xml, query.get("nonce", ""))
+        return web.Response(
+            text=reply_xml, content_type="application/xml" if reply_xml != NOTHING else "text/plain"
+        )
+
+    async def _answer(self, message: BaseMessage, incoming: Incoming) -> str:
+        try:
+            reply = await converse(incoming, self.settings.dialog_idle_minutes)
+        except Refusal as refusal:
+            reply = Text(refusal.message)
+        except Exception:
+            log.exception("handling %s from %s failed", incoming.kind, incoming.openid)
+            reply = Text(BUSY)
+        return render_reply(reply, message)
+
+
+def _parse(xml: str) -> BaseMessage:
+    try:
+        message = parse_message(xml)
+        if not (message.source and message.target) or len(message.source) > 64:
+            raise BadRequest("missing sender or receiver")
+        message.time  # noqa: B018  (CreateTime must be a number)
+    except BadRequest:
+        raise
+    except Exception as error:  # KeyError (no MsgType), ValueError, TypeError from odd shapes
+        raise BadRequest(f"not a WeChat message: {type(error).__name__}") from None
+    return message
+
+
+def retry_key(message: BaseMessage) -> Hashable:
+    """How WeChat identifies a retry: MsgId and sender; events have no MsgId."""
+    if isinstance(message, BaseEvent):
+        return ("event", message.source, message.time, message.event, _event_key(message))
+    return ("message", message.source, message.id)
+
+
+def _event_key(message: BaseMessage) -> str:
+    return str(getattr(message, "key", None) or getattr(message, "scene_id", None) or "")
+
+
+def to_incoming(message: BaseMessage) -> Incoming:
+    now = datetime.now(UTC)
+    if isinstance(message, BaseEvent):
+        kind = _EVENT_KINDS.get(message.event, Kind.EVENT)
+        return Incoming(message.source, kind, now, key=_event_key(message))
+    if message.type == "text":
+        return Incoming(message.source, Kind.TEXT, now, text=message.content or "")
+    if message.type == "image":
+        return Incoming(message.source, Kind.IMAGE, now, media_id=message.media_id or "")
+    return Incoming(message.source, Kind.OTHER, now)
+
+
+def _cdata_safe(text: str) -> str:
+    # wechatpy writes strings into CDATA sections verbatim; "]]>" would end one early.
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+def render_reply(reply: Reply, message: BaseMessage) -> str:
+    now = int(time.time())
+    if reply is None:
+        return NOTHING
+    if isinstance(reply, Text):
+        return TextReply(message=message, content=_cdata_safe(reply.content), time=now).render()
+    if isinstance(reply, News):
+        articles = [{k: _cdata_safe(v) for k, v in vars(article).items()} for article in reply.articles[:8]]
+        return ArticlesReply(message=message, articles=articles, time=now).render()
+    raise TypeError(f"cannot render {reply!r}")

@@ -1,0 +1,67 @@
+"""One incoming message and the dialog it belongs to, as the journeys see them."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from storage.dialogs import Dialog, clear_dialog, save_dialog
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    CLICK = "click"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    SCAN = "scan"
+    EVENT = "event"  # other events (menu links, location reports, delivery receipts): nothing to say
+    IMAGE = "image"
+    OTHER = "other"  # voice, video, location, link and unknown message types
+
+
+@dataclass(frozen=True)
+class Incoming:
+    openid: str
+    kind: Kind
+    received_at: datetime  # UTC
+    text: str = ""  # the message content, for TEXT
+    key: str = ""  # the event key, for CLICK, SCAN and subscribe-with-scene
+    media_id: str = ""  # for IMAGE
+
+
+@dataclass
+class Chat:
+    """What a journey gets: the message, the user's open dialog, and ways to move it along."""
+
+    incoming: Incoming
+    dialog: Dialog | None = None
+
+    @property
+    def openid(self) -> str:
+        return self.incoming.openid
+
+    @property
+    def text(self) -> str:
+        return self.incoming.text.strip()
+
+    @property
+    def today(self) -> date:
+        # Years and dates are Beijing time: a registration at 00:30 on 1 January belongs to the new year.
+        return self.incoming.received_at.astimezone(CHINA).date()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.dialog.data if self.dialog else {}
+
+    async def goto(self, dialog: str, step: str, **data: Any) -> None:
+        """Move to a step, keeping what the dialog has gathered so far plus `data`."""
+        kept = self.data if self.dialog and self.dialog.name == dialog else {}
+        self.dialog = Dialog(dialog, step, {**kept, **data})
+        await save_dialog(self.openid, self.dialog, self.incoming.received_at)
+
+    async def finish(self) -> None:
+        self.dialog = None
+        await clear_dialog(self.openid)

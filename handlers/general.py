@@ -1,0 +1,34 @@
+"""What the account says outside any journey: welcome, help, cancel, and what it cannot do."""
+
+from handlers.chat import Chat
+from handlers.replies import Reply, Text
+
+WELCOME = "欢迎关注河南省专业技术人员继续教育电子证书服务号！\n\n"
+HELP_HEADER = "本服务号可以办理（发送下列文字，或点击底部菜单）："
+HELP_FOOTER = "多步办理中，任何时候发送“取消”可退出。"
+IN_DIALOG = "您正在办理中，可以直接回复上一步的提示继续。"
+NOT_UNDERSTOOD = "抱歉，没有理解“{text}”。"
+UNSUPPORTED = "抱歉，本服务号暂不能处理图片、语音、位置等消息，请发送文字。"
+CANCELLED = "已取消，刚才填写的内容没有保存。"
+NOTHING_TO_CANCEL = "当前没有正在办理的事项。"
+EXPIRED = "您上次的办理超过 {minutes} 分钟没有继续，已自动结束，请重新开始。"
+
+
+def help_text(commands: list[tuple[str, str]]) -> str:
+    """`commands` is (the words to send, what they do), as the router lists them."""
+    lines = [HELP_HEADER] + [f"· {words}：{summary}" for words, summary in commands] + [HELP_FOOTER]
+    return "\n".join(lines)
+
+
+async def cancel(chat: Chat) -> Reply:
+    if chat.dialog is None:
+        return Text(NOTHING_TO_CANCEL)
+    await chat.finish()
+    return Text(CANCELLED)
+
+
+async def unsubscribed(chat: Chat) -> Reply:
+    # The user can no longer read replies; drop any half-finished dialog, keep their registration.
+    if chat.dialog is not None:
+        await chat.finish()
+    return None

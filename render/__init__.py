@@ -1,0 +1,1 @@
+"""Certificate rendering: data in, bytes out. No database, no WeChat."""

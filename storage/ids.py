@@ -1,0 +1,92 @@
+"""The two national identifiers the notice relies on, and how they are shown masked.
+
+- 居民身份证号码, GB 11643-1999: 17 digits and a MOD 11-2 check character.
+- 统一社会信用代码, GB 32100-2015: 18 characters and a MOD 31-3 check character.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+_USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+class IdProblem(StrEnum):
+    FORMAT = "format"
+    BIRTH_DATE = "birth_date"
+    CHECK_CHARACTER = "check_character"
+
+
+class InvalidIdNumber(ValueError):
+    def __init__(self, problem: IdProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    number: str
+    birth_date: date
+    gender: str  # "男" / "女", from the parity of the 17th digit
+
+
+def normalise(text: str) -> str:
+    """Full-width characters to half-width, spaces removed, letters upper-cased."""
+    half = "".join(chr(ord(c) - 0xFEE0) if "！" <= c <= "～" else c for c in text)
+    return "".join(half.split()).upper()
+
+
+def id_check_character(first17: str) -> str:
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def parse_id_number(text: str, today: date) -> IdNumber:
+    number = normalise(text)
+    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
+        raise InvalidIdNumber(IdProblem.FORMAT)
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise InvalidIdNumber(IdProblem.BIRTH_DATE) from None
+    if born.year < 1900 or born >= today:
+        raise InvalidIdNumber(IdProblem.BIRTH_DATE)
+    if id_check_character(number[:17]) != number[17]:
+        raise InvalidIdNumber(IdProblem.CHECK_CHARACTER)
+    return IdNumber(number, born, "男" if int(number[16]) % 2 else "女")
+
+
+def uscc_check_character(first17: str) -> str:
+    total = sum(_USCC_CHARSET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def is_credit_code(text: str) -> bool:
+    code = normalise(text)
+    return (
+        len(code) == 18
+        and all(c in _USCC_CHARSET for c in code)
+        and code[2:8].isdigit()  # the registering authority's region code
+        and uscc_check_character(code[:17]) == code[17]
+    )
+
+
+def mask_id_number(number: str) -> str:
+    """410105********1234: enough for the holder to recognise, too little to misuse."""
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_name(name: str) -> str:
+    """张*明, 张*, 欧阳*明."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_cert_number(number: str) -> str:
+    return number[:6] + "******" + number[-4:]

@@ -1,0 +1,72 @@
+"""Registration: one person, one certificate, one certificate management number (证书管理号)."""
+
+from datetime import date
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from storage.db import current_connection
+from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, UnitNotFound
+from storage.models import Person, Unit
+
+MAX_SERIAL = 999_999  # six digits per region and year
+
+
+def cert_number(region_code: str, year: int, serial: int) -> str:
+    """16 digits: the unit's region code, the year of registration, the serial within both."""
+    return f"{region_code}{year:04d}{serial:06d}"
+
+
+async def person_by_openid(openid: str) -> Person | None:
+    return await Person.get_or_none(openid=openid).prefetch_related("unit__region")
+
+
+async def person_by_id_number(id_number: str) -> Person | None:
+    return await Person.get_or_none(id_number=id_number)
+
+
+async def register_person(name: str, id_number: str, unit_id: int, openid: str, today: date) -> Person:
+    """Create the person with a fresh number and bind the WeChat account; all or nothing."""
+    try:
+        async with in_transaction():
+            await _refuse_if_taken(id_number, openid)
+            unit = await Unit.get_or_none(id=unit_id).prefetch_related("region")
+            if unit is None:
+                raise UnitNotFound(unit_id)
+            serial = await _next_serial(unit.region.code, today.year)
+            return await Person.create(
+                name=name,
+                id_number=id_number,
+                cert_number=cert_number(unit.region.code, today.year, serial),
+                unit=unit,
+                openid=openid,
+            )
+    except IntegrityError:
+        # A concurrent registration took the ID number or the openid between our check and insert.
+        await _refuse_if_taken(id_number, openid)
+        raise
+
+
+async def _refuse_if_taken(id_number: str, openid: str) -> None:
+    bound = await Person.get_or_none(openid=openid)
+    if bound is not None:
+        raise OpenidAlreadyBound(bound.cert_number)
+    registered = await Person.get_or_none(id_number=id_number)
+    if registered is not None:
+        raise IdAlreadyRegistered(registered.cert_number)
+
+
+async def _next_serial(region_code: str, year: int) -> int:
+    """Atomic increment: the upsert takes a row lock, so concurrent registrations queue, never collide."""
+    conn = current_connection()
+    placeholders = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?", "?")
+    _, rows = await conn.execute_query(
+        "INSERT INTO cert_serial (region_code, year, last_serial) VALUES ({}, {}, 1) "
+        "ON CONFLICT (region_code, year) DO UPDATE SET last_serial = cert_serial.last_serial + 1 "
+        "RETURNING last_serial".format(*placeholders),
+        [region_code, year],
+    )
+    serial = rows[0]["last_serial"]
+    if serial > MAX_SERIAL:
+        raise OverflowError(f"certificate serials for {region_code}/{year} are exhausted")
+    return serial
