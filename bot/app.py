@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 
 
-def make_app(settings: Settings) -> web.Application:
+def make_app(settings: Settings, with_database: bool = True) -> web.Application:
+    """`with_database=False` when the caller has opened the database already (tests, benchmarks)."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     gate = RetryGate()
@@ -27,7 +28,8 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_get("/wechat", endpoint.verify)
     app.router.add_post("/wechat", endpoint.receive)
     app.router.add_get("/healthz", healthz)
-    app.cleanup_ctx.append(_database(settings))
+    if with_database:
+        app.cleanup_ctx.append(_database(settings))
     app.cleanup_ctx.append(_purging_idle_dialogs(settings))
     app.on_shutdown.append(lambda _app: gate.drain())
     return app

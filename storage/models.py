@@ -13,7 +13,7 @@ class RegionKind(StrEnum):
 
 
 class Region(Model):
-    code = fields.CharField(pk=True, max_length=6)  # GB/T 2260
+    code = fields.CharField(primary_key=True, max_length=6)  # GB/T 2260
     name = fields.CharField(max_length=32)
     kind = fields.CharEnumField(RegionKind, max_length=8)
 
@@ -22,7 +22,7 @@ class Region(Model):
 
 
 class Unit(Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100)
     credit_code = fields.CharField(max_length=18, unique=True)  # 统一社会信用代码, GB 32100
     region = fields.ForeignKeyField("models.Region", related_name="units", on_delete=fields.RESTRICT)
@@ -37,7 +37,7 @@ class Unit(Model):
 class Person(Model):
     """One person, one certificate, one number: id_number and cert_number are both unique."""
 
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=50)
     id_number = fields.CharField(max_length=18, unique=True)
     cert_number = fields.CharField(max_length=16, unique=True)  # 证书管理号
@@ -53,7 +53,7 @@ class Person(Model):
 class CertSerial(Model):
     """The last certificate serial handed out per region and year; only ever increases."""
 
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     region_code = fields.CharField(max_length=6)
     year = fields.IntField()
     last_serial = fields.IntField()
@@ -84,7 +84,7 @@ class RecordSource(StrEnum):
 class HourRecord(Model):
     """Hours of continuing education; only approved records count towards the policy."""
 
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     person = fields.ForeignKeyField("models.Person", related_name="records", on_delete=fields.RESTRICT)
     year = fields.IntField()
     category = fields.CharEnumField(Category, max_length=16)
@@ -106,7 +106,7 @@ class HourRecord(Model):
 class HoursPolicy(Model):
     """Yearly requirement. Null year or region means "any"; the most specific row wins."""
 
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     year = fields.IntField(null=True)
     region_code = fields.CharField(max_length=6, null=True)
     total_hours = fields.IntField()
@@ -120,7 +120,7 @@ class HoursPolicy(Model):
 class DialogState(Model):
     """Where one WeChat user is in a multi-step dialog, so it survives a restart."""
 
-    openid = fields.CharField(pk=True, max_length=64)
+    openid = fields.CharField(primary_key=True, max_length=64)
     dialog = fields.CharField(max_length=32)
     step = fields.CharField(max_length=32)
     data = fields.JSONField(default=dict)

@@ -60,7 +60,7 @@ async def _next_serial(region_code: str, year: int) -> int:
     """Atomic increment: the upsert takes a row lock, so concurrent registrations queue, never collide."""
     conn = current_connection()
     placeholders = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?", "?")
-    _, rows = await conn.execute_query(
+    rows = await conn.execute_query_dict(
         "INSERT INTO cert_serial (region_code, year, last_serial) VALUES ({}, {}, 1) "
         "ON CONFLICT (region_code, year) DO UPDATE SET last_serial = cert_serial.last_serial + 1 "
         "RETURNING last_serial".format(*placeholders),

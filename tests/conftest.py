@@ -1,0 +1,160 @@
+"""Every test that touches the database runs twice: on SQLite and on PostgreSQL, over real connections.
+
+PostgreSQL is reached at JXJY_TEST_POSTGRES (default: the local server, user postgres). Where none
+answers, its half is skipped with a line saying so; under CI=true it is required.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import make_app
+from bot.console import event_xml, media_xml, read_reply, sign, text_xml
+from bot.settings import Settings
+from storage.db import database
+from storage.regions import load_regions
+
+POSTGRES_ADMIN_URL = os.environ.get("JXJY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+TEST_DATABASE = f"jxjy_test_{os.getpid()}"
+# Tencent's published sample key and app id; tests use them for safe mode throughout.
+SAMPLE_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+SAMPLE_APP_ID = "wx2c2769f8efd9abc2"
+
+
+def _postgres_url(database_name: str) -> str:
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + database_name
+
+
+async def _admin(statement: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+_postgres_problem: str | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _postgres_problem
+    try:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}"'))
+        asyncio.run(_admin(f'CREATE DATABASE "{TEST_DATABASE}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        _postgres_problem = f"{type(error).__name__}: {error}"
+        if os.environ.get("CI") == "true":
+            raise pytest.UsageError(f"CI=true but PostgreSQL is unreachable at {POSTGRES_ADMIN_URL}: {error}") from None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _postgres_problem is None:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)'))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if _postgres_problem:
+        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({_postgres_problem}): PostgreSQL half SKIPPED"
+    return f"PostgreSQL: {POSTGRES_ADMIN_URL} (test database {TEST_DATABASE}) and SQLite"
+
+
+async def _empty_postgres(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database of each kind (schema created by whoever opens it)."""
+    if request.param == "sqlite":
+        if request.node.get_closest_marker("postgres_only"):
+            pytest.skip("needs PostgreSQL's row locks and concurrent connections")
+        return f"sqlite://{tmp_path}/jxjy.sqlite3"
+    if _postgres_problem:
+        pytest.skip(f"PostgreSQL not reachable: {_postgres_problem}")
+    url = _postgres_url(TEST_DATABASE)
+    await _empty_postgres(url)
+    return url
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    values = {
+        "wechat_token": "testtoken",
+        "wechat_aes_key": SAMPLE_AES_KEY,
+        "wechat_app_id": SAMPLE_APP_ID,
+        "secret_key": "test-secret-key-0123456789",
+        "database_url": database_url,
+        "public_url": "https://jxjy.example.gov.cn",
+    } | overrides
+    return Settings(_env_file=None, **values)
+
+
+@dataclass
+class Service:
+    """The service as WeChat's servers see it: an HTTP endpoint taking signed POSTs."""
+
+    client: TestClient
+    settings: Settings
+
+    def user(self, openid: str, safe: bool = False) -> "WeChatUser":
+        return WeChatUser(self, openid, safe)
+
+    async def post(self, xml: str, safe: bool = False, timestamp: int | None = None):
+        signed = sign(self.settings, xml, safe=safe, timestamp=timestamp)
+        response = await self.client.post("/wechat", params=signed.query, data=signed.body.encode())
+        return response, signed
+
+
+@dataclass
+class WeChatUser:
+    service: Service
+    openid: str
+    safe: bool = False
+
+    async def says(self, text: str, msg_id: int | None = None) -> str:
+        return await self._exchange(text_xml(self.openid, text, msg_id=msg_id))
+
+    async def clicks(self, key: str) -> str:
+        return await self._exchange(event_xml(self.openid, "CLICK", key))
+
+    async def subscribes(self) -> str:
+        return await self._exchange(event_xml(self.openid, "subscribe"))
+
+    async def sends(self, msg_type: str) -> str:
+        return await self._exchange(media_xml(self.openid, msg_type))
+
+    async def _exchange(self, xml: str) -> str:
+        response, signed = await self.service.post(xml, safe=self.safe)
+        assert response.status == 200, await response.text()
+        return read_reply(self.service.settings, await response.text(), signed.query)
+
+
+@asynccontextmanager
+async def running_service(settings: Settings) -> AsyncIterator[Service]:
+    """Database open, reference data loaded, app served on a loopback port."""
+    async with database(settings.database_url):
+        await load_regions()
+        client = TestClient(TestServer(make_app(settings, with_database=False)))
+        await client.start_server()
+        try:
+            yield Service(client, settings)
+        finally:
+            await client.close()
+
+
+@pytest.fixture
+async def service(database_url: str) -> AsyncIterator[Service]:
+    async with running_service(make_settings(database_url)) as running:
+        yield running

@@ -1,0 +1,95 @@
+"""The `jxjy` command on an empty database, and the menu it prints."""
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from bot.menu import click_keys, load_menu
+from handlers.router import menu_keys
+from tests.domain import a_credit_code
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def jxjy(database_url: str, *args: str, cwd: Path) -> tuple[int, str]:
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "WECHAT_TOKEN": "testtoken",
+        "SECRET_KEY": "test-secret-key-0123456789",
+        "PYTHONPATH": str(ROOT),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode, output.decode()
+
+
+async def test_unit_add_creates_the_schema_and_refuses_bad_and_duplicate_codes(database_url, tmp_path):
+    code = a_credit_code(42)
+    status, output = await jxjy(
+        database_url, "unit", "add", "--name", "安阳钢铁集团", "--code", code, "--region", "410500", cwd=tmp_path
+    )
+    assert status == 2 and "jxjy regions load" in output  # regions not loaded yet: nothing added
+
+    status, output = await jxjy(database_url, "regions", "load", cwd=tmp_path)
+    assert status == 0 and "29" in output
+
+    status, output = await jxjy(
+        database_url, "unit", "add", "--name", "安阳钢铁集团", "--code", code, "--region", "410500", cwd=tmp_path
+    )
+    assert status == 0 and "已添加单位" in output
+
+    status, output = await jxjy(
+        database_url, "unit", "add", "--name", "又一个", "--code", code.lower(), "--region", "410500", cwd=tmp_path
+    )
+    assert status == 2 and "已登记" in output
+
+    bad = code[:-1] + ("0" if code[-1] != "0" else "1")
+    status, output = await jxjy(
+        database_url, "unit", "add", "--name", "错码单位", "--code", bad, "--region", "410500", cwd=tmp_path
+    )
+    assert status == 2 and "GB 32100" in output
+
+
+async def test_demo_units_load_only_into_an_empty_database(database_url, tmp_path):
+    status, output = await jxjy(database_url, "demo", "load", cwd=tmp_path)
+    assert status == 0 and "4 个演示单位" in output
+    status, output = await jxjy(database_url, "demo", "load", cwd=tmp_path)
+    assert status == 0 and "未载入" in output
+
+
+async def test_menu_show_prints_wechats_json(tmp_path):
+    status, output = await jxjy("sqlite://:memory:", "menu", "show", cwd=tmp_path)
+    assert status == 0
+    assert json.loads(output) == load_menu()
+
+
+def test_every_menu_click_is_a_key_the_router_knows():
+    assert click_keys(load_menu()) <= menu_keys()
+
+
+async def test_missing_settings_are_explained(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("WECHAT_TOKEN", "SECRET_KEY")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "regions",
+        "load",
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 2 and "WECHAT_TOKEN" in output.decode().upper()
