@@ -26,9 +26,14 @@ class Settings(BaseSettings):
     # Requests whose timestamp is further than this from our clock are refused (replay window).
     signature_max_age_seconds: int = 300
     max_body_bytes: int = 64 * 1024
-    # WeChat gives up after 5 s; answer a little before that and let its retry pick up the result.
-    reply_deadline_seconds: float = 4.5
     dialog_idle_minutes: int = 30
+
+    # Template message ids (模板消息). Where one is empty, a customer-service text is sent instead.
+    template_declaration_submitted: str = ""
+    template_declaration_decided: str = ""
+    outbox_poll_seconds: float = 1.0
+    outbox_max_attempts: int = 8
+    admin_invite_hours: int = 72
 
     # Dates of the notice: configuration, not code.
     pilot_start: date = date(2017, 9, 15)  # Zhengzhou

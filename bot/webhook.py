@@ -14,7 +14,7 @@ from wechatpy.replies import ArticlesReply, TextReply
 from bot.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, decode_body, screen_xml
 from bot.gate import RetryGate
 from bot.settings import Settings
-from handlers.chat import Incoming, Kind
+from handlers.chat import Incoming, JourneyConfig, Kind
 from handlers.conversation import converse
 from handlers.replies import News, Refusal, Reply, Text
 
@@ -37,6 +37,11 @@ class WeChatEndpoint:
         self.settings = settings
         self.gate = gate
         self.safe_mode = SafeMode(settings) if settings.safe_mode else None
+        self.journey_config = JourneyConfig(
+            dialog_idle_minutes=settings.dialog_idle_minutes,
+            paper_certificates_void_after=settings.paper_certificates_void_after,
+            public_url=settings.public_url,
+        )
 
     async def verify(self, request: web.Request) -> web.Response:
         """WeChat's server-address check: echo `echostr` only to a correctly signed request."""
@@ -78,7 +83,7 @@ class WeChatEndpoint:
 
     async def _answer(self, message: BaseMessage, incoming: Incoming) -> str:
         try:
-            reply = await converse(incoming, self.settings.dialog_idle_minutes)
+            reply = await converse(incoming, self.journey_config)
         except Refusal as refusal:
             reply = Text(refusal.message)
         except Exception:

@@ -32,12 +32,23 @@ class Incoming:
     media_id: str = ""  # for IMAGE
 
 
+@dataclass(frozen=True)
+class JourneyConfig:
+    """The few settings journeys need, handed down by bot/ (journeys never read the environment)."""
+
+    dialog_idle_minutes: int = 30
+    paper_certificates_void_after: date = date(2019, 10, 30)
+    public_url: str = "http://127.0.0.1:8080"
+
+
 @dataclass
 class Chat:
     """What a journey gets: the message, the user's open dialog, and ways to move it along."""
 
     incoming: Incoming
     dialog: Dialog | None = None
+    config: JourneyConfig = JourneyConfig()
+    args: str = ""  # what followed the command word, as in "通过 12 13"
 
     @property
     def openid(self) -> str:
@@ -51,6 +62,10 @@ class Chat:
     def today(self) -> date:
         # Years and dates are Beijing time: a registration at 00:30 on 1 January belongs to the new year.
         return self.incoming.received_at.astimezone(CHINA).date()
+
+    @property
+    def now(self) -> datetime:
+        return self.incoming.received_at
 
     @property
     def data(self) -> dict[str, Any]:

@@ -1,15 +1,12 @@
 """学时查询: each year's approved hours against the policy, and what is still missing this year."""
 
-from decimal import Decimal
-
 from handlers.chat import Chat
+from handlers.entry import hours_figure
 from handlers.replies import Reply, Text
 from storage.hours import HoursOverview, YearHours, hours_overview
 from storage.people import person_by_openid
 
-NOT_REGISTERED = (
-    "您还没有注册。发送“注册”（或点击菜单“注册”），按提示填写姓名、身份证号和单位即可，约需 1 分钟。"
-)
+NOT_REGISTERED = "您还没有注册。发送“注册”（或点击菜单“注册”），按提示填写姓名、身份证号和单位即可，约需 1 分钟。"
 HEADER = "{name}，您的继续教育学时（证书管理号 {number}）："
 YEAR = "{year} 年：公需科目 {public} 学时，专业科目 {professional} 学时，计入 {counted}/{total} 学时"
 YEAR_MET = "  ✔ 已达到年度要求"
@@ -17,11 +14,6 @@ THIS_YEAR_MISSING = "  本年度还需 {missing} 学时，其中专业科目至�
 PAST_YEAR_MISSING = "  未达到年度要求，差 {missing} 学时"
 POLICY = "年度要求：每年不少于 {total} 学时，其中专业科目不少于 {professional} 学时（以已审核通过的学时计）。"
 PENDING = "另有 {pending} 条申报正在审核，{rejected} 条未通过审核。"
-
-
-def hours_figure(value: Decimal) -> str:
-    """45 rather than 45.0, 1.5 as it is."""
-    return f"{value.normalize():f}"
 
 
 def _year_lines(year: YearHours, current_year: int) -> list[str]:

@@ -135,9 +135,7 @@ async def on_confirm(chat: Chat) -> Reply:
         raise Refusal(BAD_CONFIRM)
     data = chat.data
     try:
-        person = await register_person(
-            data["name"], data["id_number"], data["unit_id"], chat.openid, chat.today
-        )
+        person = await register_person(data["name"], data["id_number"], data["unit_id"], chat.openid, chat.today)
     except OpenidAlreadyBound as bound:
         await chat.finish()
         return Text(ALREADY_BOUND.format(number=bound.cert_number))

@@ -5,10 +5,11 @@ It can print itself as the help text, and the menu config is checked against it 
 
 from dataclasses import dataclass
 
-from handlers import general, hours, register
+from handlers import admin_bind, declare, general, hours, register, review, transfer
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec, Journey
 from handlers.replies import Refusal, Reply, Text
+from storage.admins import admin_by_openid
 from storage.ids import normalise
 
 
@@ -18,10 +19,11 @@ class Command:
     summary: str
     journey: Journey
     menu_key: str = ""
+    for_admins: bool = False  # listed in help for admins only (the journey itself checks the right)
 
 
 async def _help(chat: Chat) -> Reply:
-    text = general.help_text(help_lines())
+    text = general.help_text(help_lines(admin=await admin_by_openid(chat.openid) is not None))
     return Text(f"{general.IN_DIALOG}\n\n{text}" if chat.dialog else text)
 
 
@@ -31,40 +33,57 @@ async def _welcome(chat: Chat) -> Reply:
 
 COMMANDS: tuple[Command, ...] = (
     Command(("注册", "注册登记", "登记", "绑定"), "注册并获取证书管理号", register.start, "REGISTER"),
-    Command(
-        ("学时", "查询学时", "学时查询", "查学时", "查询"), "查询各年度学时及达标情况", hours.show, "HOURS"
-    ),
+    Command(("学时", "查询学时", "学时查询", "查学时", "查询"), "查询各年度学时及达标情况", hours.show, "HOURS"),
+    Command(("申报", "学时申报", "申报学时"), "申报继续教育学时，由单位管理员审核", declare.start, "DECLARE"),
+    Command(("我的申报", "申报记录"), "查看待审核的申报", declare.show_pending, "MY_DECLARATIONS"),
+    Command(("撤回",), "撤回一条待审核的申报，如“撤回 12”", declare.withdraw_one),
     Command(("帮助", "help", "?", "菜单", "功能"), "查看本说明", _help, "HELP"),
     Command(("取消", "退出", "cancel"), "退出正在办理的事项", general.cancel),
+    Command(("绑定管理员",), "管理员用邀请码绑定，如“绑定管理员 7KQ2M9XD”", admin_bind.start),
+    Command(("待审", "待审核"), "查看管理范围内待审核的申报", review.list_pending, "REVIEW", for_admins=True),
+    Command(("通过", "批准"), "批准申报，如“通过 12 13”", review.approve, for_admins=True),
+    Command(("驳回",), "驳回申报并说明理由，如“驳回 12 证明不清晰”", review.reject, for_admins=True),
+    Command(("转登", "学时转登"), "将纸质证书上的学时转登到电子证书", transfer.start, "TRANSFER", for_admins=True),
 )
 
-DIALOGS: dict[str, DialogSpec] = {spec.name: spec for spec in (register.DIALOG,)}
+DIALOGS: dict[str, DialogSpec] = {
+    spec.name: spec for spec in (register.DIALOG, declare.DIALOG, transfer.DIALOG, admin_bind.DIALOG)
+}
 
 _BY_WORD = {normalise(word): command for command in COMMANDS for word in command.words}
 _BY_MENU_KEY = {command.menu_key: command for command in COMMANDS if command.menu_key}
 
 
-def help_lines() -> list[tuple[str, str]]:
-    return [(command.words[0], command.summary) for command in COMMANDS]
+def help_lines(admin: bool = False) -> list[tuple[str, str]]:
+    return [(command.words[0], command.summary) for command in COMMANDS if admin or not command.for_admins]
 
 
 def menu_keys() -> set[str]:
     return set(_BY_MENU_KEY)
 
 
-def command_for(text: str) -> Command | None:
-    return _BY_WORD.get(normalise(text).rstrip("。.!！"))
+def command_for(text: str) -> tuple[Command, str] | None:
+    """The command a text starts with, and what follows it: "通过 12 13" → (通过, "12 13")."""
+    whole = normalise(text).rstrip("。.!！")
+    if whole in _BY_WORD:
+        return _BY_WORD[whole], ""
+    first, _, rest = text.strip().partition(" ")
+    command = _BY_WORD.get(normalise(first))
+    return (command, rest.strip()) if command else None
 
 
 async def route(chat: Chat) -> Reply:
     """Pick the journey for this message. Commands and menu keys win over an open dialog, so a
     user can always ask for help or cancel; anything else continues the dialog, or gets help."""
     incoming = chat.incoming
-    if incoming.kind == Kind.TEXT and (command := command_for(incoming.text)):
+    if incoming.kind == Kind.TEXT and (found := command_for(incoming.text)):
+        command, chat.args = found
         return await command.journey(chat)
     if incoming.kind == Kind.CLICK:
         command = _BY_MENU_KEY.get(incoming.key)
         return await (command.journey if command else _help)(chat)
+    if incoming.kind in (Kind.SUBSCRIBE, Kind.SCAN) and incoming.key.startswith(admin_bind.SCENE_PREFIX):
+        return await admin_bind.scanned(chat)
     if incoming.kind == Kind.SUBSCRIBE:
         return await _welcome(chat)
     if incoming.kind == Kind.UNSUBSCRIBE:

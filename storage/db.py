@@ -46,9 +46,7 @@ async def database(url: str) -> AsyncIterator[None]:
 
 async def _ensure_default_policy() -> None:
     if not await HoursPolicy.filter(year=None, region_code=None).exists():
-        await HoursPolicy.create(
-            total_hours=DEFAULT_TOTAL_HOURS, professional_min_hours=DEFAULT_PROFESSIONAL_MIN_HOURS
-        )
+        await HoursPolicy.create(total_hours=DEFAULT_TOTAL_HOURS, professional_min_hours=DEFAULT_PROFESSIONAL_MIN_HOURS)
 
 
 def current_connection() -> BaseDBAsyncClient:

@@ -33,3 +33,36 @@ class DuplicateUnit(StorageRefusal):
 
 class InvalidCreditCode(StorageRefusal):
     pass
+
+
+class AdminScopeInvalid(StorageRefusal):
+    """The role does not fit the unit or region given (a unit admin needs a unit, and so on)."""
+
+
+class AlreadyAdmin(StorageRefusal):
+    pass
+
+
+class InviteUnusable(StorageRefusal):
+    def __init__(self, why: str) -> None:  # "unknown", "used", "expired"
+        super().__init__(why)
+        self.why = why
+
+
+class OutOfScope(StorageRefusal):
+    pass
+
+
+class RecordNotFound(StorageRefusal):
+    pass
+
+
+class AlreadyDecided(StorageRefusal):
+    def __init__(self, status: str, decided_by: str) -> None:
+        super().__init__(status, decided_by)
+        self.status = status
+        self.decided_by = decided_by
+
+
+class PersonNotFound(StorageRefusal):
+    pass

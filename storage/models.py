@@ -95,8 +95,15 @@ class HourRecord(Model):
     status = fields.CharEnumField(RecordStatus, max_length=16, default=RecordStatus.PENDING)
     source = fields.CharEnumField(RecordSource, max_length=16, default=RecordSource.DECLARED)
     reject_reason = fields.CharField(max_length=200, default="")
+    evidence_media_id = fields.CharField(max_length=128, default="")  # the WeChat image, kept 3 days there
+    evidence = fields.BinaryField(null=True)  # our own copy of it
+    paper_cert_number = fields.CharField(max_length=50, default="")  # for source=paper
+    recorded_by = fields.ForeignKeyField(
+        "models.Admin", related_name="recorded", null=True, on_delete=fields.RESTRICT
+    )  # the admin who transferred or imported it
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
+    decided_by = fields.ForeignKeyField("models.Admin", related_name="decided", null=True, on_delete=fields.RESTRICT)
 
     class Meta:
         table = "hour_record"
@@ -128,3 +135,105 @@ class DialogState(Model):
 
     class Meta:
         table = "dialog_state"
+
+
+class AdminRole(StrEnum):
+    UNIT = "unit"
+    REGION = "region"  # 省辖市 / 省直管县(市)
+    PROVINCE = "province"
+
+
+class Admin(Model):
+    """A 管理员 (分级管理) with the filing fields of the notice's attachment 3."""
+
+    id = fields.IntField(primary_key=True)
+    openid = fields.CharField(max_length=64, unique=True, null=True)
+    role = fields.CharEnumField(AdminRole, max_length=16)
+    unit = fields.ForeignKeyField("models.Unit", related_name="admins", null=True, on_delete=fields.RESTRICT)
+    region = fields.ForeignKeyField("models.Region", related_name="admins", null=True, on_delete=fields.RESTRICT)
+    name = fields.CharField(max_length=50)
+    gender = fields.CharField(max_length=4, default="")
+    department = fields.CharField(max_length=100, default="")
+    post = fields.CharField(max_length=50, default="")
+    phone = fields.CharField(max_length=30, default="")
+    fax = fields.CharField(max_length=30, default="")
+    email = fields.CharField(max_length=100, default="")
+    postcode = fields.CharField(max_length=6, default="")
+    address = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "admin"
+
+
+class AdminInvite(Model):
+    """A one-time code that makes whoever redeems it an admin of the given scope."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=16, unique=True)
+    role = fields.CharEnumField(AdminRole, max_length=16)
+    unit = fields.ForeignKeyField("models.Unit", related_name="invites", null=True, on_delete=fields.RESTRICT)
+    region = fields.ForeignKeyField("models.Region", related_name="invites", null=True, on_delete=fields.RESTRICT)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    admin = fields.ForeignKeyField("models.Admin", related_name="invite", null=True, on_delete=fields.RESTRICT)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "admin_invite"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    GAVE_UP = "gave_up"
+
+
+class Outbox(Model):
+    """A message to deliver, written in the same transaction as the change it tells of.
+
+    `kind` names what is told (declaration_submitted, declaration_decided, fetch_evidence ...); `payload`
+    holds the plain facts. Turning them into a WeChat template or text is the deliverer's business.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    openid = fields.CharField(max_length=64)
+    payload = fields.JSONField(default=dict)
+    status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.CharField(max_length=300, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    done_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+        indexes = (("status", "next_attempt_at"),)
+
+
+class OutboxAttempt(Model):
+    id = fields.BigIntField(primary_key=True)
+    outbox = fields.ForeignKeyField("models.Outbox", related_name="attempt_log", on_delete=fields.CASCADE)
+    at = fields.DatetimeField(auto_now_add=True)
+    ok = fields.BooleanField()
+    detail = fields.CharField(max_length=300, default="")
+
+    class Meta:
+        table = "outbox_attempt"
+
+
+class AuditEntry(Model):
+    """Who did what, when, with the state before and after. ID numbers appear here masked only."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True)
+    actor = fields.CharField(max_length=64)  # person:<id>, admin:<id>, cli
+    action = fields.CharField(max_length=32)
+    target = fields.CharField(max_length=64)  # hour_record:<id>, admin:<id> ...
+    before = fields.JSONField(null=True)
+    after = fields.JSONField(null=True)
+
+    class Meta:
+        table = "audit_entry"
+        indexes = (("target",), ("at",))

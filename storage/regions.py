@@ -17,7 +17,5 @@ async def load_regions() -> int:
     """Insert or refresh the region list; returns how many regions it holds."""
     rows = henan_regions()
     for row in rows:
-        await Region.update_or_create(
-            code=row["code"], defaults={"name": row["name"], "kind": RegionKind(row["kind"])}
-        )
+        await Region.update_or_create(code=row["code"], defaults={"name": row["name"], "kind": RegionKind(row["kind"])})
     return len(rows)

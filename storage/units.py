@@ -9,9 +9,7 @@ from storage.models import Region, Unit
 UNIT_CHOICES = 8  # a list longer than this is hard to pick from on a phone
 
 
-async def add_unit(
-    name: str, credit_code: str, region_code: str, industry: str = "", is_demo: bool = False
-) -> Unit:
+async def add_unit(name: str, credit_code: str, region_code: str, industry: str = "", is_demo: bool = False) -> Unit:
     code = normalise(credit_code)
     if not is_credit_code(code):
         raise InvalidCreditCode(credit_code)
@@ -22,9 +20,7 @@ async def add_unit(
     if existing is not None:
         raise DuplicateUnit(existing.name)
     try:
-        return await Unit.create(
-            name=name.strip(), credit_code=code, region=region, industry=industry, is_demo=is_demo
-        )
+        return await Unit.create(name=name.strip(), credit_code=code, region=region, industry=industry, is_demo=is_demo)
     except IntegrityError:  # added by someone else in the meantime
         raise DuplicateUnit(name) from None
 
@@ -37,12 +33,7 @@ async def find_units(query: str) -> list[Unit]:
         return await Unit.filter(credit_code=code).prefetch_related("region")
     if not text:
         return []
-    return (
-        await Unit.filter(name__icontains=text)
-        .order_by("name")
-        .limit(UNIT_CHOICES)
-        .prefetch_related("region")
-    )
+    return await Unit.filter(name__icontains=text).order_by("name").limit(UNIT_CHOICES).prefetch_related("region")
 
 
 async def unit_by_id(unit_id: int) -> Unit | None:

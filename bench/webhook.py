@@ -1,0 +1,506 @@
+"""Webhook throughput and latency: the real service against a bare wechatpy + aiohttp baseline.
+
+One run seeds a throw-away SQLite database with registered people and their hours, starts `jxjy serve`
+and bench/baseline_server.py on loopback ports, and drives both with signed "学时" text messages from
+many different users, in plaintext and in safe mode (encrypt_type=aes). Every reply is checked after
+the timed part: HTTP 200 and, for the service, exactly the hours text that person should get.
+
+    .venv/bin/python bench/webhook.py            # or: make bench
+
+Exits non-zero only when a request failed or the benchmark itself crashed; missed targets are printed.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+from tortoise.transactions import in_transaction
+from yarl import URL
+
+from bot.console import read_reply, sign, text_xml
+from bot.settings import Settings
+from handlers.chat import CHINA
+from handlers.hours import hours_text
+from storage.db import DEFAULT_PROFESSIONAL_MIN_HOURS, DEFAULT_TOTAL_HOURS, database
+from storage.hours import HoursOverview, Policy, YearHours
+from storage.ids import id_check_character
+from storage.models import Category, HourRecord, Person, RecordStatus, Unit
+from storage.people import cert_number
+from storage.regions import load_regions
+from storage.units import load_demo_units
+
+HOST = "127.0.0.1"
+TOKEN = "benchtoken"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APP_ID = "wx2c2769f8efd9abc2"
+SECRET_KEY = "bench-secret-key-0123456789"
+QUERY = "学时"
+
+TARGET_RATIO = 0.25  # service req/s over baseline req/s, same mode
+TARGET_P99_MS = 50.0  # service p99 latency
+STARTUP_SECONDS = 30  # schema creation and imports; far more means the server is stuck
+
+# The console script sits next to the interpreter in the virtualenv that runs this file.
+JXJY = Path(sys.executable).with_name("jxjy")
+BASELINE_SERVER = Path(__file__).with_name("baseline_server.py")
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+
+
+# --- Seeding ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What was stored for one person, so the reply they should get can be rebuilt independently."""
+
+    name: str
+    cert_number: str
+    hours: dict[int, dict[Category, Decimal]]  # approved hours per year and category
+
+    def expected_reply(self, current_year: int) -> str:
+        policy = Policy(DEFAULT_TOTAL_HOURS, DEFAULT_PROFESSIONAL_MIN_HOURS)  # the seeded default rule
+        by_year = {current_year: {}} | self.hours
+        years = [
+            YearHours(year, policy, sums.get(Category.PUBLIC, Decimal(0)), sums.get(Category.PROFESSIONAL, Decimal(0)))
+            for year, sums in sorted(by_year.items(), reverse=True)
+        ]
+        return hours_text(self.name, self.cert_number, HoursOverview(years, pending=0, rejected=0), current_year)
+
+
+def openid_of(index: int) -> str:
+    return f"o_bench_{index:05d}"
+
+
+def id_number_of(index: int) -> str:
+    # A distinct (birth date, sequence) pair per person keeps the numbers unique and well-formed.
+    born = date(1970, 1, 1) + timedelta(days=index // 1000)
+    first17 = f"410105{born:%Y%m%d}{index % 1000:03d}"
+    return first17 + id_check_character(first17)
+
+
+def name_of(index: int) -> str:
+    return SURNAMES[index % len(SURNAMES)] + GIVEN[index // len(SURNAMES) % len(GIVEN)] + GIVEN[index % 7]
+
+
+def planned_hours(rng: random.Random, current_year: int) -> dict[int, dict[Category, list[Decimal]]]:
+    """Zero to two approved records per year and category, in half hours as courses are counted."""
+    plan: dict[int, dict[Category, list[Decimal]]] = {}
+    for year in (current_year - 1, current_year):
+        for category in Category:
+            records = [Decimal(rng.randrange(2, 81)) / 2 for _ in range(rng.randint(0, 2))]
+            if records:
+                plan.setdefault(year, {})[category] = records
+    return plan
+
+
+async def seed(database_url: str, people: int, current_year: int) -> dict[str, Seeded]:
+    """Regions, the demo units, `people` registered people and, for every other one, approved hours."""
+    rng = random.Random(2017)
+    seeded: dict[str, Seeded] = {}
+    async with database(database_url):
+        await load_regions()
+        await load_demo_units()
+        units = await Unit.all().order_by("id")
+        persons = []
+        for index in range(people):
+            unit = units[index % len(units)]
+            number = cert_number(unit.region_id, 2018, index + 1)  # serials unique across all regions
+            persons.append(
+                Person(
+                    name=name_of(index),
+                    id_number=id_number_of(index),
+                    cert_number=number,
+                    unit=unit,
+                    openid=openid_of(index),
+                )
+            )
+        # One transaction: SQLite commits (fsyncs) once instead of once per batch.
+        async with in_transaction():
+            await Person.bulk_create(persons, batch_size=1000)
+        ids = dict(await Person.all().values_list("openid", "id"))
+
+        records = []
+        studied_on = date(current_year, 1, 15)
+        for index, person in enumerate(persons):
+            plan = planned_hours(rng, current_year) if index % 2 == 0 else {}
+            for year, categories in plan.items():
+                for category, hours in categories.items():
+                    records += [
+                        HourRecord(
+                            person_id=ids[person.openid],
+                            year=year,
+                            category=category,
+                            course=f"{year} 年度{'公需' if category == Category.PUBLIC else '专业'}科目培训",
+                            provider="【演示】河南省继续教育培训中心",
+                            studied_on=studied_on.replace(year=year),
+                            hours=value,
+                            status=RecordStatus.APPROVED,
+                        )
+                        for value in hours
+                    ]
+            sums = {year: {c: sum(v, Decimal(0)) for c, v in cats.items()} for year, cats in plan.items()}
+            seeded[person.openid] = Seeded(person.name, person.cert_number, sums)
+        async with in_transaction():
+            await HourRecord.bulk_create(records, batch_size=1000)
+    print(f"  {people:,} people, {len(records):,} approved hour records")
+    return seeded
+
+
+# --- Servers ---------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A server in a subprocess, with its output in a log file to show when something goes wrong."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: asyncio.subprocess.Process | None = None
+
+    @property
+    def base(self) -> URL:
+        return URL.build(scheme="http", host=HOST, port=self.port)
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.name}.log"
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        with self.log_path.open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv,
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                env=self.env,
+                cwd=self.workdir,  # no .env here: the server sees only what env says
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            async with asyncio.timeout(STARTUP_SECONDS):
+                while not await self._healthy(session):
+                    if self.process.returncode is not None:
+                        raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise RuntimeError(f"{self.name} not healthy after {STARTUP_SECONDS} s:\n{self.log_tail()}") from None
+
+    async def _healthy(self, session: aiohttp.ClientSession) -> bool:
+        try:
+            async with session.get(self.base / "healthz") as response:
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False  # not listening yet
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # it may have exited just now
+            self.process.terminate()  # aiohttp shuts down gracefully on SIGTERM
+        try:
+            async with asyncio.timeout(10):
+                await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def log_problems(self) -> list[str]:
+        """Warnings and errors the server logged: a 200 can still hide a handler that failed."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if " WARNING " in line or " ERROR " in line or "Traceback" in line]
+
+
+# --- Load ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request ready to send: signing and encrypting happen before the clock starts."""
+
+    url: URL
+    body: bytes
+    query: dict[str, str]
+    openid: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    server: Server
+    safe: bool
+    is_baseline: bool
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    latencies: list[float]  # seconds, one per completed request
+    elapsed: float
+    errors: int
+    problems: list[str]  # a few examples of what went wrong
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.elapsed if self.elapsed else 0.0
+
+    def percentile_ms(self, percent: int) -> float:
+        if len(self.latencies) < 2:
+            return float("nan")
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[percent - 1] * 1000
+
+
+XML_HEADERS = {"Content-Type": "text/xml"}  # what WeChat sends
+
+
+def prepare(
+    settings: Settings, server: Server, safe: bool, openids: Iterator[str], msg_ids: Iterator[int], count: int
+) -> list[Prepared]:
+    posts = []
+    endpoint = server.base / "wechat"
+    for openid in itertools.islice(openids, count):
+        # A fresh MsgId each time: a repeated one would be answered from the service's retry cache.
+        signed = sign(settings, text_xml(openid, QUERY, msg_id=next(msg_ids)), safe=safe)
+        posts.append(Prepared(endpoint.with_query(signed.query), signed.body.encode(), signed.query, openid))
+    return posts
+
+
+async def drive(
+    session: aiohttp.ClientSession, posts: Sequence[Prepared], concurrency: int, max_seconds: float
+) -> tuple[list[float], list[tuple[int, str] | None], float]:
+    """Send `posts` over `concurrency` connections, each worker taking the next post when it is free.
+
+    Returns the latencies, each post's (status, body) or None if it was never sent, and the wall time.
+    """
+    responses: list[tuple[int, str] | None] = [None] * len(posts)
+    latencies: list[float] = []
+    pending = iter(enumerate(posts))  # shared by the workers: one event loop, so no lock needed
+    started = time.perf_counter()
+    deadline = started + max_seconds
+
+    async def worker() -> None:
+        for index, post in pending:
+            if time.perf_counter() > deadline:
+                return
+            sent = time.perf_counter()
+            try:
+                async with session.post(post.url, data=post.body, headers=XML_HEADERS) as response:
+                    responses[index] = (response.status, await response.text(encoding="utf-8"))
+            except (aiohttp.ClientError, TimeoutError) as error:
+                responses[index] = (0, f"{type(error).__name__}: {error}")
+            latencies.append(time.perf_counter() - sent)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, responses, time.perf_counter() - started
+
+
+def check(
+    scenario: Scenario,
+    settings: Settings,
+    posts: Sequence[Prepared],
+    responses: Sequence[tuple[int, str] | None],
+    seeded: dict[str, Seeded],
+    current_year: int,
+) -> tuple[int, list[str]]:
+    """Every reply, after the clock stopped: HTTP 200, and the exact text this person should read."""
+    errors, problems = 0, []
+    for post, response in zip(posts, responses, strict=True):
+        if response is None:
+            continue  # not sent: the time cap was reached
+        status, body = response
+        if status != 200:
+            problem = f"HTTP {status} for {post.openid}: {body[:200]}"
+        else:
+            expected = "ok" if scenario.is_baseline else seeded[post.openid].expected_reply(current_year)
+            try:
+                reply = read_reply(settings, body, post.query)
+            except Exception as error:  # an unreadable or undecryptable reply is a failed request
+                reply = f"<unreadable: {type(error).__name__}: {error}>"
+            if reply == expected:
+                continue
+            problem = f"unexpected reply for {post.openid}:\n    got      {reply!r}\n    expected {expected!r}"
+        errors += 1
+        if len(problems) < 3:
+            problems.append(problem)
+    return errors, problems
+
+
+async def run_scenario(
+    scenario: Scenario,
+    settings: Settings,
+    openids: Iterator[str],
+    msg_ids: Iterator[int],
+    seeded: dict[str, Seeded],
+    args: argparse.Namespace,
+) -> Result:
+    current_year = datetime.now(CHINA).year  # the service counts years in Beijing time
+    warmup = prepare(settings, scenario.server, scenario.safe, openids, msg_ids, args.warmup)
+    posts = prepare(settings, scenario.server, scenario.safe, openids, msg_ids, args.requests)
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        # Same session for both: the timed run starts on open keep-alive connections and warm caches.
+        await drive(session, warmup, args.concurrency, args.max_seconds)
+        latencies, responses, elapsed = await drive(session, posts, args.concurrency, args.max_seconds)
+    errors, problems = check(scenario, settings, posts, responses, seeded, current_year)
+    result = Result(scenario, latencies, elapsed, errors, problems)
+    capped = " (time cap reached)" if result.requests < len(posts) else ""
+    print(f"  {scenario.name:<20} {result.requests:>6} requests in {elapsed:5.1f} s{capped}")
+    return result
+
+
+# --- Report ----------------------------------------------------------------------------------------
+
+
+def mode_of(scenario: Scenario) -> str:
+    return "safe mode" if scenario.safe else "plaintext"
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    baseline_rate = {mode_of(r.scenario): r.rate for r in results if r.scenario.is_baseline}
+
+    def ratio_of(r: Result) -> float:
+        baseline = baseline_rate[mode_of(r.scenario)]
+        return r.rate / baseline if baseline else float("nan")
+
+    print()
+    print(f"{args.concurrency} concurrent connections, {args.requests:,} requests per scenario, {os.cpu_count()} CPUs")
+    print(f"{'scenario':<22}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs baseline':>13}")
+    for r in results:
+        ratio = "" if r.scenario.is_baseline else f"{ratio_of(r):.2f}"
+        print(
+            f"{r.scenario.name:<22}{r.requests:>9}{r.errors:>8}{r.rate:>9.0f}"
+            f"{r.percentile_ms(50):>9.1f}{r.percentile_ms(99):>9.1f}{ratio:>13}"
+        )
+    print()
+    print(f"Targets: service req/s >= {TARGET_RATIO} x baseline, service p99 <= {TARGET_P99_MS:.0f} ms")
+    for r in results:
+        if r.scenario.is_baseline:
+            continue
+        ratio, p99 = ratio_of(r), r.percentile_ms(99)
+        print(
+            f"  {mode_of(r.scenario):<10} ratio {ratio:.2f} {'met' if ratio >= TARGET_RATIO else 'MISSED'}, "
+            f"p99 {p99:.1f} ms {'met' if p99 <= TARGET_P99_MS else 'MISSED'}"
+        )
+    for r in results:
+        for problem in r.problems:
+            print(f"  {r.scenario.name}: {problem}")
+
+
+# --- Main ------------------------------------------------------------------------------------------
+
+
+async def benchmark(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="jxjy-bench-") as tmp:
+        workdir = Path(tmp)
+        database_url = f"sqlite://{workdir / 'bench.sqlite3'}"
+        # Explicit settings, and no .env: the client must sign with exactly what the servers are given.
+        settings = Settings(
+            wechat_token=TOKEN,
+            wechat_aes_key=AES_KEY,
+            wechat_app_id=APP_ID,
+            secret_key=SECRET_KEY,
+            database_url=database_url,
+            _env_file=None,
+        )
+        env = os.environ | {
+            "DATABASE_URL": database_url,
+            "WECHAT_TOKEN": TOKEN,
+            "WECHAT_AES_KEY": AES_KEY,
+            "WECHAT_APP_ID": APP_ID,
+            "SECRET_KEY": SECRET_KEY,
+            "REDIS_URL": "",
+        }
+
+        print(f"Seeding {database_url}")
+        started = time.perf_counter()
+        seeded = await seed(database_url, args.people, datetime.now(CHINA).year)
+        print(f"  done in {time.perf_counter() - started:.1f} s")
+
+        service = Server("service", [str(JXJY), "serve"], env, workdir)
+        baseline = Server("baseline", [sys.executable, str(BASELINE_SERVER)], env, workdir)
+        scenarios = [
+            Scenario("baseline plaintext", baseline, safe=False, is_baseline=True),
+            Scenario("service plaintext", service, safe=False, is_baseline=False),
+            Scenario("baseline safe mode", baseline, safe=True, is_baseline=True),
+            Scenario("service safe mode", service, safe=True, is_baseline=False),
+        ]
+        # Each scenario asks for distinct people in a shuffled order, so lookups do not hit one hot row.
+        everyone = list(seeded)
+        random.Random(1).shuffle(everyone)
+        openids = itertools.cycle(everyone)
+        msg_ids = itertools.count(int(time.time()) * 1000)
+
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as probe:
+                for server in (service, baseline):
+                    await server.start(probe)
+                    print(f"Started {server.name} on port {server.port}")
+            print(f"Running {len(scenarios)} scenarios ({args.warmup} warm-up requests each, not counted)")
+            results = [await run_scenario(s, settings, openids, msg_ids, seeded, args) for s in scenarios]
+        finally:
+            for server in (service, baseline):
+                await server.stop()
+
+        report(results, args)
+        problems = service.log_problems()
+        if problems:
+            print(f"\nThe service logged {len(problems)} warnings or errors, for example:")
+            print("\n".join(f"  {line}" for line in problems[:5]))
+    return 1 if any(r.errors for r in results) else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the /wechat webhook against a bare baseline.")
+    parser.add_argument("--people", type=int, default=10_000, help="registered people to seed")
+    parser.add_argument("--requests", type=int, default=3_000, help="timed requests per scenario")
+    parser.add_argument("--warmup", type=int, default=300, help="untimed requests before each scenario")
+    parser.add_argument("--concurrency", type=int, default=50, help="concurrent connections")
+    parser.add_argument("--max-seconds", type=float, default=25.0, help="time cap per scenario")
+    args = parser.parse_args()
+    return asyncio.run(benchmark(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Hours declared, reviewed, transferred from paper and imported. Only approved records count."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from storage.admins import admins_to_notify, in_scope, scope_of
+from storage.audit import audit, record_facts
+from storage.errors import AlreadyDecided, OutOfScope, PersonNotFound, RecordNotFound
+from storage.ids import mask_id_number, normalise
+from storage.models import Admin, Category, HourRecord, Person, RecordSource, RecordStatus
+from storage.outbox import enqueue
+
+MAX_HOURS_PER_RECORD = Decimal(90)  # a whole year's requirement in one record is already generous
+MAX_TEXT = 100
+FIRST_YEAR = 2000
+
+
+class EntryProblem(StrEnum):
+    YEAR = "year"
+    DATE_OUTSIDE_YEAR = "date_outside_year"
+    DATE_IN_FUTURE = "date_in_future"
+    DATE_AFTER_PAPER_VOID = "date_after_paper_void"
+    HOURS = "hours"
+    TEXT = "text"
+
+
+class InvalidEntry(ValueError):
+    def __init__(self, problem: EntryProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class HoursEntry:
+    """One record's facts, checked: what a declaration, a transfer and an import row all carry."""
+
+    year: int
+    category: Category
+    course: str
+    provider: str
+    studied_on: date
+    hours: Decimal
+
+
+def check_year(year: int, today: date) -> int:
+    if not FIRST_YEAR <= year <= today.year:
+        raise InvalidEntry(EntryProblem.YEAR)
+    return year
+
+
+def check_hours(text: str | Decimal) -> Decimal:
+    """Positive, whole or half hours, at most MAX_HOURS_PER_RECORD."""
+    try:
+        hours = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise InvalidEntry(EntryProblem.HOURS) from None
+    if not (hours.is_finite() and 0 < hours <= MAX_HOURS_PER_RECORD and (hours * 2) % 1 == 0):
+        raise InvalidEntry(EntryProblem.HOURS)
+    return hours.quantize(Decimal("0.1"))
+
+
+def check_text(text: str) -> str:
+    text = " ".join(text.split())
+    if not 2 <= len(text) <= MAX_TEXT:
+        raise InvalidEntry(EntryProblem.TEXT)
+    return text
+
+
+def check_date(studied_on: date, year: int, today: date, latest: date | None = None) -> date:
+    """Inside the record's year, not in the future, and (for paper transfers) not after `latest`."""
+    if studied_on > today:
+        raise InvalidEntry(EntryProblem.DATE_IN_FUTURE)
+    if studied_on.year != year:
+        raise InvalidEntry(EntryProblem.DATE_OUTSIDE_YEAR)
+    if latest is not None and studied_on > latest:
+        raise InvalidEntry(EntryProblem.DATE_AFTER_PAPER_VOID)
+    return studied_on
+
+
+def check_entry(entry: HoursEntry, today: date, latest: date | None = None) -> HoursEntry:
+    check_year(entry.year, today)
+    check_date(entry.studied_on, entry.year, today, latest)
+    return HoursEntry(
+        entry.year,
+        entry.category,
+        check_text(entry.course),
+        check_text(entry.provider),
+        entry.studied_on,
+        check_hours(entry.hours),
+    )
+
+
+def _new_record(person: Person, entry: HoursEntry, **extra: Any) -> HourRecord:
+    return HourRecord(
+        person=person,
+        year=entry.year,
+        category=entry.category,
+        course=entry.course,
+        provider=entry.provider,
+        studied_on=entry.studied_on,
+        hours=entry.hours,
+        **extra,
+    )
+
+
+def _summary(person: Person, record: HourRecord) -> dict[str, Any]:
+    """The facts a notification needs; the ID number never travels."""
+    return {
+        "record_id": record.id,
+        "name": person.name,
+        "cert_number": person.cert_number,
+        "year": record.year,
+        "category": str(record.category),
+        "course": record.course,
+        "hours": str(record.hours),
+    }
+
+
+async def declare(person: Person, entry: HoursEntry, evidence_media_id: str, now: datetime) -> HourRecord:
+    """A pending record, its admins told and its evidence fetched, all or nothing."""
+    await person.fetch_related("unit")
+    async with in_transaction():
+        record = _new_record(person, entry, evidence_media_id=evidence_media_id)
+        await record.save()
+        await audit(f"person:{person.id}", "declared", f"hour_record:{record.id}", after=record_facts(record))
+        for admin in await admins_to_notify(person.unit):
+            payload = _summary(person, record) | {"unit": person.unit.name}
+            await enqueue("declaration_submitted", admin.openid, payload, now)
+        if evidence_media_id and person.openid:
+            payload = {"record_id": record.id, "media_id": evidence_media_id}
+            await enqueue("fetch_evidence", person.openid, payload, now)
+    return record
+
+
+async def store_evidence(record_id: int, image: bytes) -> None:
+    await HourRecord.filter(id=record_id).update(evidence=image)
+
+
+async def pending_of(person: Person) -> list[HourRecord]:
+    return await HourRecord.filter(person_id=person.id, status=RecordStatus.PENDING).order_by("id")
+
+
+async def withdraw(person: Person, record_id: int) -> HourRecord:
+    async with in_transaction():
+        taken = await HourRecord.filter(id=record_id, person_id=person.id, status=RecordStatus.PENDING).update(
+            status=RecordStatus.WITHDRAWN
+        )
+        if not taken:
+            raise RecordNotFound(record_id)
+        record = await HourRecord.get(id=record_id)
+        await audit(
+            f"person:{person.id}",
+            "withdrew",
+            f"hour_record:{record_id}",
+            before={"status": "pending"},
+            after={"status": "withdrawn"},
+        )
+    return record
+
+
+async def pending_in_scope(admin: Admin, limit: int = 20) -> tuple[list[HourRecord], int]:
+    """The oldest pending records an admin may decide, and how many there are in all."""
+    query = HourRecord.filter(status=RecordStatus.PENDING, person__in=Person.filter(scope_of(admin)).values("id"))
+    records = await query.order_by("id").limit(limit).prefetch_related("person__unit")
+    return records, await query.count()
+
+
+async def decide(admin: Admin, record_id: int, approve: bool, reason: str, now: datetime) -> HourRecord:
+    """Approve or reject a pending record. Of two admins deciding at once exactly one succeeds: the
+    status change is a conditional UPDATE, so the loser finds the record decided and learns by whom."""
+    record = await HourRecord.get_or_none(id=record_id).prefetch_related("person__unit")
+    if record is None or record.status == RecordStatus.WITHDRAWN:
+        raise RecordNotFound(record_id)
+    if not await in_scope(admin, record.person):
+        raise OutOfScope(record_id)
+    status = RecordStatus.APPROVED if approve else RecordStatus.REJECTED
+    async with in_transaction():
+        taken = await HourRecord.filter(id=record_id, status=RecordStatus.PENDING).update(
+            status=status, decided_by_id=admin.id, decided_at=now, reject_reason=reason
+        )
+        if taken:
+            before = record_facts(record)
+            await record.refresh_from_db()
+            await audit(f"admin:{admin.id}", "decided", f"hour_record:{record_id}", before, record_facts(record))
+            if record.person.openid:
+                payload = _summary(record.person, record) | {"approved": approve, "reason": reason}
+                await enqueue("declaration_decided", record.person.openid, payload, now)
+    if not taken:
+        await record.refresh_from_db()
+        await record.fetch_related("decided_by")
+        raise AlreadyDecided(str(record.status), record.decided_by.name if record.decided_by else "")
+    return record
+
+
+async def find_person(number: str) -> Person | None:
+    """By certificate management number (16 digits) or ID number (18 characters)."""
+    key = normalise(number)
+    return await Person.get_or_none(Q(cert_number=key) | Q(id_number=key)).prefetch_related("unit__region")
+
+
+async def transfer_paper_hours(
+    admin: Admin, person: Person, paper_cert_number: str, entry: HoursEntry, now: datetime
+) -> HourRecord:
+    """学时转登: a paper certificate's hours, approved on entry and marked as transferred."""
+    if not await in_scope(admin, person):
+        raise OutOfScope(person.id)
+    async with in_transaction():
+        record = _new_record(
+            person,
+            entry,
+            status=RecordStatus.APPROVED,
+            source=RecordSource.PAPER,
+            paper_cert_number=paper_cert_number,
+            recorded_by=admin,
+            decided_by=admin,
+            decided_at=now,
+        )
+        await record.save()
+        await audit(f"admin:{admin.id}", "transferred", f"hour_record:{record.id}", after=record_facts(record))
+    return record
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    number: str  # certificate management number or ID number
+    entry: HoursEntry
+
+
+async def import_hours(rows: list[ImportRow], actor: str, now: datetime) -> int:
+    """Bulk import: every row has been checked by the caller; all land or none do."""
+    people = {}
+    for row in rows:
+        person = await find_person(row.number)
+        if person is None:
+            raise PersonNotFound(row.line)
+        people[row.line] = person
+    async with in_transaction():
+        for row in rows:
+            record = _new_record(
+                people[row.line], row.entry, status=RecordStatus.APPROVED, source=RecordSource.IMPORTED, decided_at=now
+            )
+            await record.save()
+            facts = record_facts(record) | {"person": mask_id_number(people[row.line].id_number)}
+            await audit(actor, "imported", f"hour_record:{record.id}", after=facts)
+    return len(rows)
