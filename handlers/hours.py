@@ -3,8 +3,7 @@
 from handlers.chat import Chat
 from handlers.entry import hours_figure
 from handlers.replies import Reply, Text
-from storage.hours import HoursOverview, YearHours, hours_overview
-from storage.people import person_by_openid
+from storage.hours import HoursOverview, YearHours, hours_lookup
 
 NOT_REGISTERED = "您还没有注册。发送“注册”（或点击菜单“注册”），按提示填写姓名、身份证号和单位即可，约需 1 分钟。"
 HEADER = "{name}，您的继续教育学时（证书管理号 {number}）："
@@ -51,9 +50,8 @@ def hours_text(name: str, cert_number: str, overview: HoursOverview, current_yea
 
 
 async def show(chat: Chat) -> Reply:
-    person = await person_by_openid(chat.openid)
-    if person is None:
-        return Text(NOT_REGISTERED)
     current_year = chat.today.year
-    overview = await hours_overview(person.id, person.unit.region.code, current_year)
-    return Text(hours_text(person.name, person.cert_number, overview, current_year))
+    found = await hours_lookup(chat.openid, current_year)
+    if found is None:
+        return Text(NOT_REGISTERED)
+    return Text(hours_text(found.name, found.cert_number, found.overview, current_year))

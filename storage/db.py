@@ -55,6 +55,18 @@ def current_connection() -> BaseDBAsyncClient:
     return handler.get(next(iter(handler.db_config)))
 
 
+async def fetch(sql: str, *params: object) -> list[dict]:
+    """A raw statement, written with ? placeholders (PostgreSQL gets $1, $2 …).
+
+    For the hot paths only: building a query through the ORM costs several times the query itself.
+    """
+    conn = current_connection()
+    if conn.capabilities.dialect == "postgres":
+        first, *rest = sql.split("?")
+        sql = first + "".join(f"${i}{part}" for i, part in enumerate(rest, 1))
+    return await conn.execute_query_dict(sql, list(params))
+
+
 async def is_healthy() -> bool:
     try:
         await current_connection().execute_query("SELECT 1")

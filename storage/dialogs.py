@@ -1,9 +1,11 @@
 """Where each user is in a multi-step dialog, persisted so that a restart loses nothing."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from storage.db import fetch
 from storage.models import DialogState
 
 
@@ -21,13 +23,19 @@ class LoadedDialog:
 
 
 async def load_dialog(openid: str, now: datetime, idle: timedelta) -> LoadedDialog:
-    row = await DialogState.get_or_none(openid=openid)
-    if row is None:
+    # Raw, because every message asks, and most find nothing.
+    rows = await fetch("SELECT dialog, step, data, updated_at FROM dialog_state WHERE openid = ?", openid)
+    if not rows:
         return LoadedDialog(None, expired=False)
-    if now - row.updated_at > idle:
-        await row.delete()
+    row = rows[0]
+    updated_at = row["updated_at"]
+    if isinstance(updated_at, str):  # SQLite keeps ISO text
+        updated_at = datetime.fromisoformat(updated_at)
+    if now - updated_at > idle:
+        await DialogState.filter(openid=openid).delete()
         return LoadedDialog(None, expired=True)
-    return LoadedDialog(Dialog(row.dialog, row.step, dict(row.data)), expired=False)
+    data = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+    return LoadedDialog(Dialog(row["dialog"], row["step"], data), expired=False)
 
 
 async def save_dialog(openid: str, dialog: Dialog, now: datetime) -> None:

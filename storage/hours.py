@@ -3,10 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tortoise.expressions import Q
-from tortoise.functions import Count, Sum
-
-from storage.models import Category, HourRecord, HoursPolicy, RecordStatus
+from storage.db import fetch
+from storage.models import Category, RecordStatus
 
 
 @dataclass(frozen=True)
@@ -48,32 +46,71 @@ class HoursOverview:
     rejected: int
 
 
+@dataclass(frozen=True)
+class HoursLookup:
+    name: str
+    cert_number: str
+    overview: HoursOverview
+
+
+# One statement for the person and all their hours; the lookup is the service's hottest path.
+_HOURS_BY = """
+SELECT p.name, p.cert_number, u.region_id AS region_code,
+       r.year, r.category, r.status, SUM(r.hours) AS hours, COUNT(r.id) AS records
+FROM person p
+JOIN unit u ON u.id = p.unit_id
+LEFT JOIN hour_record r ON r.person_id = p.id
+WHERE {where}
+GROUP BY p.name, p.cert_number, u.region_id, r.year, r.category, r.status
+"""
+
+
+async def hours_lookup(openid: str, current_year: int) -> HoursLookup | None:
+    """The bound person's hours, or None when the openid holds no person."""
+    rows = await fetch(_HOURS_BY.format(where="p.openid = ?"), openid)
+    if not rows:
+        return None
+    overview = await _overview(rows, current_year)
+    return HoursLookup(rows[0]["name"], rows[0]["cert_number"], overview)
+
+
+async def hours_overview(person_id: int, current_year: int) -> HoursOverview:
+    return await _overview(await fetch(_HOURS_BY.format(where="p.id = ?"), person_id), current_year)
+
+
 async def policy_for(year: int, region_code: str) -> Policy:
     return _pick_policy(await _policies_of(region_code), year)
 
 
-async def _policies_of(region_code: str) -> list[HoursPolicy]:
-    return await HoursPolicy.filter(Q(region_code=region_code) | Q(region_code=None))
-
-
-def _pick_policy(rules: list[HoursPolicy], year: int) -> Policy:
-    """The most specific rule: this region and year, this region, this year, then the default."""
-    applicable = [r for r in rules if r.year in (year, None)]
-    rule = max(applicable, key=lambda r: (r.region_code is not None, r.year is not None))
-    return Policy(rule.total_hours, rule.professional_min_hours)
-
-
-async def hours_overview(person_id: int, region_code: str, current_year: int) -> HoursOverview:
-    approved = (
-        await HourRecord.filter(person_id=person_id, status=RecordStatus.APPROVED)
-        .annotate(total=Sum("hours"))
-        .group_by("year", "category")
-        .values("year", "category", "total")
+async def _policies_of(region_code: str) -> list[dict]:
+    return await fetch(
+        "SELECT year, region_code, total_hours, professional_min_hours FROM hours_policy "
+        "WHERE region_code = ? OR region_code IS NULL",
+        region_code,
     )
-    by_year: dict[int, dict[str, Decimal]] = {current_year: {}}
-    for row in approved:
-        by_year.setdefault(row["year"], {})[row["category"]] = Decimal(row["total"])
-    rules = await _policies_of(region_code)
+
+
+def _pick_policy(rules: list[dict], year: int) -> Policy:
+    """The most specific rule: this region and year, this region, this year, then the default."""
+    applicable = [r for r in rules if r["year"] in (year, None)]
+    rule = max(applicable, key=lambda r: (r["region_code"] is not None, r["year"] is not None))
+    return Policy(rule["total_hours"], rule["professional_min_hours"])
+
+
+def _decimal(value: object) -> Decimal:
+    # SQLite sums the decimal column as a float; half hours are exact in binary, so this is lossless.
+    return Decimal(str(value)).quantize(Decimal("0.1"))
+
+
+async def _overview(rows: list[dict], current_year: int) -> HoursOverview:
+    rules = await _policies_of(rows[0]["region_code"])
+    approved: dict[int, dict[str, Decimal]] = {current_year: {}}
+    counts = {RecordStatus.PENDING: 0, RecordStatus.REJECTED: 0}
+    for row in rows:
+        if row["status"] == RecordStatus.APPROVED:
+            approved.setdefault(row["year"], {})[row["category"]] = _decimal(row["hours"])
+        elif row["status"] in counts:
+            counts[RecordStatus(row["status"])] += row["records"]
     years = [
         YearHours(
             year=year,
@@ -81,16 +118,6 @@ async def hours_overview(person_id: int, region_code: str, current_year: int) ->
             public=sums.get(Category.PUBLIC, Decimal(0)),
             professional=sums.get(Category.PROFESSIONAL, Decimal(0)),
         )
-        for year, sums in sorted(by_year.items(), reverse=True)
+        for year, sums in sorted(approved.items(), reverse=True)
     ]
-    counts = dict(
-        await HourRecord.filter(person_id=person_id, status__in=[RecordStatus.PENDING, RecordStatus.REJECTED])
-        .annotate(n=Count("id"))
-        .group_by("status")
-        .values_list("status", "n")
-    )
-    return HoursOverview(
-        years=years,
-        pending=counts.get(RecordStatus.PENDING, 0),
-        rejected=counts.get(RecordStatus.REJECTED, 0),
-    )
+    return HoursOverview(years=years, pending=counts[RecordStatus.PENDING], rejected=counts[RecordStatus.REJECTED])

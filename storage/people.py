@@ -5,7 +5,7 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from storage.db import current_connection
+from storage.db import fetch
 from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, UnitNotFound
 from storage.models import Person, Unit
 
@@ -18,7 +18,7 @@ def cert_number(region_code: str, year: int, serial: int) -> str:
 
 
 async def person_by_openid(openid: str) -> Person | None:
-    return await Person.get_or_none(openid=openid).prefetch_related("unit__region")
+    return await Person.get_or_none(openid=openid).select_related("unit")
 
 
 async def person_by_id_number(id_number: str) -> Person | None:
@@ -58,13 +58,12 @@ async def _refuse_if_taken(id_number: str, openid: str) -> None:
 
 async def _next_serial(region_code: str, year: int) -> int:
     """Atomic increment: the upsert takes a row lock, so concurrent registrations queue, never collide."""
-    conn = current_connection()
-    placeholders = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?", "?")
-    rows = await conn.execute_query_dict(
-        "INSERT INTO cert_serial (region_code, year, last_serial) VALUES ({}, {}, 1) "
+    rows = await fetch(
+        "INSERT INTO cert_serial (region_code, year, last_serial) VALUES (?, ?, 1) "
         "ON CONFLICT (region_code, year) DO UPDATE SET last_serial = cert_serial.last_serial + 1 "
-        "RETURNING last_serial".format(*placeholders),
-        [region_code, year],
+        "RETURNING last_serial",
+        region_code,
+        year,
     )
     serial = rows[0]["last_serial"]
     if serial > MAX_SERIAL:

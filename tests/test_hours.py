@@ -75,6 +75,6 @@ async def test_the_policy_table_lets_a_region_or_a_year_differ(service):
 
     person = await a_registered_person("o_luoyang", unit=await a_unit(region="410300"))
     await hours_of(person, 2029, PROFESSIONAL, "70")
-    overview = await hours_overview(person.id, "410300", 2029)
+    overview = await hours_overview(person.id, 2029)
     assert overview.years[0].policy.total_hours == 100
     assert overview.years[0].missing_total == 30
