@@ -9,14 +9,17 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from bot.gate import RetryGate
+from bot.notify import Deliverer
 from bot.settings import Settings
 from bot.webhook import WeChatEndpoint
+from bot.wechat_api import WeChatApi
 from storage.db import database, is_healthy
 from storage.dialogs import purge_idle_dialogs
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
+DELIVERER = web.AppKey("deliverer", Deliverer)
 
 
 def make_app(settings: Settings, with_database: bool = True) -> web.Application:
@@ -31,6 +34,7 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
     if with_database:
         app.cleanup_ctx.append(_database(settings))
     app.cleanup_ctx.append(_purging_idle_dialogs(settings))
+    app.cleanup_ctx.append(_delivering_outbox(settings))
     app.on_shutdown.append(lambda _app: gate.drain())
     return app
 
@@ -67,5 +71,22 @@ def _purging_idle_dialogs(settings: Settings):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+    return context
+
+
+def _delivering_outbox(settings: Settings):
+    """The outbox worker, in the service's own process; with outbox_poll_seconds=0 nobody polls (tests)."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        api = WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret)
+        app[DELIVERER] = Deliverer(api, settings)
+        task = asyncio.create_task(app[DELIVERER].run_forever()) if settings.outbox_poll_seconds > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await api.close()
 
     return context

@@ -2,20 +2,33 @@
 
 import argparse
 import asyncio
+import contextlib
+import getpass
 import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import ValidationError
+from yarl import URL
 
 from bot.app import make_app
 from bot.console import run_console
+from bot.fake_wechat import make_fake_wechat, run_fake_wechat
 from bot.menu import load_menu
 from bot.settings import Settings
+from bot.wechat_api import MAX_QRCODE_SECONDS, WeChatApi, WeChatApiError, WeChatApiUnavailable
+from handlers.admin_bind import SCENE_PREFIX
+from handlers.chat import CHINA
+from handlers.hours_import import HEADER as IMPORT_HEADER
+from handlers.hours_import import ImportRefused, import_file
+from storage.admins import add_admin, create_invite, resolve_scope
 from storage.db import database
-from storage.errors import DuplicateUnit, InvalidCreditCode, UnknownRegion
+from storage.errors import AdminScopeInvalid, AlreadyAdmin, DuplicateUnit, InvalidCreditCode, UnknownRegion
+from storage.models import AdminRole
 from storage.regions import load_regions
 from storage.units import add_unit, load_demo_units
 
@@ -30,7 +43,39 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    web.run_app(make_app(settings), host=args.host, port=args.port, access_log=None)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(settings, args.host, args.port))
+    return 0
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    """The service; and, when WECHAT_API_URL points at this machine, the fake WeChat API beside it."""
+    runners = []
+    try:
+        api = URL(settings.wechat_api_url)
+        if api.host in ("127.0.0.1", "localhost") and api.port:
+            fake = web.AppRunner(make_fake_wechat(settings.wechat_app_id, settings.wechat_app_secret))
+            await fake.setup()
+            try:
+                await web.TCPSite(fake, api.host, api.port).start()
+                runners.append(fake)
+                print(f"======== Fake WeChat API on {api} (WECHAT_API_URL) ========")
+            except OSError:
+                await fake.cleanup()
+                print(f"======== Using the WeChat API already answering on {api} ========")
+        service = web.AppRunner(make_app(settings), access_log=None)
+        await service.setup()
+        runners.append(service)
+        await web.TCPSite(service, host, port).start()
+        print(f"======== Running on http://{host}:{port} (POST /wechat) ========")
+        await asyncio.Event().wait()
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+
+
+def cmd_fake_wechat(settings: Settings, args: argparse.Namespace) -> int:
+    run_fake_wechat(args.host, args.port, settings.wechat_app_id, settings.wechat_app_secret)
     return 0
 
 
@@ -85,6 +130,84 @@ def cmd_menu_show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_menu_push(settings: Settings, args: argparse.Namespace) -> int:
+    async def push() -> int:
+        async with _api(settings) as api:
+            try:
+                await api.create_menu(load_menu())
+            except (WeChatApiError, WeChatApiUnavailable) as error:
+                print(f"菜单推送失败：{error}", file=sys.stderr)
+                return 1
+        print(f"已推送菜单到 {settings.wechat_api_url}。")
+        return 0
+
+    return asyncio.run(push())
+
+
+def _api(settings: Settings) -> WeChatApi:
+    return WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret)
+
+
+def cmd_admin_add(settings: Settings, args: argparse.Namespace) -> int:
+    async def work() -> int:
+        try:
+            scope = await resolve_scope(AdminRole(args.role), args.unit, args.region)
+            admin = await add_admin(args.openid, scope, {"name": args.name}, actor="cli")
+        except AdminScopeInvalid as invalid:
+            print(f"范围不对：{invalid}", file=sys.stderr)
+            return 2
+        except AlreadyAdmin:
+            print("该 openid 已是管理员。", file=sys.stderr)
+            return 2
+        print(f"已添加管理员 {admin.name}（{admin.role}，编号 {admin.id}）。")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
+    async def work() -> int:
+        try:
+            scope = await resolve_scope(AdminRole(args.role), args.unit, args.region)
+        except AdminScopeInvalid as invalid:
+            print(f"范围不对：{invalid}", file=sys.stderr)
+            return 2
+        hours = args.hours or settings.admin_invite_hours
+        valid_for = timedelta(hours=hours)
+        invite = await create_invite(scope, datetime.now(UTC), valid_for)
+        print(f"邀请码：{invite.code}（{hours} 小时内有效，仅可使用一次）")
+        print(f"被邀请人向服务号发送：绑定管理员 {invite.code}")
+        async with _api(settings) as api:
+            try:
+                seconds = min(int(valid_for.total_seconds()), MAX_QRCODE_SECONDS)
+                _ticket, url = await api.create_qrcode(SCENE_PREFIX + invite.code, seconds)
+                print(f"或扫描二维码：{url}")
+            except (WeChatApiError, WeChatApiUnavailable) as error:
+                print(f"（未能生成二维码：{error}）")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def cmd_hours_import(settings: Settings, args: argparse.Namespace) -> int:
+    async def work() -> int:
+        now = datetime.now(UTC)
+        try:
+            count = await import_file(Path(args.file), f"cli:{getpass.getuser()}", now, now.astimezone(CHINA).date())
+        except ImportRefused as refused:
+            print(f"未导入：{len(refused.problems)} 行有误，请改正后重新导入（整个文件都未导入）。", file=sys.stderr)
+            for problem in refused.problems:
+                print(f"  第 {problem.line} 行：{problem.reason}", file=sys.stderr)
+            return 2
+        print(f"已导入 {count} 条学时记录。")
+        return 0
+
+    if not Path(args.file).is_file():
+        print(f"找不到文件 {args.file}", file=sys.stderr)
+        return 2
+    return _with_database(settings, work)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="jxjy", description="河南省专业技术人员继续教育电子证书服务号")
     commands = top.add_subparsers(dest="command", required=True)
@@ -97,9 +220,7 @@ def parser() -> argparse.ArgumentParser:
     regions = commands.add_parser("regions", help="reference data: Henan's regions").add_subparsers(
         dest="action", required=True
     )
-    regions.add_parser("load", help="load the Henan region list (GB/T 2260)").set_defaults(
-        run=cmd_regions_load
-    )
+    regions.add_parser("load", help="load the Henan region list (GB/T 2260)").set_defaults(run=cmd_regions_load)
 
     unit = commands.add_parser("unit", help="employing units").add_subparsers(dest="action", required=True)
     unit_add = unit.add_parser("add", help="add a unit")
@@ -112,9 +233,7 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="demo data for a local try-out").add_subparsers(
         dest="action", required=True
     )
-    demo.add_parser("load", help="load regions and, into an empty database, demo units").set_defaults(
-        run=cmd_demo_load
-    )
+    demo.add_parser("load", help="load regions and, into an empty database, demo units").set_defaults(run=cmd_demo_load)
 
     chat = commands.add_parser("chat", help="talk to a running service as WeChat would")
     chat.add_argument("--openid", default="o_local_tester")
@@ -124,6 +243,33 @@ def parser() -> argparse.ArgumentParser:
 
     menu = commands.add_parser("menu", help="the custom menu").add_subparsers(dest="action", required=True)
     menu.add_parser("show", help="print the menu as WeChat's JSON").set_defaults(run=cmd_menu_show)
+    menu.add_parser("push", help="create the menu through the WeChat API").set_defaults(run=cmd_menu_push)
+
+    fake = commands.add_parser("fake-wechat", help="a local stand-in for the WeChat API, with fault injection")
+    fake.add_argument("--host", default="127.0.0.1")
+    fake.add_argument("--port", type=int, default=8081)
+    fake.set_defaults(run=cmd_fake_wechat)
+
+    admin = commands.add_parser("admin", help="admins (分级管理)").add_subparsers(dest="action", required=True)
+    for name, run, text in (
+        ("add", cmd_admin_add, "make an openid an admin"),
+        ("invite", cmd_admin_invite, "print a one-time invite code (and QR)"),
+    ):
+        sub = admin.add_parser(name, help=text)
+        if name == "add":
+            sub.add_argument("--openid", required=True)
+            sub.add_argument("--name", required=True)
+        else:
+            sub.add_argument("--hours", type=int, help="how long the code stays valid (ADMIN_INVITE_HOURS)")
+        sub.add_argument("--role", required=True, choices=[role.value for role in AdminRole])
+        sub.add_argument("--unit", default="", help="the unit's credit code, for --role unit")
+        sub.add_argument("--region", default="", help="the region code, for --role region")
+        sub.set_defaults(run=run)
+
+    hours = commands.add_parser("hours", help="hour records").add_subparsers(dest="action", required=True)
+    hours_import = hours.add_parser("import", help="import approved hours from CSV or XLSX, all or nothing")
+    hours_import.add_argument("file", help="header: " + ",".join(IMPORT_HEADER))
+    hours_import.set_defaults(run=cmd_hours_import)
     return top
 
 

@@ -41,12 +41,13 @@ def event_xml(openid: str, event: str, key: str = "", create_time: int | None = 
     )
 
 
-def media_xml(openid: str, msg_type: str, msg_id: int | None = None) -> str:
+def media_xml(openid: str, msg_type: str, msg_id: int | None = None, media_id: str = "") -> str:
     """An image, voice or location message: enough of one for the service to recognise it."""
+    msg_id = msg_id or next(_msg_ids)
     return (
         f"<xml><ToUserName>{_cdata(ACCOUNT)}</ToUserName><FromUserName>{_cdata(openid)}</FromUserName>"
         f"<CreateTime>{int(time.time())}</CreateTime><MsgType>{_cdata(msg_type)}</MsgType>"
-        f"<MediaId>{_cdata('media-' + str(msg_id))}</MediaId><MsgId>{msg_id or next(_msg_ids)}</MsgId></xml>"
+        f"<MediaId>{_cdata(media_id or f'media-{msg_id}')}</MediaId><MsgId>{msg_id}</MsgId></xml>"
     )
 
 
@@ -93,41 +94,76 @@ def read_reply(settings: Settings, body: str, query: dict[str, str]) -> str:
     if root.findtext("MsgType") == "text":
         return root.findtext("Content") or ""
     items = root.findall("Articles/item")
-    return "\n".join(
-        f"【{i.findtext('Title')}】{i.findtext('Description')}\n{i.findtext('Url')}" for i in items
-    )
+    return "\n".join(f"【{i.findtext('Title')}】{i.findtext('Description')}\n{i.findtext('Url')}" for i in items)
 
 
 HELP = "输入文字发送给服务号；/click KEY 点击菜单；/subscribe、/unsubscribe 关注事件；/quit 退出。"
 
 
+def pushed_text(message: dict) -> str:
+    """A message the service pushed through the API, as the user would read it."""
+    payload = message["payload"]
+    if "text" in payload:
+        return payload["text"]["content"]
+    if "data" in payload:
+        return "\n".join(item["value"] for item in payload["data"].values())
+    return f"[{message['kind']}]"
+
+
+async def _show_pushes(session: aiohttp.ClientSession, api_url: str, openid: str) -> None:
+    """Print what the fake WeChat API records as pushed to this user, as it arrives."""
+    sent = f"{api_url.rstrip('/')}/_fake/sent"
+    after = None
+    while True:
+        try:
+            params = {"openid": openid} | ({"after": str(after)} if after is not None else {})
+            async with session.get(sent, params=params) as response:
+                messages = (await response.json())["messages"] if response.status == 200 else []
+            for message in messages:
+                if after is not None:
+                    print("\n服务号推送> " + pushed_text(message).replace("\n", "\n            ") + "\n你> ", end="")
+                after = max(after or 0, message["seq"])
+            after = after or 0
+        except (aiohttp.ClientError, ValueError, KeyError):
+            pass  # no fake there (a real API, or not started): nothing to show
+        await asyncio.sleep(1)
+
+
 async def run_console(settings: Settings, openid: str, url: str, safe: bool) -> None:
     print(f"以 {openid} 的身份与 {url} 对话（{'安全模式' if safe else '明文模式'}）。{HELP}")
     async with aiohttp.ClientSession() as session:
-        while True:
-            try:
-                line = (await asyncio.to_thread(input, "你> ")).strip()
-            except (EOFError, KeyboardInterrupt):
-                return
-            if not line:
-                continue
-            if line in ("/quit", "/exit"):
-                return
-            xml = _xml_for(openid, line)
-            if xml is None:
-                print(HELP)
-                continue
-            post = sign(settings, xml, safe)
-            try:
-                async with session.post(url, params=post.query, data=post.body.encode()) as response:
-                    text = await response.text()
-                    if response.status != 200:
-                        print(f"[HTTP {response.status}] {text}")
-                        continue
-            except aiohttp.ClientError as error:
-                print(f"[连接失败] {error}（服务是否已用 `make run` 启动？）")
-                continue
-            print("服务号> " + read_reply(settings, text, post.query).replace("\n", "\n        "))
+        pushes = asyncio.create_task(_show_pushes(session, settings.wechat_api_url, openid))
+        try:
+            await _converse(session, settings, openid, url, safe)
+        finally:
+            pushes.cancel()
+
+
+async def _converse(session: aiohttp.ClientSession, settings: Settings, openid: str, url: str, safe: bool) -> None:
+    while True:
+        try:
+            line = (await asyncio.to_thread(input, "你> ")).strip()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            return
+        xml = _xml_for(openid, line)
+        if xml is None:
+            print(HELP)
+            continue
+        post = sign(settings, xml, safe)
+        try:
+            async with session.post(url, params=post.query, data=post.body.encode()) as response:
+                text = await response.text()
+                if response.status != 200:
+                    print(f"[HTTP {response.status}] {text}")
+                    continue
+        except aiohttp.ClientError as error:
+            print(f"[连接失败] {error}（服务是否已用 `make run` 启动？）")
+            continue
+        print("服务号> " + read_reply(settings, text, post.query).replace("\n", "\n        "))
 
 
 def _xml_for(openid: str, line: str) -> str | None:

@@ -72,14 +72,10 @@ class WeChatEndpoint:
             log.warning("unreadable POST to /wechat: %s", bad)
             raise web.HTTPBadRequest(text="bad request") from None
 
-        reply_xml = await self.gate.once(
-            retry_key(message), incoming.openid, lambda: self._answer(message, incoming)
-        )
+        reply_xml = await self.gate.once(retry_key(message), incoming.openid, lambda: self._answer(message, incoming))
         if encrypted and reply_xml != NOTHING and self.safe_mode is not None:
             reply_xml = self.safe_mode.seal(reply_xml, query.get("nonce", ""))
-        return web.Response(
-            text=reply_xml, content_type="application/xml" if reply_xml != NOTHING else "text/plain"
-        )
+        return web.Response(text=reply_xml, content_type="application/xml" if reply_xml != NOTHING else "text/plain")
 
     async def _answer(self, message: BaseMessage, incoming: Incoming) -> str:
         try:

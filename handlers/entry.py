@@ -68,11 +68,12 @@ def parse_date(text: str) -> date:
 
 
 def parse_year(text: str, today: date) -> int:
-    text = normalise(text).removesuffix("年")
+    text = normalise(text)
     if text in ("今年", "本年", "本年度", ""):
         return today.year
-    if text in ("去年", "上年"):
+    if text in ("去年", "上年", "上年度"):
         return today.year - 1
+    text = text.removesuffix("年度").removesuffix("年")
     if not text.isdigit():
         raise Refusal(PROBLEMS[EntryProblem.YEAR].format(this_year=today.year))
     return int(text)

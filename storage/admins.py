@@ -86,12 +86,13 @@ async def redeem_invite(code: str, openid: str, filing: dict[str, str], now: dat
         return admin
 
 
-def scope_of(admin: Admin) -> Q:
-    """People an admin may see and act on, as a filter on Person."""
+def scope_of(admin: Admin, person: str = "") -> Q:
+    """People an admin may see and act on, as a filter on Person (or, with person="person__", on what
+    belongs to a person)."""
     if admin.role == AdminRole.UNIT:
-        return Q(unit_id=admin.unit_id)
+        return Q(**{f"{person}unit_id": admin.unit_id})
     if admin.role == AdminRole.REGION:
-        return Q(unit__region_id=admin.region_id)
+        return Q(**{f"{person}unit__region_id": admin.region_id})
     return Q()
 
 

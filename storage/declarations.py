@@ -166,7 +166,7 @@ async def withdraw(person: Person, record_id: int) -> HourRecord:
 
 async def pending_in_scope(admin: Admin, limit: int = 20) -> tuple[list[HourRecord], int]:
     """The oldest pending records an admin may decide, and how many there are in all."""
-    query = HourRecord.filter(status=RecordStatus.PENDING, person__in=Person.filter(scope_of(admin)).values("id"))
+    query = HourRecord.filter(scope_of(admin, person="person__"), status=RecordStatus.PENDING)
     records = await query.order_by("id").limit(limit).prefetch_related("person__unit")
     return records, await query.count()
 

@@ -5,6 +5,7 @@ answers, its half is skipped with a line saying so; under CI=true it is required
 """
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +15,9 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import make_app
-from bot.console import event_xml, media_xml, read_reply, sign, text_xml
+from bot.app import DELIVERER, make_app
+from bot.console import event_xml, media_xml, pushed_text, read_reply, sign, text_xml
+from bot.fake_wechat import make_fake_wechat
 from bot.settings import Settings
 from storage.db import database
 from storage.regions import load_regions
@@ -25,6 +27,7 @@ TEST_DATABASE = f"jxjy_test_{os.getpid()}"
 # Tencent's published sample key and app id; tests use them for safe mode throughout.
 SAMPLE_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 SAMPLE_APP_ID = "wx2c2769f8efd9abc2"
+APP_SECRET = "test-app-secret"
 
 
 def _postgres_url(database_name: str) -> str:
@@ -97,16 +100,36 @@ def make_settings(database_url: str, **overrides) -> Settings:
         "secret_key": "test-secret-key-0123456789",
         "database_url": database_url,
         "public_url": "https://jxjy.example.gov.cn",
+        "wechat_app_secret": APP_SECRET,
+        "outbox_poll_seconds": 0,  # tests deliver the outbox themselves, when the story says so
     } | overrides
     return Settings(_env_file=None, **values)
 
 
 @dataclass
 class Service:
-    """The service as WeChat's servers see it: an HTTP endpoint taking signed POSTs."""
+    """The service as WeChat's servers see it: an HTTP endpoint taking signed POSTs; beside it the fake
+    WeChat API it pushes notifications to."""
 
     client: TestClient
     settings: Settings
+    fake: TestClient
+
+    async def deliver(self, now=None) -> int:
+        """One round of the outbox worker."""
+        return await self.client.app[DELIVERER].run_once(now)
+
+    async def pushed(self, openid: str) -> list[dict]:
+        """What the fake WeChat API recorded as sent to this user, oldest first."""
+        response = await self.fake.get("/_fake/sent", params={"openid": openid})
+        return (await response.json())["messages"]
+
+    async def pushed_texts(self, openid: str) -> list[str]:
+        return [pushed_text(message) for message in await self.pushed(openid)]
+
+    async def fault(self, **fault) -> None:
+        response = await self.fake.post("/_fake/faults", json=fault)
+        assert response.status == 200, await response.text()
 
     def user(self, openid: str, safe: bool = False) -> "WeChatUser":
         return WeChatUser(self, openid, safe)
@@ -135,6 +158,9 @@ class WeChatUser:
     async def sends(self, msg_type: str) -> str:
         return await self._exchange(media_xml(self.openid, msg_type))
 
+    async def sends_image(self, media_id: str) -> str:
+        return await self._exchange(media_xml(self.openid, "image", media_id=media_id))
+
     async def _exchange(self, xml: str) -> str:
         response, signed = await self.service.post(xml, safe=self.safe)
         assert response.status == 200, await response.text()
@@ -142,16 +168,28 @@ class WeChatUser:
 
 
 @asynccontextmanager
-async def running_service(settings: Settings) -> AsyncIterator[Service]:
-    """Database open, reference data loaded, app served on a loopback port."""
-    async with database(settings.database_url):
+async def fake_wechat() -> AsyncIterator[TestClient]:
+    fake = TestClient(TestServer(make_fake_wechat(SAMPLE_APP_ID, APP_SECRET)))
+    await fake.start_server()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@asynccontextmanager
+async def running_service(settings: Settings, fake: TestClient | None = None) -> AsyncIterator[Service]:
+    """Database open, reference data loaded, app served on a loopback port, the fake WeChat API beside it."""
+    async with contextlib.AsyncExitStack() as stack:
+        if fake is None:
+            fake = await stack.enter_async_context(fake_wechat())
+        settings = settings.model_copy(update={"wechat_api_url": str(fake.make_url("/"))})
+        await stack.enter_async_context(database(settings.database_url))
         await load_regions()
         client = TestClient(TestServer(make_app(settings, with_database=False)))
         await client.start_server()
-        try:
-            yield Service(client, settings)
-        finally:
-            await client.close()
+        stack.push_async_callback(client.close)
+        yield Service(client, settings, fake)
 
 
 @pytest.fixture

@@ -58,3 +58,11 @@ async def hours_of(
         status=status,
         source=source,
     )
+
+
+async def an_admin(openid: str, role: str, unit: Unit | None = None, region: str = "", name: str = "管理员甲"):
+    from storage.admins import add_admin, resolve_scope
+    from storage.models import AdminRole
+
+    scope = await resolve_scope(AdminRole(role), unit.credit_code if unit else "", region)
+    return await add_admin(openid, scope, {"name": name}, actor="test")

@@ -1,0 +1,164 @@
+"""Delivering the outbox: turning what storage wants told into WeChat template or customer-service
+messages, fetching evidence photos, and retrying with backoff until WeChat takes them.
+
+Delivery is at least once: a row is marked sent after WeChat accepted it, so a crash between the two
+repeats one message rather than losing it.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.settings import Settings
+from bot.wechat_api import (
+    CUSTOM_MESSAGE_QUOTA,
+    INVALID_OPENID,
+    REPLY_WINDOW_CLOSED,
+    USER_NOT_SUBSCRIBED,
+    WeChatApi,
+    WeChatApiError,
+    WeChatApiUnavailable,
+)
+from handlers.entry import CATEGORY_NAMES
+from storage.declarations import store_evidence
+from storage.models import Category, Outbox
+from storage.outbox import claim_due, mark_failed, mark_sent
+
+log = logging.getLogger(__name__)
+
+# No channel can reach this user: give up at once.
+UNREACHABLE = {USER_NOT_SUBSCRIBED: "用户已取消关注", INVALID_OPENID: "openid 无效"}
+# This channel is closed for now: try the next one, or give up.
+CHANNEL_CLOSED = {REPLY_WINDOW_CLOSED: "超过 48 小时客服消息窗口", CUSTOM_MESSAGE_QUOTA: "客服消息额度已用完"}
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+class GiveUp(Exception):
+    """Retrying cannot help; the reason is stored with the row."""
+
+
+def _category(payload: dict[str, Any]) -> str:
+    return CATEGORY_NAMES[Category(payload["category"])]
+
+
+def submitted_text(p: dict[str, Any]) -> str:
+    return (
+        f"【待审核】{p['unit']} {p['name']} 申报 {p['year']} 年{_category(p)} {p['hours']} 学时"
+        f"（{p['course']}），编号 {p['record_id']}。\n"
+        f"回复“通过 {p['record_id']}”批准，或“驳回 {p['record_id']} 理由”驳回；发送“待审”查看全部。"
+    )
+
+
+def decided_text(p: dict[str, Any]) -> str:
+    what = f"您申报的 {p['year']} 年{_category(p)} {p['hours']} 学时（{p['course']}，编号 {p['record_id']}）"
+    if p["approved"]:
+        return f"【审核通过】{what}已审核通过，已计入您的学时。发送“学时”可查看。"
+    return f"【未通过】{what}未通过审核。\n理由：{p['reason']}\n如有疑问请联系单位管理员，修改后可重新申报。"
+
+
+def submitted_template(p: dict[str, Any]) -> dict[str, str]:
+    return {
+        "first": "有新的学时申报待审核",
+        "keyword1": f"{p['name']}（{p['unit']}）",
+        "keyword2": f"{p['year']} 年{_category(p)} {p['hours']} 学时",
+        "keyword3": p["course"],
+        "remark": f"回复“通过 {p['record_id']}”批准，或“驳回 {p['record_id']} 理由”驳回。",
+    }
+
+
+def decided_template(p: dict[str, Any]) -> dict[str, str]:
+    return {
+        "first": "您的学时申报已审核" if p["approved"] else "您的学时申报未通过审核",
+        "keyword1": f"{p['year']} 年{_category(p)} {p['hours']} 学时",
+        "keyword2": "通过" if p["approved"] else "未通过",
+        "keyword3": p["course"],
+        "remark": "已计入您的学时。" if p["approved"] else f"理由：{p['reason']}",
+    }
+
+
+class Deliverer:
+    def __init__(self, api: WeChatApi, settings: Settings) -> None:
+        self.api = api
+        self.settings = settings
+        self.handlers: dict[str, Callable[[Outbox], Awaitable[str]]] = {
+            "declaration_submitted": self._declaration_submitted,
+            "declaration_decided": self._declaration_decided,
+            "fetch_evidence": self._fetch_evidence,
+        }
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Deliver what is due; returns how many rows were attempted."""
+        now = now or datetime.now(UTC)
+        rows = await claim_due(now)
+        for row in rows:
+            await self._deliver(row, now)
+        return len(rows)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except Exception:
+                log.exception("outbox delivery round failed")
+            await asyncio.sleep(self.settings.outbox_poll_seconds)
+
+    async def _deliver(self, row: Outbox, now: datetime) -> None:
+        handler = self.handlers.get(row.kind)
+        try:
+            if handler is None:
+                raise GiveUp(f"unknown kind {row.kind}")
+            detail = await handler(row)
+        except GiveUp as reason:
+            log.warning("outbox %s (%s) given up: %s", row.id, row.kind, reason)
+            await mark_failed(row, now, str(reason), retry_at=None)
+        except (WeChatApiUnavailable, WeChatApiError) as error:
+            attempts = row.attempts + 1
+            if attempts >= self.settings.outbox_max_attempts:
+                await mark_failed(row, now, f"{error}; gave up after {attempts} attempts", retry_at=None)
+            else:
+                backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
+                await mark_failed(row, now, str(error), retry_at=now + backoff)
+        else:
+            await mark_sent(row, now, detail)
+
+    async def _notify(self, row: Outbox, template_id: str, template: dict[str, str], text: str) -> str:
+        """The template when one is configured, else (or when it is refused) a customer-service text."""
+        channels: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+        if template_id:
+            channels.append(("template", lambda: self.api.send_template(row.openid, template_id, template)))
+        channels.append(("text", lambda: self.api.send_text(row.openid, text)))
+        closed = [] if template_id else ["template: 未配置模板消息"]
+        for channel, send in channels:
+            try:
+                await send()
+                return f"sent as {channel}"
+            except WeChatApiError as error:
+                if error.errcode in UNREACHABLE:
+                    raise GiveUp(f"{error.errcode} {UNREACHABLE[error.errcode]}") from None
+                if error.errcode not in CHANNEL_CLOSED:
+                    raise
+                closed.append(f"{channel}: {error.errcode} {CHANNEL_CLOSED[error.errcode]}")
+        raise GiveUp("; ".join(closed))
+
+    async def _declaration_submitted(self, row: Outbox) -> str:
+        p = row.payload
+        return await self._notify(
+            row, self.settings.template_declaration_submitted, submitted_template(p), submitted_text(p)
+        )
+
+    async def _declaration_decided(self, row: Outbox) -> str:
+        p = row.payload
+        return await self._notify(row, self.settings.template_declaration_decided, decided_template(p), decided_text(p))
+
+    async def _fetch_evidence(self, row: Outbox) -> str:
+        try:
+            image = await self.api.get_media(row.payload["media_id"])
+        except WeChatApiError as error:
+            if error.errcode == 40007:  # invalid media id: expired (3 days) or never there
+                raise GiveUp(f"40007 media gone: {error.errmsg}") from None
+            raise
+        await store_evidence(row.payload["record_id"], image)
+        return f"evidence {len(image)} bytes"

@@ -1,0 +1,103 @@
+"""Bulk import of hours (`jxjy hours import FILE`) for a unit or training provider: CSV or XLSX.
+
+Every row is checked first; the file is imported whole or not at all, and each bad row is reported
+with its line number and reason.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from handlers.entry import parse_category, parse_date, problem_text
+from handlers.replies import Refusal
+from storage.declarations import (
+    EntryProblem,
+    HoursEntry,
+    ImportRow,
+    InvalidEntry,
+    check_entry,
+    find_person,
+    import_hours,
+)
+
+HEADER = ("证书管理号或身份证号", "年度", "科目类别", "课程或活动", "培训机构", "学习日期", "学时")
+MAX_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+
+class ImportRefused(Exception):
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} bad rows")
+        self.problems = problems
+
+
+def read_table(path: Path) -> list[list[str]]:
+    """The file's rows as text cells, header included; XLSX dates become ISO dates."""
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        return [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    text = path.read_bytes().decode("utf-8-sig")  # Excel writes a BOM into UTF-8 CSV
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+async def check_rows(table: list[list[str]], today: date) -> tuple[list[ImportRow], list[RowProblem]]:
+    if not table or tuple(cell.strip() for cell in table[0][: len(HEADER)]) != HEADER:
+        return [], [RowProblem(1, "表头应为：" + ",".join(HEADER))]
+    rows, problems = [], []
+    for line, cells in enumerate(table[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines are not rows
+        if len(rows) + len(problems) >= MAX_ROWS:
+            problems.append(RowProblem(line, f"一次最多导入 {MAX_ROWS} 行"))
+            break
+        try:
+            rows.append(await _check_row(line, cells, today))
+        except Refusal as refusal:
+            problems.append(RowProblem(line, refusal.message))
+    return rows, problems
+
+
+async def _check_row(line: int, cells: list[str], today: date) -> ImportRow:
+    cells = [cell.strip() for cell in cells] + [""] * (len(HEADER) - len(cells))
+    number, year, category, course, provider, studied_on, hours = cells[: len(HEADER)]
+    if await find_person(number) is None:
+        raise Refusal(f"找不到证书管理号或身份证号为“{number[:6]}…”的注册人员")
+    if not year.isdigit():
+        raise Refusal(problem_text(EntryProblem.YEAR, today))
+    try:
+        entry = check_entry(
+            HoursEntry(int(year), parse_category(category), course, provider, parse_date(studied_on), hours),
+            today,
+        )
+    except InvalidEntry as invalid:
+        raise Refusal(problem_text(invalid.problem, today)) from None
+    return ImportRow(line, number, entry)
+
+
+async def import_file(path: Path, actor: str, now: datetime, today: date) -> int:
+    """Import all rows or none; ImportRefused lists every bad row."""
+    rows, problems = await check_rows(read_table(path), today)
+    if problems:
+        raise ImportRefused(problems)
+    return await import_hours(rows, actor, now)
