@@ -6,7 +6,6 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from storage.admins import admins_to_notify, in_scope, scope_of
@@ -201,7 +200,11 @@ async def decide(admin: Admin, record_id: int, approve: bool, reason: str, now: 
 async def find_person(number: str) -> Person | None:
     """By certificate management number (16 digits) or ID number (18 characters)."""
     key = normalise(number)
-    return await Person.get_or_none(Q(cert_number=key) | Q(id_number=key)).prefetch_related("unit__region")
+    if len(key) == 16 and key.isdigit():
+        return await Person.get_or_none(cert_number=key).prefetch_related("unit__region")
+    if len(key) == 18:
+        return await Person.get_or_none(id_number=key).prefetch_related("unit__region")
+    return None
 
 
 async def transfer_paper_hours(

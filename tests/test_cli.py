@@ -13,13 +13,18 @@ from tests.domain import a_credit_code
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def jxjy(database_url: str, *args: str, cwd: Path) -> tuple[int, str]:
-    env = os.environ | {
-        "DATABASE_URL": database_url,
-        "WECHAT_TOKEN": "testtoken",
-        "SECRET_KEY": "test-secret-key-0123456789",
-        "PYTHONPATH": str(ROOT),
-    }
+async def jxjy(database_url: str, *args: str, cwd: Path, extra_env: dict | None = None) -> tuple[int, str]:
+    env = (
+        os.environ
+        | {
+            "DATABASE_URL": database_url,
+            "WECHAT_TOKEN": "testtoken",
+            "SECRET_KEY": "test-secret-key-0123456789",
+            "WECHAT_API_URL": "http://127.0.0.1:9",  # nothing there: API calls fail fast
+            "PYTHONPATH": str(ROOT),
+        }
+        | (extra_env or {})
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

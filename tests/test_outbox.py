@@ -1,0 +1,116 @@
+"""The outbox: notifications survive WeChat outages, token expiry and restarts, and arrive once."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.notify import Deliverer
+from bot.wechat_api import WeChatApi
+from storage.models import Outbox, OutboxAttempt, OutboxStatus
+from tests.conftest import make_settings, running_service
+from tests.domain import a_registered_person, a_unit, an_admin
+from tests.test_review import a_declaration
+
+
+async def _three_declarations(service) -> None:
+    unit = await a_unit()
+    await an_admin("o_admin", "unit", unit=unit)
+    person = await a_registered_person("o_p", unit=unit)
+    for course in ("课程一", "课程二", "课程三"):
+        await a_declaration(person, course=course)
+
+
+async def test_while_wechat_is_down_nothing_is_lost_and_afterwards_each_arrives_once(service):
+    await _three_declarations(service)
+    await service.fault(outage=True)
+    now = datetime.now(UTC)
+    for minute in range(3):  # several rounds while WeChat is unreachable
+        await service.deliver(now + timedelta(minutes=minute * 10))
+    assert await service.pushed("o_admin") == []
+    assert await Outbox.filter(status=OutboxStatus.PENDING).count() == 3
+    assert await OutboxAttempt.filter(ok=False).count() >= 3
+
+    await service.fault(outage=False)
+    await service.deliver(now + timedelta(hours=2))
+    await service.deliver(now + timedelta(hours=3))  # nothing left to send twice
+    texts = await service.pushed_texts("o_admin")
+    assert sorted(t for t in texts if "课程" in t) == sorted(texts) and len(texts) == 3
+    assert all(row.status == OutboxStatus.SENT for row in await Outbox.all())
+
+
+async def test_a_failed_attempt_waits_before_the_next_try(service):
+    await _three_declarations(service)
+    await service.fault(errcode=-1, times=3)  # 系统繁忙
+    now = datetime.now(UTC)
+    assert await service.deliver(now) == 3
+    assert await service.deliver(now) == 0  # not due yet
+    assert await service.deliver(now + timedelta(seconds=3)) == 3
+    assert len(await service.pushed("o_admin")) == 3
+
+
+async def test_a_user_who_unsubscribed_is_given_up_on_with_the_reason_stored(service):
+    await _three_declarations(service)
+    await service.fault(errcode=43004, times=3)
+    await service.deliver()
+    rows = await Outbox.all()
+    assert all(row.status == OutboxStatus.GAVE_UP and "43004" in row.last_error for row in rows)
+
+
+async def test_a_closed_customer_service_window_falls_back_to_the_template(database_url):
+    settings = make_settings(database_url, template_declaration_submitted="TPL_REVIEW")
+    async with running_service(settings) as service:
+        await _three_declarations(service)
+        await service.fault(errcode=45015, times=1, path="/cgi-bin/message/template/send")
+        await service.deliver()
+        kinds = [m["kind"] for m in await service.pushed("o_admin")]
+        assert kinds.count("template") == 2 and kinds.count("text") == 1
+
+
+async def test_without_a_template_a_closed_window_gives_up_cleanly(service):
+    await _three_declarations(service)
+    await service.fault(errcode=45015, times=3)
+    await service.deliver()
+    rows = await Outbox.all()
+    assert all(row.status == OutboxStatus.GAVE_UP and "45015" in row.last_error for row in rows)
+    assert all("未配置模板消息" in row.last_error for row in rows)
+
+
+async def test_an_expired_token_under_concurrent_sends_is_refreshed_once(service):
+    await _three_declarations(service)
+    settings = service.settings
+    async with WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret) as api:
+        await api.access_token()
+        await service.fault(errcode=40001, times=3)
+        deliverers = [Deliverer(api, settings) for _ in range(3)]
+        rows = await Outbox.all()
+        await asyncio.gather(*(d._deliver(row, datetime.now(UTC)) for d, row in zip(deliverers, rows, strict=True)))
+    calls = (await (await service.fake.get("/_fake/calls")).json())["calls"]
+    assert calls["/cgi-bin/stable_token"] == 2  # the first token, and one refresh for all three
+    assert len(await service.pushed("o_admin")) == 3
+
+
+async def test_a_restart_mid_queue_loses_nothing(database_url):
+    from tests.conftest import fake_wechat
+
+    settings = make_settings(database_url)
+    async with fake_wechat() as fake:
+        async with running_service(settings, fake) as service:
+            await _three_declarations(service)
+            await service.fault(outage=True)
+            await service.deliver()
+        await fake.post("/_fake/faults", json={"outage": False})
+        async with running_service(settings, fake) as restarted:
+            await restarted.deliver(datetime.now(UTC) + timedelta(minutes=5))
+            assert len(await restarted.pushed("o_admin")) == 3
+            assert await Outbox.filter(status=OutboxStatus.SENT).count() == 3
+
+
+async def test_the_worker_in_the_service_delivers_within_seconds(database_url):
+    async with running_service(make_settings(database_url, outbox_poll_seconds=0.05)) as service:
+        unit = await a_unit()
+        await an_admin("o_admin", "unit", unit=unit)
+        await a_declaration(await a_registered_person("o_p", unit=unit))
+        for _ in range(100):
+            if await service.pushed("o_admin"):
+                break
+            await asyncio.sleep(0.05)
+        assert len(await service.pushed("o_admin")) == 1
