@@ -9,6 +9,7 @@ NOT_REGISTERED = "您还没有注册。发送“注册”（或点击菜单“�
 HEADER = "{name}，您的继续教育学时（证书管理号 {number}）："
 YEAR = "{year} 年：公需科目 {public} 学时，专业科目 {professional} 学时，计入 {counted}/{total} 学时"
 YEAR_MET = "  ✔ 已达到年度要求"
+FROM_PAPER = "  其中 {hours} 学时由纸质证书转登"
 THIS_YEAR_MISSING = "  本年度还需 {missing} 学时，其中专业科目至少还需 {professional} 学时"
 PAST_YEAR_MISSING = "  未达到年度要求，差 {missing} 学时"
 POLICY = "年度要求：每年不少于 {total} 学时，其中专业科目不少于 {professional} 学时（以已审核通过的学时计）。"
@@ -25,6 +26,8 @@ def _year_lines(year: YearHours, current_year: int) -> list[str]:
             total=year.policy.total_hours,
         )
     ]
+    if year.from_paper:
+        lines.append(FROM_PAPER.format(hours=hours_figure(year.from_paper)))
     if year.met:
         lines.append(YEAR_MET)
     elif year.year == current_year:

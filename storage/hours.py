@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from storage.db import fetch
-from storage.models import Category, RecordStatus
+from storage.models import Category, RecordSource, RecordStatus
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class YearHours:
     policy: Policy
     public: Decimal
     professional: Decimal
+    from_paper: Decimal = Decimal(0)  # of the above, transferred from paper certificates (学时转登)
 
     @property
     def counted(self) -> Decimal:
@@ -56,12 +57,12 @@ class HoursLookup:
 # One statement for the person and all their hours; the lookup is the service's hottest path.
 _HOURS_BY = """
 SELECT p.name, p.cert_number, u.region_id AS region_code,
-       r.year, r.category, r.status, SUM(r.hours) AS hours, COUNT(r.id) AS records
+       r.year, r.category, r.status, r.source, SUM(r.hours) AS hours, COUNT(r.id) AS records
 FROM person p
 JOIN unit u ON u.id = p.unit_id
 LEFT JOIN hour_record r ON r.person_id = p.id
 WHERE {where}
-GROUP BY p.name, p.cert_number, u.region_id, r.year, r.category, r.status
+GROUP BY p.name, p.cert_number, u.region_id, r.year, r.category, r.status, r.source
 """
 
 
@@ -108,7 +109,11 @@ async def _overview(rows: list[dict], current_year: int) -> HoursOverview:
     counts = {RecordStatus.PENDING: 0, RecordStatus.REJECTED: 0}
     for row in rows:
         if row["status"] == RecordStatus.APPROVED:
-            approved.setdefault(row["year"], {})[row["category"]] = _decimal(row["hours"])
+            sums = approved.setdefault(row["year"], {})
+            hours = _decimal(row["hours"])
+            sums[row["category"]] = sums.get(row["category"], Decimal(0)) + hours
+            if row["source"] == RecordSource.PAPER:
+                sums["paper"] = sums.get("paper", Decimal(0)) + hours
         elif row["status"] in counts:
             counts[RecordStatus(row["status"])] += row["records"]
     years = [
@@ -117,6 +122,7 @@ async def _overview(rows: list[dict], current_year: int) -> HoursOverview:
             policy=_pick_policy(rules, year),
             public=sums.get(Category.PUBLIC, Decimal(0)),
             professional=sums.get(Category.PROFESSIONAL, Decimal(0)),
+            from_paper=sums.get("paper", Decimal(0)),
         )
         for year, sums in sorted(approved.items(), reverse=True)
     ]

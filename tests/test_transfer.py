@@ -29,7 +29,9 @@ async def test_an_admin_transfers_paper_hours_which_count_at_once(service):
     assert record.status == RecordStatus.APPROVED and record.source == RecordSource.PAPER
     assert record.paper_cert_number == "豫继教(2018)第0012345号"
     assert await AuditEntry.filter(action="transferred").exists()
-    assert "2018 年：公需科目 0 学时，专业科目 24 学时" in await service.user("o_p").says("学时")
+    lookup = await service.user("o_p").says("学时")
+    assert "2018 年：公需科目 0 学时，专业科目 24 学时" in lookup
+    assert "其中 24 学时由纸质证书转登" in lookup
 
 
 async def test_the_person_can_be_named_by_id_number_too(service):
