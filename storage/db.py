@@ -49,6 +49,11 @@ async def _ensure_default_policy() -> None:
         await HoursPolicy.create(total_hours=DEFAULT_TOTAL_HOURS, professional_min_hours=DEFAULT_PROFESSIONAL_MIN_HOURS)
 
 
+def current_database() -> object:
+    """Identifies the open database (its connection handler), for caches that must not cross databases."""
+    return get_connections()
+
+
 def current_connection() -> BaseDBAsyncClient:
     """The one connection of the active context (for the few statements the ORM cannot say)."""
     handler = get_connections()

@@ -1,9 +1,11 @@
 """Hours against the yearly policy. Only approved records count."""
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
+from weakref import WeakKeyDictionary
 
-from storage.db import fetch
+from storage.db import current_database, fetch
 from storage.models import Category, RecordSource, RecordStatus
 
 
@@ -83,12 +85,29 @@ async def policy_for(year: int, region_code: str) -> Policy:
     return _pick_policy(await _policies_of(region_code), year)
 
 
+# The policy table changes a few times a year and is read on every lookup: keep it for a minute,
+# per database (tests open several in one process).
+POLICY_CACHE_SECONDS = 60.0
+_policy_cache: WeakKeyDictionary[object, dict[str, tuple[float, list[dict]]]] = WeakKeyDictionary()
+
+
 async def _policies_of(region_code: str) -> list[dict]:
-    return await fetch(
+    cache = _policy_cache.setdefault(current_database(), {})
+    cached = cache.get(region_code)
+    if cached is not None and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    rules = await fetch(
         "SELECT year, region_code, total_hours, professional_min_hours FROM hours_policy "
         "WHERE region_code = ? OR region_code IS NULL",
         region_code,
     )
+    cache[region_code] = (time.monotonic(), rules)
+    return rules
+
+
+def forget_policies() -> None:
+    """After the policy table changed."""
+    _policy_cache.pop(current_database(), None)
 
 
 def _pick_policy(rules: list[dict], year: int) -> Policy:

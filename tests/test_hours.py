@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from handlers.chat import CHINA
-from storage.hours import hours_overview, policy_for
+from storage.hours import forget_policies, hours_overview, policy_for
 from storage.models import Category, HoursPolicy, RecordStatus
 from tests.domain import a_registered_person, a_unit, hours_of
 
@@ -68,6 +68,7 @@ async def test_the_policy_table_lets_a_region_or_a_year_differ(service):
     await HoursPolicy.create(year=2030, region_code=None, total_hours=72, professional_min_hours=48)
     await HoursPolicy.create(year=None, region_code="410300", total_hours=100, professional_min_hours=70)
     await HoursPolicy.create(year=2030, region_code="410300", total_hours=80, professional_min_hours=50)
+    forget_policies()
     assert (await policy_for(2029, "410100")).total_hours == 90
     assert (await policy_for(2030, "410100")).total_hours == 72
     assert (await policy_for(2029, "410300")).total_hours == 100
