@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := fonts-noto-cjk
+# Fonts for the certificate; Pango for WeasyPrint; poppler-utils (pdftotext, pdftoppm) for the tests.
+DEBIAN_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
 .PHONY: run test bench setup debian-packages lint clean
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.gate import RetryGate
 from bot.notify import Deliverer
+from bot.pages import Pages
 from bot.settings import Settings
 from bot.webhook import WeChatEndpoint
 from bot.wechat_api import WeChatApi
@@ -31,6 +32,7 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
     app.router.add_get("/wechat", endpoint.verify)
     app.router.add_post("/wechat", endpoint.receive)
     app.router.add_get("/healthz", healthz)
+    Pages(settings).add_routes(app)
     if with_database:
         app.cleanup_ctx.append(_database(settings))
     app.cleanup_ctx.append(_purging_idle_dialogs(settings))

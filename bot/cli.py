@@ -26,6 +26,7 @@ from handlers.chat import CHINA
 from handlers.hours_import import HEADER as IMPORT_HEADER
 from handlers.hours_import import ImportRefused, import_file
 from storage.admins import add_admin, create_invite, resolve_scope
+from storage.certificates import SnapshotNotFound, file_seal, revoke
 from storage.db import database
 from storage.errors import AdminScopeInvalid, AlreadyAdmin, DuplicateUnit, InvalidCreditCode, UnknownRegion
 from storage.models import AdminRole
@@ -189,6 +190,32 @@ def cmd_admin_invite(settings: Settings, args: argparse.Namespace) -> int:
     return _with_database(settings, work)
 
 
+def cmd_cert_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    async def work() -> int:
+        try:
+            await revoke(args.snapshot.strip().upper(), args.reason, datetime.now(UTC), f"cli:{getpass.getuser()}")
+        except SnapshotNotFound:
+            print(f"没有找到未撤销的快照 {args.snapshot}。", file=sys.stderr)
+            return 2
+        print(f"已撤销证书快照 {args.snapshot}：{args.reason}")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def cmd_seal_file(settings: Settings, args: argparse.Namespace) -> int:
+    async def work() -> int:
+        try:
+            filing = await file_seal(args.region, args.issuer, datetime.now(UTC), f"cli:{getpass.getuser()}")
+        except UnknownRegion:
+            print(f"{args.region} 不是省辖市或省直管县(市)的区划代码。", file=sys.stderr)
+            return 2
+        print(f"已备案：{args.region} 的新证书将加盖“{filing.issuer}专业技术人员继续教育专用章”。")
+        return 0
+
+    return _with_database(settings, work)
+
+
 def cmd_hours_import(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         now = datetime.now(UTC)
@@ -265,6 +292,18 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--unit", default="", help="the unit's credit code, for --role unit")
         sub.add_argument("--region", default="", help="the region code, for --role region")
         sub.set_defaults(run=run)
+
+    cert = commands.add_parser("cert", help="issued certificates").add_subparsers(dest="action", required=True)
+    cert_revoke = cert.add_parser("revoke", help="revoke an issued certificate (snapshot)")
+    cert_revoke.add_argument("snapshot", help="the snapshot number printed on the certificate")
+    cert_revoke.add_argument("--reason", required=True)
+    cert_revoke.set_defaults(run=cmd_cert_revoke)
+
+    seal = commands.add_parser("seal", help="regions' own seals").add_subparsers(dest="action", required=True)
+    seal_file = seal.add_parser("file", help="mark a region's seal as filed (备案)")
+    seal_file.add_argument("--region", required=True, help="the region code")
+    seal_file.add_argument("--issuer", default="", help="the body on the seal (default: <region>人力资源和社会保障局)")
+    seal_file.set_defaults(run=cmd_seal_file)
 
     hours = commands.add_parser("hours", help="hour records").add_subparsers(dest="action", required=True)
     hours_import = hours.add_parser("import", help="import approved hours from CSV or XLSX, all or nothing")

@@ -1,6 +1,7 @@
 """All configuration, read once from the environment or `.env` and handed down."""
 
 from datetime import date
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 1.0
     outbox_max_attempts: int = 8
     admin_invite_hours: int = 72
+
+    # Certificates
+    holder_link_days: int = 7  # the holder's link carries full personal data: it expires
+    pdf_engine: Literal["weasyprint", "wkhtmltopdf"] = "weasyprint"
+    verify_limit_per_minute: int = 20  # failed verifications per client (IP or openid)
 
     # Dates of the notice: configuration, not code.
     pilot_start: date = date(2017, 9, 15)  # Zhengzhou

@@ -16,6 +16,7 @@ from bot.gate import RetryGate
 from bot.settings import Settings
 from handlers.chat import Incoming, JourneyConfig, Kind
 from handlers.conversation import converse
+from handlers.ratelimit import RateLimiter
 from handlers.replies import News, Refusal, Reply, Text
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class WeChatEndpoint:
             dialog_idle_minutes=settings.dialog_idle_minutes,
             paper_certificates_void_after=settings.paper_certificates_void_after,
             public_url=settings.public_url,
+            secret_key=settings.secret_key,
+            holder_link_days=settings.holder_link_days,
+            verify_limiter=RateLimiter(settings.verify_limit_per_minute),
         )
 
     async def verify(self, request: web.Request) -> web.Response:

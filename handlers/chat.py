@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.ratelimit import RateLimiter
 from storage.dialogs import Dialog, clear_dialog, save_dialog
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -39,6 +40,9 @@ class JourneyConfig:
     dialog_idle_minutes: int = 30
     paper_certificates_void_after: date = date(2019, 10, 30)
     public_url: str = "http://127.0.0.1:8080"
+    secret_key: str = ""
+    holder_link_days: int = 7
+    verify_limiter: RateLimiter | None = None
 
 
 @dataclass

@@ -5,7 +5,7 @@ It can print itself as the help text, and the menu config is checked against it 
 
 from dataclasses import dataclass
 
-from handlers import admin_bind, declare, general, hours, register, review, transfer
+from handlers import admin_bind, certificate, declare, general, hours, register, review, transfer, verify
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec, Journey
 from handlers.replies import Refusal, Reply, Text
@@ -37,6 +37,10 @@ COMMANDS: tuple[Command, ...] = (
     Command(("申报", "学时申报", "申报学时"), "申报继续教育学时，由单位管理员审核", declare.start, "DECLARE"),
     Command(("我的申报", "申报记录"), "查看待审核的申报", declare.show_pending, "MY_DECLARATIONS"),
     Command(("撤回",), "撤回一条待审核的申报，如“撤回 12”", declare.withdraw_one),
+    Command(
+        ("证书", "电子证书", "我的证书"), "获取电子证书（图片和 A4 PDF）；“证书 2025”只看一年", certificate.show, "CERT"
+    ),
+    Command(("验证", "查验", "核验"), "验证证书真伪，如“验证 4101002026000001”", verify.verify_in_chat, "VERIFY"),
     Command(("帮助", "help", "?", "菜单", "功能"), "查看本说明", _help, "HELP"),
     Command(("取消", "退出", "cancel"), "退出正在办理的事项", general.cancel),
     Command(("绑定管理员",), "管理员用邀请码绑定，如“绑定管理员 7KQ2M9XD”", admin_bind.start),

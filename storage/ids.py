@@ -56,7 +56,7 @@ def parse_id_number(text: str, today: date) -> IdNumber:
         raise InvalidIdNumber(IdProblem.BIRTH_DATE)
     if id_check_character(number[:17]) != number[17]:
         raise InvalidIdNumber(IdProblem.CHECK_CHARACTER)
-    return IdNumber(number, born, "男" if int(number[16]) % 2 else "女")
+    return IdNumber(number, born, gender_of(number))
 
 
 def uscc_check_character(first17: str) -> str:
@@ -90,3 +90,8 @@ def mask_name(name: str) -> str:
 
 def mask_cert_number(number: str) -> str:
     return number[:6] + "******" + number[-4:]
+
+
+def gender_of(id_number: str) -> str:
+    """男 / 女, from the parity of the 17th digit (the sequence code)."""
+    return "男" if int(id_number[16]) % 2 else "女"

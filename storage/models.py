@@ -237,3 +237,42 @@ class AuditEntry(Model):
     class Meta:
         table = "audit_entry"
         indexes = (("target",), ("at",))
+
+
+class SealFiling(Model):
+    """A region's own e-seal, filed (备案) with the province. Until a region has one, its certificates
+    carry the provincial seal."""
+
+    id = fields.IntField(primary_key=True)
+    region = fields.OneToOneField("models.Region", related_name="seal", on_delete=fields.RESTRICT)
+    issuer = fields.CharField(max_length=100)  # the body named on the seal's arc
+    filed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "seal_filing"
+
+
+class CertificateSnapshot(Model):
+    """One issued certificate, exactly as issued: its facts are stored, so it renders the same forever.
+
+    A newer snapshot of the same person and scope supersedes it; it then stays verifiable as genuine but
+    superseded. A revoked one verifies as revoked.
+    """
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=24, unique=True)  # in the QR code and printed as the snapshot number
+    person = fields.ForeignKeyField("models.Person", related_name="certificates", on_delete=fields.RESTRICT)
+    year = fields.IntField(null=True)  # issued for one year only ("证书 2025"), or all years
+    record_ids = fields.JSONField()
+    content_hash = fields.CharField(max_length=64)
+    issuer = fields.CharField(max_length=100)
+    seal_region = fields.ForeignKeyField("models.Region", null=True, on_delete=fields.RESTRICT)  # null: province
+    facts = fields.JSONField()  # what the document shows
+    issued_at = fields.DatetimeField()
+    superseded_by = fields.ForeignKeyField("models.CertificateSnapshot", null=True, on_delete=fields.RESTRICT)
+    revoked_at = fields.DatetimeField(null=True)
+    revoke_reason = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "certificate_snapshot"
+        indexes = (("person_id", "year"),)

@@ -5,11 +5,14 @@ verifier's phone and a print shop would. Pictures worth a look are kept in tests
 """
 
 import io
+import os
 import subprocess
+import sys
 import time
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
@@ -24,10 +27,14 @@ from render import (
     RecordSource,
     RenderCache,
     YearHours,
+    cached_pdf,
+    cached_png,
     certificate_pdf,
     certificate_png,
     content_hash,
     render_in_thread,
+    render_pdf,
+    render_png,
     seal_png,
     wkhtmltopdf_path,
 )
@@ -244,6 +251,34 @@ def test_the_same_data_renders_to_the_same_bytes() -> None:
     assert certificate_pdf(a_certificate()) == certificate_pdf(a_certificate())
 
 
+def digests_in_a_fresh_process(hash_seed: str) -> list[str]:
+    """content hash, PNG sha256 and PDF sha256 of `a_certificate()`, rendered by a new Python process."""
+    script = (
+        "import hashlib; from tests.test_render import a_certificate;"
+        "from render import certificate_png, certificate_pdf, content_hash; d = a_certificate();"
+        "print(content_hash(d), hashlib.sha256(certificate_png(d)).hexdigest(),"
+        " hashlib.sha256(certificate_pdf(d)).hexdigest())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).parent.parent,
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    return done.stdout.split()[-3:]
+
+
+def test_another_process_renders_the_same_bytes() -> None:
+    # Any worker may serve any certificate, so nothing may depend on the process: not hash seeds, not the clock.
+    data = a_certificate()
+    here = [content_hash(data), sha256(certificate_png(data)).hexdigest(), sha256(certificate_pdf(data)).hexdigest()]
+
+    assert digests_in_a_fresh_process("1") == here
+    assert digests_in_a_fresh_process("2") == here
+
+
 def test_any_change_in_the_data_changes_the_bytes_and_the_hash() -> None:
     data = a_certificate()
     newer = replace(data, snapshot="S7K2-9QX5")
@@ -304,6 +339,31 @@ def test_the_cache_keeps_within_its_byte_budget() -> None:
 
     assert cache.get("x", "1") is None
     assert cache.get("x", "2") == b"123456"
+
+
+def test_the_shared_cache_serves_a_repeat_png_and_pdf_at_once() -> None:
+    first_png, first_pdf = cached_png(a_certificate(snapshot="sync")), cached_pdf(a_certificate(snapshot="sync"))
+
+    started = time.perf_counter()
+    again_png, again_pdf = cached_png(a_certificate(snapshot="sync")), cached_pdf(a_certificate(snapshot="sync"))
+    elapsed = time.perf_counter() - started
+
+    assert (again_png, again_pdf) == (first_png, first_pdf)
+    assert elapsed < 0.005
+
+
+async def test_a_handler_awaiting_the_same_certificate_again_gets_it_from_the_cache_at_once() -> None:
+    first_png = await render_png(a_certificate(snapshot="async"))
+    first_pdf = await render_pdf(a_certificate(snapshot="async"))
+
+    started = time.perf_counter()
+    again_png = await render_png(a_certificate(snapshot="async"))
+    again_pdf = await render_pdf(a_certificate(snapshot="async"))
+    elapsed = time.perf_counter() - started
+
+    assert again_png is first_png and again_pdf is first_pdf
+    assert first_png == certificate_png(a_certificate(snapshot="async"))
+    assert elapsed < 0.005
 
 
 async def test_rendering_off_the_event_loop_gives_the_same_bytes() -> None:

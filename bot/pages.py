@@ -1,0 +1,150 @@
+"""Web pages served beside the webhook: the holder's certificate (signed, expiring link) and the
+verification page behind the QR code. Built for the WeChat in-app browser on a phone."""
+
+import base64
+import functools
+from decimal import Decimal
+
+import jinja2
+from aiohttp import web
+
+from bot.settings import Settings
+from handlers.certificate import certificate_document
+from handlers.links import LinkExpired, LinkInvalid, snapshot_of_holder_token
+from handlers.ratelimit import RateLimiter
+from handlers.verify import Status, Verification, verify_code
+from render.cache import cached_pdf, cached_png, render_in_thread
+from render.seal import seal_png
+from storage.certificates import snapshot_by_id
+
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("bot", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+)
+
+EXPLANATIONS = {
+    Status.VALID: "该证书真实有效，为持证人当前的证书。",
+    Status.SUPERSEDED: "该证书真实，但持证人的学时已更新，已有新证书取代本证书。",
+    Status.REVOKED: "该证书已被撤销，不再有效。",
+    Status.INVALID: "未能验证该证书：二维码或链接无效。请确认扫描的是本平台签发的证书。",
+}
+CSS_CLASSES = {
+    Status.VALID: "valid",
+    Status.SUPERSEDED: "superseded",
+    Status.REVOKED: "revoked",
+    Status.INVALID: "invalid",
+}
+
+
+def _page(template: str, status: int = 200, **context: object) -> web.Response:
+    html = _templates.get_template(template).render(**context)
+    return web.Response(text=html, status=status, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _message(heading: str, text: str, status: int) -> web.Response:
+    return _page("message.html", status, heading=heading, text=text)
+
+
+@functools.lru_cache(maxsize=64)
+def _seal_data_uri(issuer: str) -> str:
+    return "data:image/png;base64," + base64.b64encode(seal_png(issuer, 240)).decode()
+
+
+def _changes(view: Verification) -> list[tuple[object, str]]:
+    """Per year of the certificate in force: how its total differs from the superseded one's."""
+    before = {y.year: Decimal(y.total) for y in view.years}
+    rows = []
+    for y in view.newer_years:
+        old = before.get(y.year)
+        if old is None:
+            change = "新增年度"
+        elif Decimal(y.total) == old:
+            change = "无变化"
+        else:
+            diff = Decimal(y.total) - old
+            change = f"{'增加' if diff > 0 else '减少'} {abs(diff).normalize():f} 学时"
+        rows.append((y, change))
+    return rows
+
+
+class Pages:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.failed_verifications = RateLimiter(settings.verify_limit_per_minute)
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/v/{code}", self.verification)
+        app.router.add_get("/c/{token}", self.holder_page)
+        app.router.add_get("/c/{token}/certificate.png", self.holder_png)
+        app.router.add_get("/c/{token}/certificate.pdf", self.holder_pdf)
+
+    async def verification(self, request: web.Request) -> web.Response:
+        # Only failures count: someone guessing codes is slowed down, a verifier scanning many is not.
+        client = request.remote or "unknown"
+        if self.failed_verifications.exceeded(client):
+            return _message("请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
+        view = await verify_code(request.match_info["code"], self.settings.secret_key)
+        if view.status == Status.INVALID:
+            self.failed_verifications.allow(client)
+        return _page(
+            "verify.html",
+            200 if view.status != Status.INVALID else 404,
+            v=view,
+            css_class=CSS_CLASSES[view.status],
+            explanation=EXPLANATIONS[view.status],
+            seal_src=_seal_data_uri(view.issuer) if view.issuer else "",
+            newer_url=f"{self.settings.public_url}/v/{view.newer_code}",
+            newer_changes=_changes(view),
+        )
+
+    async def _snapshot(self, request: web.Request):
+        try:
+            snapshot_id = snapshot_of_holder_token(
+                request.match_info["token"], self.settings.secret_key, self.settings.holder_link_days
+            )
+        except LinkExpired:
+            raise _gone() from None
+        except LinkInvalid:
+            raise _not_found() from None
+        snapshot = await snapshot_by_id(snapshot_id)
+        if snapshot is None:
+            raise _not_found()
+        return snapshot
+
+    async def holder_page(self, request: web.Request) -> web.Response:
+        snapshot = await self._snapshot(request)
+        base = f"{self.settings.public_url}/c/{request.match_info['token']}"
+        return _page(
+            "holder.html",
+            cert_number=snapshot.facts["cert_number"],
+            png_url=f"{base}/certificate.png",
+            pdf_url=f"{base}/certificate.pdf",
+            days=self.settings.holder_link_days,
+        )
+
+    async def holder_png(self, request: web.Request) -> web.Response:
+        document = certificate_document(await self._snapshot(request), self.settings.public_url)
+        body = await render_in_thread(cached_png, document)
+        return web.Response(body=body, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+    async def holder_pdf(self, request: web.Request) -> web.Response:
+        document = certificate_document(await self._snapshot(request), self.settings.public_url)
+        engine = self.settings.pdf_engine
+        body = await render_in_thread(lambda d: cached_pdf(d, engine), document)
+        filename = f"certificate-{document.cert_number}.pdf"
+        return web.Response(
+            body=body,
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, max-age=3600"},
+        )
+
+
+def _gone() -> web.HTTPException:
+    html = _templates.get_template("message.html").render(
+        heading="链接已过期", text="为保护您的个人信息，证书链接有效期有限。请在服务号发送“证书”获取新的链接。"
+    )
+    return web.HTTPGone(text=html, content_type="text/html")
+
+
+def _not_found() -> web.HTTPException:
+    html = _templates.get_template("message.html").render(heading="链接无效", text="请在服务号发送“证书”获取证书链接。")
+    return web.HTTPNotFound(text=html, content_type="text/html")

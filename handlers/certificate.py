@@ -1,0 +1,93 @@
+"""证书: the e-certificate in the chat — a news message linking to the holder's page (image and PDF).
+
+The snapshot is issued (or the unchanged current one reused) at once; rendering happens when the page
+asks for the image, off the event loop and cached, so the reply is never slowed by it.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from handlers.access import require_person
+from handlers.chat import CHINA, Chat
+from handlers.entry import hours_figure
+from handlers.links import holder_token, new_snapshot_code
+from handlers.replies import Article, News, Refusal, Reply
+from render import certificate as doc
+from storage.certificates import certificate_facts, issue
+from storage.models import CertificateSnapshot
+
+NO_HOURS = "您还没有审核通过的学时，暂不能生成证书。发送“申报”申报学时，单位管理员审核通过后即可生成。"
+NO_HOURS_IN_YEAR = "您 {year} 年没有审核通过的学时。发送“证书”可查看全部年度的证书。"
+BAD_YEAR = "请发送“证书”，或“证书 年份”只看一年，如“证书 2025”。"
+TITLE = "河南省专业技术人员继续教育证书"
+DESCRIPTION = "证书管理号 {number}\n{years}\n点击查看证书，可下载 A4 PDF 打印。链接 {days} 天内有效。"
+
+_CATEGORIES = {"public": doc.Category.PUBLIC, "professional": doc.Category.PROFESSIONAL}
+_SOURCES = {
+    "declared": doc.RecordSource.DECLARED,
+    "paper": doc.RecordSource.PAPER,
+    "imported": doc.RecordSource.IMPORTED,
+}
+
+
+async def show(chat: Chat) -> Reply:
+    person = await require_person(chat)
+    year = None
+    if chat.args:
+        if not chat.args.isdigit() or len(chat.args) != 4:
+            raise Refusal(BAD_YEAR)
+        year = int(chat.args)
+    facts = await certificate_facts(person, year, chat.today.year)
+    if facts is None:
+        raise Refusal(NO_HOURS_IN_YEAR.format(year=year) if year else NO_HOURS)
+    secret = chat.config.secret_key
+    snapshot, _ = await issue(person, year, facts, chat.now, lambda: new_snapshot_code(secret))
+    link = f"{chat.config.public_url}/c/{holder_token(snapshot.id, secret)}"
+    summary = "；".join(
+        f"{y['year']} 年 {hours_figure(sum(Decimal(r['hours']) for r in y['records']))} 学时"
+        + ("（已达标）" if y["met"] else "")
+        for y in reversed(facts["years"][-3:])
+    )
+    description = DESCRIPTION.format(number=person.cert_number, years=summary, days=chat.config.holder_link_days)
+    return News((Article(TITLE, description, link, image=f"{link}/certificate.png"),))
+
+
+def certificate_document(snapshot: CertificateSnapshot, public_url: str) -> doc.Certificate:
+    """The render data of a snapshot, from the facts stored when it was issued."""
+    facts: dict[str, Any] = snapshot.facts
+    return doc.Certificate(
+        holder_name=facts["name"],
+        gender=facts["gender"],
+        id_number=facts["id_number"],
+        cert_number=facts["cert_number"],
+        unit=facts["unit"],
+        region=facts["region"],
+        years=tuple(
+            doc.YearHours(
+                year=y["year"],
+                records=tuple(
+                    doc.HoursRecord(
+                        _CATEGORIES[r["category"]],
+                        r["course"],
+                        r["provider"],
+                        Decimal(r["hours"]),
+                        _SOURCES[r["source"]],
+                    )
+                    for r in y["records"]
+                ),
+                required_total=Decimal(y["required_total"]),
+                required_professional=Decimal(y["required_professional"]),
+                met=y["met"],
+            )
+            for y in facts["years"]
+        ),
+        issuer=snapshot.issuer,
+        issued_on=_issue_day(snapshot),
+        snapshot=snapshot.code,
+        verify_url=f"{public_url}/v/{snapshot.code}",
+    )
+
+
+def _issue_day(snapshot: CertificateSnapshot) -> date:
+    return snapshot.issued_at.astimezone(CHINA).date()

@@ -1,0 +1,147 @@
+"""Verification: whether a certificate is genuine and current, with masked personal data.
+
+The same view serves the page behind the QR code (/v/<code>) and `验证 <证书管理号或身份证号>` in the chat.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from handlers.chat import CHINA, Chat
+from handlers.entry import hours_figure
+from handlers.links import is_signed_code
+from handlers.replies import Refusal, Reply, Text
+from storage.certificates import latest_valid, newest_of, snapshot_by_code
+from storage.declarations import find_person
+from storage.ids import mask_id_number, mask_name
+from storage.models import CertificateSnapshot
+
+
+class Status(StrEnum):
+    VALID = "有效"
+    SUPERSEDED = "已更新"
+    REVOKED = "已撤销"
+    INVALID = "无效"
+
+
+@dataclass(frozen=True)
+class YearLine:
+    year: int
+    total: str
+    professional: str
+    public: str
+    required_total: int
+    met: bool
+
+
+@dataclass(frozen=True)
+class Verification:
+    status: Status
+    code: str = ""
+    cert_number: str = ""
+    name: str = ""  # masked
+    id_number: str = ""  # masked
+    unit: str = ""
+    region: str = ""
+    years: tuple[YearLine, ...] = ()
+    issuer: str = ""
+    issued_at: str = ""
+    revoke_reason: str = ""
+    newer_code: str = ""  # for a superseded certificate: the one in force
+    newer_years: tuple[YearLine, ...] = field(default=())
+
+
+def _years(facts: dict[str, Any]) -> tuple[YearLine, ...]:
+    lines = []
+    for y in facts["years"]:
+        hours = [(r["category"], Decimal(r["hours"])) for r in y["records"]]
+        lines.append(
+            YearLine(
+                year=y["year"],
+                total=hours_figure(sum((h for _, h in hours), Decimal(0))),
+                professional=hours_figure(sum((h for c, h in hours if c == "professional"), Decimal(0))),
+                public=hours_figure(sum((h for c, h in hours if c == "public"), Decimal(0))),
+                required_total=y["required_total"],
+                met=y["met"],
+            )
+        )
+    return tuple(lines)
+
+
+async def _view(snapshot: CertificateSnapshot) -> Verification:
+    facts = snapshot.facts
+    status, newer = Status.VALID, None
+    if snapshot.revoked_at is not None:
+        status = Status.REVOKED
+    elif snapshot.superseded_by_id is not None:
+        status, newer = Status.SUPERSEDED, await newest_of(snapshot)
+    return Verification(
+        status=status,
+        code=snapshot.code,
+        cert_number=facts["cert_number"],
+        name=mask_name(facts["name"]),
+        id_number=mask_id_number(facts["id_number"]),
+        unit=facts["unit"],
+        region=facts["region"],
+        years=_years(facts),
+        issuer=snapshot.issuer,
+        issued_at=snapshot.issued_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+        revoke_reason=snapshot.revoke_reason,
+        newer_code=newer.code if newer else "",
+        newer_years=_years(newer.facts) if newer else (),
+    )
+
+
+async def verify_code(code: str, secret: str) -> Verification:
+    """A forged or mistyped code reveals nothing: it is refused before the database is asked."""
+    if not is_signed_code(code, secret):
+        return Verification(Status.INVALID)
+    snapshot = await snapshot_by_code(code)
+    return await _view(snapshot) if snapshot else Verification(Status.INVALID)
+
+
+ASK_NUMBER = "请在“验证”后写上证书管理号或身份证号，如“验证 4101002026000001”。"
+TOO_MANY = "验证过于频繁，请稍后再试。"
+NOT_FOUND = "未查到该证书管理号或身份证号对应的证书，请核对号码。"
+NO_CERTIFICATE = "该人员（{name}，{unit}）已注册，但尚未生成电子证书。"
+RESULT = (
+    "证书验证结果：{status}\n证书管理号：{number}\n姓名：{name}\n身份证号：{id_number}\n"
+    "单位：{unit}（{region}）\n{years}\n签发：{issuer}\n签发时间：{issued_at}"
+)
+YEAR = "{year} 年：{total} 学时（专业科目 {professional}，公需科目 {public}）{met}"
+
+
+def verification_text(view: Verification) -> str:
+    years = "\n".join(
+        YEAR.format(
+            year=y.year, total=y.total, professional=y.professional, public=y.public, met="，已达标" if y.met else ""
+        )
+        for y in view.years
+    )
+    return RESULT.format(
+        status=view.status.value,
+        number=view.cert_number,
+        name=view.name,
+        id_number=view.id_number,
+        unit=view.unit,
+        region=view.region,
+        years=years,
+        issuer=view.issuer,
+        issued_at=view.issued_at,
+    )
+
+
+async def verify_in_chat(chat: Chat) -> Reply:
+    number = chat.args.strip()
+    if not number:
+        raise Refusal(ASK_NUMBER)
+    if chat.config.verify_limiter is not None and not chat.config.verify_limiter.allow(f"chat:{chat.openid}"):
+        raise Refusal(TOO_MANY)
+    person = await find_person(number)
+    if person is None:
+        raise Refusal(NOT_FOUND)
+    snapshot = await latest_valid(person)
+    if snapshot is None:
+        return Text(NO_CERTIFICATE.format(name=mask_name(person.name), unit=person.unit.name))
+    return Text(verification_text(await _view(snapshot)))

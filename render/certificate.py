@@ -1,0 +1,137 @@
+"""What a certificate shows: plain frozen values the journey builds, and the texts both renderers print.
+
+Member names of `Category` and `RecordSource` match storage's enums, so a journey maps them by name
+(`Category[record.category.name]`); the values are what the document prints.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+TITLE = "河南省专业技术人员继续教育证书"
+SEAL_PURPOSE = "专业技术人员继续教育专用章"
+VERIFY_LINE = "扫码验证真伪"
+PROVINCE_ISSUER = "河南省人力资源和社会保障厅"
+
+# Bump when the canonical form changes, so stored hashes of the old form never match new ones by accident.
+_HASH_SCHEMA = "jxjy.certificate/1"
+_CERT_NUMBER = re.compile(r"\d{16}")
+
+
+class Category(StrEnum):
+    PUBLIC = "公需科目"
+    PROFESSIONAL = "专业科目"
+
+
+class RecordSource(StrEnum):
+    DECLARED = "申报"
+    PAPER = "纸质证书转登"
+    IMPORTED = "批量导入"
+
+
+@dataclass(frozen=True)
+class HoursRecord:
+    category: Category
+    course: str  # course or activity
+    provider: str
+    hours: Decimal
+    source: RecordSource
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.hours, Decimal):
+            raise TypeError(f"hours must be a Decimal, not {type(self.hours).__name__}")
+
+
+@dataclass(frozen=True)
+class YearHours:
+    """One calendar year's approved records and the policy they are measured against.
+
+    `met` is decided by storage's policy rules (which cap 公需 hours), so it is carried, not recomputed here.
+    """
+
+    year: int
+    records: tuple[HoursRecord, ...]
+    required_total: Decimal
+    required_professional: Decimal
+    met: bool
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "records", tuple(self.records))
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.hours for r in self.records), Decimal(0))
+
+    @property
+    def professional(self) -> Decimal:
+        return sum((r.hours for r in self.records if r.category is Category.PROFESSIONAL), Decimal(0))
+
+    @property
+    def public(self) -> Decimal:
+        return sum((r.hours for r in self.records if r.category is Category.PUBLIC), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Certificate:
+    holder_name: str
+    gender: str  # 男 / 女
+    id_number: str
+    cert_number: str  # 证书管理号, 16 digits
+    unit: str
+    region: str
+    years: tuple[YearHours, ...]  # oldest first
+    issuer: str  # the body whose seal it carries, e.g. PROVINCE_ISSUER or "郑州市人力资源和社会保障局"
+    issued_on: date
+    snapshot: str
+    verify_url: str
+    _hash: str = field(default="", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _CERT_NUMBER.fullmatch(self.cert_number):
+            raise ValueError(f"certificate number must be 16 digits: {self.cert_number!r}")
+        years = tuple(sorted(self.years, key=lambda y: y.year))
+        if len({y.year for y in years}) != len(years):
+            raise ValueError("each year may appear once")
+        object.__setattr__(self, "years", years)
+
+    @property
+    def record_count(self) -> int:
+        return sum(len(y.records) for y in self.years)
+
+
+def content_hash(data: Certificate) -> str:
+    """sha256 (hex) of the certificate's canonical JSON: equal data, equal hash, across processes and machines."""
+    if not data._hash:
+        canonical = json.dumps([_HASH_SCHEMA, _plain(data)], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        # Frozen, so the hash can never go stale; memoised because the cache asks on every hit.
+        object.__setattr__(data, "_hash", hashlib.sha256(canonical.encode()).hexdigest())
+    return data._hash
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.init}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Decimal | date):
+        # str(Decimal) keeps "2.0" apart from "2": they print differently, so they must hash differently.
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def format_hours(hours: Decimal) -> str:
+    """12, 1.5, 100 — never 1E+2 or 12.00."""
+    return format(hours.normalize(), "f")
+
+
+def format_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
