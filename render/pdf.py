@@ -18,8 +18,8 @@ from render.qr import qr_png
 from render.seal import seal_png
 
 Engine = Literal["weasyprint", "wkhtmltopdf"]
-_SEAL_PX = 480  # 40 mm printed at 300 dpi
 ENGINES: tuple[Engine, ...] = ("weasyprint", "wkhtmltopdf")
+_SEAL_PX = 480  # 40 mm printed at 300 dpi
 
 
 def certificate_html(data: Certificate, engine: Engine = "weasyprint") -> str:

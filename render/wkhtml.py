@@ -61,13 +61,14 @@ def _post_process(pdf: bytes) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     done: set[int] = set()
     for page in writer.pages:
-        fonts = page.get("/Resources", {}).get("/Font", {})
-        for font_ref in fonts.values():
-            to_unicode = font_ref.get_object().get(NameObject("/ToUnicode"))
-            if to_unicode is None or to_unicode.get_object().indirect_reference.idnum in done:
+        resources = page.get(NameObject("/Resources"))
+        fonts = resources.get_object().get(NameObject("/Font")) if resources is not None else None
+        for font in fonts.get_object().values() if fonts is not None else ():
+            to_unicode = font.get_object().get(NameObject("/ToUnicode"))
+            if to_unicode is None or to_unicode.idnum in done:
                 continue
+            done.add(to_unicode.idnum)  # fonts are shared between pages; each map is fixed once
             stream = to_unicode.get_object()
-            done.add(stream.indirect_reference.idnum)
             stream.set_data(_fix_cmap(stream.get_data()))
     if writer.metadata is not None:
         writer.metadata = {k: v for k, v in writer.metadata.items() if k not in ("/CreationDate", "/ModDate")}

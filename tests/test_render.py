@@ -38,6 +38,7 @@ from render import (
     seal_png,
     wkhtmltopdf_path,
 )
+from render.wkhtml import _fix_cmap
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 VERIFY_URL = "https://jxjy.example.cn/v/q8Zt3LmN0pXr"
@@ -208,6 +209,20 @@ def test_the_wkhtmltopdf_engine_gives_correct_text_a_working_qr_code_and_stable_
     assert not [c for c in text if 0x2E80 <= ord(c) <= 0x2FDF]
     assert decoded_qr_texts(Image.open(io.BytesIO(pdf_page_png(pdf)))) == [VERIFY_URL]
     assert certificate_pdf(data, engine="wkhtmltopdf") == pdf
+
+
+def test_radicals_in_a_tounicode_map_become_the_ideographs_while_glyph_codes_stay() -> None:
+    cmap = (
+        b"2 beginbfchar\n<0001> <2F3E>\n<2F00> <4E00>\nendbfchar\n"
+        b"3 beginbfrange\n<0002> <0003> [<2F45> <7C4D>]\n<0004> <0005> <2F00>\n<0006> <0007> <0041>\nendbfrange\n"
+    )
+
+    assert _fix_cmap(cmap) == (
+        b"2 beginbfchar\n<0001> <6237>\n<2F00> <4E00>\nendbfchar\n"  # ⼾ -> 户 (not NFKC's 戶); the code <2F00> stays
+        b"3 beginbfrange\n<0002> <0003> [<65B9> <7C4D>]\n"
+        b"<0004> <0005> [<4E00> <4E28>]\n"  # a run through a radical is spelled out: ⼀ ⼁ -> 一 丨
+        b"<0006> <0007> <0041>\nendbfrange\n"
+    )
 
 
 def test_an_unknown_pdf_engine_is_refused() -> None:
