@@ -166,6 +166,28 @@ async def seed(database_url: str, people: int, current_year: int) -> dict[str, S
 # --- Servers ---------------------------------------------------------------------------------------
 
 
+def configure(database_url: str) -> tuple[Settings, dict[str, str]]:
+    """The client's settings and the servers' environment, from the same values."""
+    # Explicit settings, and no .env: the client must sign with exactly what the servers are given.
+    settings = Settings(
+        wechat_token=TOKEN,
+        wechat_aes_key=AES_KEY,
+        wechat_app_id=APP_ID,
+        secret_key=SECRET_KEY,
+        database_url=database_url,
+        _env_file=None,
+    )
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_AES_KEY": AES_KEY,
+        "WECHAT_APP_ID": APP_ID,
+        "SECRET_KEY": SECRET_KEY,
+        "REDIS_URL": "",
+    }
+    return settings, env
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -295,22 +317,35 @@ XML_HEADERS = {"Content-Type": "text/xml"}  # what WeChat sends
 
 
 def prepare(
-    settings: Settings, server: Server, safe: bool, openids: Iterator[str], msg_ids: Iterator[int], count: int
+    settings: Settings,
+    server: Server,
+    safe: bool,
+    openids: Iterator[str],
+    msg_ids: Iterator[int],
+    count: int,
+    content: str = QUERY,
 ) -> list[Prepared]:
     posts = []
     endpoint = server.base / "wechat"
     for openid in itertools.islice(openids, count):
         # A fresh MsgId each time: a repeated one would be answered from the service's retry cache.
-        signed = sign(settings, text_xml(openid, QUERY, msg_id=next(msg_ids)), safe=safe)
+        signed = sign(settings, text_xml(openid, content, msg_id=next(msg_ids)), safe=safe)
         posts.append(Prepared(endpoint.with_query(signed.query), signed.body.encode(), signed.query, openid))
     return posts
 
 
 async def drive(
-    session: aiohttp.ClientSession, posts: Sequence[Prepared], concurrency: int, max_seconds: float
+    session: aiohttp.ClientSession,
+    posts: Sequence[Prepared],
+    concurrency: int,
+    max_seconds: float,
+    rate: float = 0.0,
+    stop: asyncio.Event | None = None,
 ) -> tuple[list[float], list[tuple[int, str] | None], float]:
     """Send `posts` over `concurrency` connections, each worker taking the next post when it is free.
 
+    With a `rate` (posts per second), post i leaves no earlier than i / rate seconds after the start: a steady
+    offered load rather than as fast as the replies come. Setting `stop` ends the run as the time cap does.
     Returns the latencies, each post's (status, body) or None if it was never sent, and the wall time.
     """
     responses: list[tuple[int, str] | None] = [None] * len(posts)
@@ -321,7 +356,9 @@ async def drive(
 
     async def worker() -> None:
         for index, post in pending:
-            if time.perf_counter() > deadline:
+            if rate:
+                await asyncio.sleep(started + index / rate - time.perf_counter())  # returns at once when late
+            if time.perf_counter() > deadline or (stop is not None and stop.is_set()):
                 return
             sent = time.perf_counter()
             try:
@@ -435,23 +472,7 @@ async def benchmark(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="jxjy-bench-") as tmp:
         workdir = Path(tmp)
         database_url = f"sqlite://{workdir / 'bench.sqlite3'}"
-        # Explicit settings, and no .env: the client must sign with exactly what the servers are given.
-        settings = Settings(
-            wechat_token=TOKEN,
-            wechat_aes_key=AES_KEY,
-            wechat_app_id=APP_ID,
-            secret_key=SECRET_KEY,
-            database_url=database_url,
-            _env_file=None,
-        )
-        env = os.environ | {
-            "DATABASE_URL": database_url,
-            "WECHAT_TOKEN": TOKEN,
-            "WECHAT_AES_KEY": AES_KEY,
-            "WECHAT_APP_ID": APP_ID,
-            "SECRET_KEY": SECRET_KEY,
-            "REDIS_URL": "",
-        }
+        settings, env = configure(database_url)
 
         print(f"Seeding {database_url}")
         started = time.perf_counter()

@@ -38,6 +38,8 @@ def sc_index(collection: str) -> int:
     raise FontMissing(f"{path} has no Simplified Chinese (SC) face")
 
 
+# Shared by the render threads: Pillow holds the GIL around FreeType calls (and locks each face in free-threaded
+# builds), so one face object per size is safe and saves reopening a 20 MB collection.
 @cache
 def font(collection: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_DIR / collection), size, index=sc_index(collection))

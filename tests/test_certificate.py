@@ -12,7 +12,7 @@ from yarl import URL
 
 from handlers.links import holder_token
 from storage.certificates import revoke
-from storage.models import CertificateSnapshot, Category, RecordStatus
+from storage.models import Category, CertificateSnapshot, RecordStatus
 from tests.domain import a_registered_person, a_unit, an_admin, hours_of
 from tests.test_cli import jxjy
 

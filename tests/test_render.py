@@ -46,7 +46,9 @@ VERIFY_URL = "https://jxjy.example.cn/v/q8Zt3LmN0pXr"
 RADICAL_LOOKALIKES = "户方日一"
 
 
-def a_record(course: str, hours: str = "30", category: Category = Category.PROFESSIONAL, **changes: object):
+def a_record(
+    course: str, hours: str = "30", category: Category = Category.PROFESSIONAL, **changes: object
+) -> HoursRecord:
     record = HoursRecord(category, course, "河南省地方立法研究会", Decimal(hours), RecordSource.DECLARED)
     return replace(record, **changes)
 
