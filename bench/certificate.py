@@ -5,7 +5,7 @@ cache hits. Then the real service (`jxjy serve`) on a throw-away SQLite database
 issue certificates, their PDFs and PNGs are downloaded several at a time while signed "学时" messages keep
 arriving, and the webhook's latency during rendering is set against its latency with nothing rendering.
 
-    .venv/bin/python bench/certificate.py        # or: make bench (after bench/webhook.py)
+    .venv/bin/python bench/certificate.py        # or: make bench, which runs bench/webhook.py first
 
 Exits non-zero only when a request failed, a reply or a document was wrong, or the benchmark crashed;
 missed targets are printed.
@@ -13,6 +13,7 @@ missed targets are printed.
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import math
 import random
@@ -49,6 +50,7 @@ TARGET_WEBHOOK_MAX_MS = 1000.0  # any webhook reply while the service renders
 CERTIFICATE = "证书"
 PDF_MAGIC = b"%PDF-"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PROBE_SECONDS = 0.25  # between two fetches of an already rendered PNG while others render
 
 T = TypeVar("T")
 
@@ -127,7 +129,10 @@ def time_renderers(runs: int, current_year: int) -> tuple[list[Timing], float, l
     warm_up()  # Pango, fontconfig, font files and the seal load once per process: not what a request pays
     warm_up_seconds = time.perf_counter() - started
 
-    png, pdf, both, problems = [], [], [], []
+    png: list[float] = []
+    pdf: list[float] = []
+    both: list[float] = []
+    problems: list[str] = []
     for run in range(runs):
         data = sample_certificate(run, current_year)  # new content: no cache anywhere has seen it
         started = time.perf_counter()
@@ -144,7 +149,8 @@ def time_renderers(runs: int, current_year: int) -> tuple[list[Timing], float, l
     # an equal but new Certificate, as each request in the service does, so the content hash is computed again.
     cached_png(sample_certificate(runs, current_year))
     cached_pdf(sample_certificate(runs, current_year))
-    warm_png, warm_pdf = [], []
+    warm_png: list[float] = []
+    warm_pdf: list[float] = []
     for _ in range(runs):
         data = sample_certificate(runs, current_year)
         started = time.perf_counter()
@@ -212,7 +218,8 @@ async def issue_certificates(
     """Send "证书" from each holder; returns the holder links from the news replies, latencies and problems."""
     posts = prepare(settings, service, False, iter(holders), msg_ids, len(holders), content=CERTIFICATE)
     latencies, responses, _ = await drive(session, posts, concurrency=4, max_seconds=30)
-    links, problems = [], []
+    links: list[str] = []
+    problems: list[str] = []
     prefix = f"{service.base}/c/"
     for post, response in zip(posts, responses, strict=True):
         if response is None:
@@ -231,6 +238,20 @@ async def issue_certificates(
     return links, latencies, problems
 
 
+async def fetch_document(session: aiohttp.ClientSession, link: str, kind: str) -> Fetch:
+    """GET a holder link's certificate.pdf or .png, and check it is one."""
+    url = f"{link}/certificate.{kind}"
+    sent = time.perf_counter()
+    try:
+        async with session.get(url) as response:
+            body = await response.read()
+            status = response.status
+        problem = f"HTTP {status}: {body[:200]!r}" if status != 200 else document_problem(kind, body)
+    except (aiohttp.ClientError, TimeoutError) as error:
+        body, problem = b"", f"{type(error).__name__}: {error}"
+    return Fetch(url, kind, time.perf_counter() - sent, len(body), problem)
+
+
 async def fetch_documents(
     session: aiohttp.ClientSession, links: Sequence[str], concurrency: int, max_seconds: float
 ) -> tuple[list[Fetch], float]:
@@ -244,19 +265,38 @@ async def fetch_documents(
         for link, kind in jobs:
             if time.perf_counter() > deadline:
                 return
-            url = f"{link}/certificate.{kind}"
-            sent = time.perf_counter()
-            try:
-                async with session.get(url) as response:
-                    body = await response.read()
-                    status = response.status
-                problem = f"HTTP {status}: {body[:200]!r}" if status != 200 else document_problem(kind, body)
-            except (aiohttp.ClientError, TimeoutError) as error:
-                body, problem = b"", f"{type(error).__name__}: {error}"
-            fetches.append(Fetch(url, kind, time.perf_counter() - sent, len(body), problem))
+            fetches.append(await fetch_document(session, link, kind))
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return fetches, time.perf_counter() - started
+
+
+async def fetch_while_probing(
+    session: aiohttp.ClientSession,
+    probe: aiohttp.ClientSession,
+    links: Sequence[str],
+    rendered_link: str,
+    args: argparse.Namespace,
+) -> tuple[list[Fetch], float, list[Fetch]]:
+    """fetch_documents, while an already rendered PNG is fetched again every PROBE_SECONDS on its own
+    connection: a cache hit has nothing to render, so it should not wait for the renders queued before it."""
+    done = asyncio.Event()
+
+    async def probing() -> list[Fetch]:
+        hits: list[Fetch] = []
+        while not done.is_set():
+            hits.append(await fetch_document(probe, rendered_link, "png"))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), PROBE_SECONDS)
+        return hits
+
+    task = asyncio.create_task(probing())
+    try:
+        fetches, seconds = await fetch_documents(session, links, args.render_concurrency, args.max_seconds)
+    finally:
+        done.set()
+        hits = await task
+    return fetches, seconds, hits
 
 
 @dataclass
@@ -307,6 +347,7 @@ class LoadReport:
     issue_latencies: list[float]
     first: list[Fetch]  # the first PDF and PNG after start-up, alone
     fetches: list[Fetch]  # the concurrent part
+    hits: list[Fetch]  # an already rendered PNG, fetched again during the concurrent part
     render_seconds: float
     webhook: list[Result]
     problems: list[str]
@@ -314,8 +355,11 @@ class LoadReport:
     @property
     def certificates(self) -> int:
         """Holders whose PDF and PNG both came back well-formed."""
-        good = {f.url.rsplit("/", 1)[0] for f in self.fetches if f.problem is None and f.kind == "pdf"}
-        return len(good & {f.url.rsplit("/", 1)[0] for f in self.fetches if f.problem is None and f.kind == "png"})
+
+        def good(kind: str) -> set[str]:
+            return {f.url.rsplit("/", 1)[0] for f in self.fetches if f.kind == kind and f.problem is None}
+
+        return len(good("pdf") & good("png"))
 
 
 async def under_load(args: argparse.Namespace, workdir: Path, current_year: int) -> tuple[LoadReport, Server]:
@@ -344,7 +388,8 @@ async def under_load(args: argparse.Namespace, workdir: Path, current_year: int)
         render_session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=args.render_concurrency), timeout=aiohttp.ClientTimeout(total=30)
         )
-        async with webhook_session, render_session:
+        probe_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        async with webhook_session, render_session, probe_session:
             links, issue_latencies, issue_problems = await issue_certificates(
                 webhook_session, settings, service, holders, msg_ids
             )
@@ -356,7 +401,9 @@ async def under_load(args: argparse.Namespace, workdir: Path, current_year: int)
             plan = LoadPlan(
                 webhook_session, settings, service, itertools.cycle(everyone), msg_ids, seeded, current_year, args
             )
-            await drive(webhook_session, prepare(settings, service, False, plan.openids, msg_ids, 100), 10, 10)
+            # Untimed: opens the keep-alive connections the phases below reuse.
+            warm = prepare(settings, service, False, plan.openids, msg_ids, 100)
+            await drive(webhook_session, warm, args.connections, args.max_seconds)
 
             quiet, _ = await plan.during("no rendering (baseline)", asyncio.sleep(args.baseline_seconds))
             print(f"  webhook alone for {args.baseline_seconds:.0f} s")
@@ -365,15 +412,15 @@ async def under_load(args: argparse.Namespace, workdir: Path, current_year: int)
                 "first render (start-up)", fetch_documents(render_session, first_links, 1, args.max_seconds)
             )
             print("  first certificate after start-up rendered")
-            rendering, (fetches, render_seconds) = await plan.during(
+            rendering, (fetches, render_seconds, hits) = await plan.during(
                 f"rendering {args.render_concurrency} at once",
-                fetch_documents(render_session, links, args.render_concurrency, args.max_seconds),
+                fetch_while_probing(render_session, probe_session, links, first_links[0], args),
             )
             print(f"  {len(fetches)} documents fetched in {render_seconds:.1f} s")
     finally:
         await service.stop()
 
-    for fetch in first + fetches:
+    for fetch in first + fetches + hits:
         if fetch.problem is not None:
             problems.append(f"{fetch.url}: {fetch.problem}")
     report = LoadReport(
@@ -381,6 +428,7 @@ async def under_load(args: argparse.Namespace, workdir: Path, current_year: int)
         issue_latencies,
         first,
         fetches,
+        hits,
         render_seconds,
         [quiet, start_up, rendering],
         problems,
@@ -391,7 +439,11 @@ async def under_load(args: argparse.Namespace, workdir: Path, current_year: int)
 def summary_ms(seconds: Sequence[float]) -> str:
     if not seconds:
         return "none"
-    return f"p50 {statistics.median(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
+
+    def ms(value: float) -> str:
+        return f"{value * 1000:.0f} ms" if value >= 0.1 else f"{value * 1000:.1f} ms"
+
+    return f"p50 {ms(statistics.median(seconds))}, max {ms(max(seconds))}"
 
 
 def report_load(report: LoadReport, args: argparse.Namespace) -> None:
@@ -412,6 +464,8 @@ def report_load(report: LoadReport, args: argparse.Namespace) -> None:
     for kind in ("pdf", "png"):
         seconds = [f.seconds for f in report.fetches if f.kind == kind]
         print(f"    {kind.upper()} downloads under load: {summary_ms(seconds)}")
+    hits = [f.seconds for f in report.hits]
+    print(f"    an already rendered PNG fetched {len(hits)} times meanwhile (cache hit): {summary_ms(hits)}")
     print()
     print(
         f"{'学时 webhook while':<28}{'requests':>9}{'errors':>8}{'req/s':>8}"

@@ -6,8 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 
+from bot.backoffice import setup_backoffice
 from bot.gate import RetryGate
 from bot.notify import Deliverer
 from bot.pages import Pages
@@ -32,7 +35,15 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
     app.router.add_get("/wechat", endpoint.verify)
     app.router.add_post("/wechat", endpoint.receive)
     app.router.add_get("/healthz", healthz)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("bot", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        context_processors=[aiohttp_jinja2.request_processor],
+    )
     Pages(settings).add_routes(app)
+    setup_backoffice(app, settings)
     if with_database:
         app.cleanup_ctx.append(_database(settings))
     app.cleanup_ctx.append(_purging_idle_dialogs(settings))

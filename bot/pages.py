@@ -5,7 +5,7 @@ import base64
 import functools
 from decimal import Decimal
 
-import jinja2
+import aiohttp_jinja2
 from aiohttp import web
 
 from bot.settings import Settings
@@ -16,10 +16,6 @@ from handlers.verify import Status, Verification, verify_code
 from render.cache import cached_pdf, cached_png, render_in_thread
 from render.seal import seal_png
 from storage.certificates import snapshot_by_id
-
-_templates = jinja2.Environment(
-    loader=jinja2.PackageLoader("bot", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
-)
 
 EXPLANATIONS = {
     Status.VALID: "该证书真实有效，为持证人当前的证书。",
@@ -35,13 +31,14 @@ CSS_CLASSES = {
 }
 
 
-def _page(template: str, status: int = 200, **context: object) -> web.Response:
-    html = _templates.get_template(template).render(**context)
-    return web.Response(text=html, status=status, content_type="text/html", headers={"Cache-Control": "no-store"})
+def page(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:
+    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
-def _message(heading: str, text: str, status: int) -> web.Response:
-    return _page("message.html", status, heading=heading, text=text)
+def message(request: web.Request, heading: str, text: str, status: int) -> web.Response:
+    return page(request, "message.html", status, heading=heading, text=text)
 
 
 @functools.lru_cache(maxsize=64)
@@ -81,11 +78,12 @@ class Pages:
         # Only failures count: someone guessing codes is slowed down, a verifier scanning many is not.
         client = request.remote or "unknown"
         if self.failed_verifications.exceeded(client):
-            return _message("请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
+            return message(request, "请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
         view = await verify_code(request.match_info["code"], self.settings.secret_key)
         if view.status == Status.INVALID:
             self.failed_verifications.allow(client)
-        return _page(
+        return page(
+            request,
             "verify.html",
             200 if view.status != Status.INVALID else 404,
             v=view,
@@ -102,18 +100,19 @@ class Pages:
                 request.match_info["token"], self.settings.secret_key, self.settings.holder_link_days
             )
         except LinkExpired:
-            raise _gone() from None
+            raise refused(request, 410, "链接已过期", EXPIRED) from None
         except LinkInvalid:
-            raise _not_found() from None
+            raise refused(request, 404, "链接无效", INVALID_LINK) from None
         snapshot = await snapshot_by_id(snapshot_id)
         if snapshot is None:
-            raise _not_found()
+            raise refused(request, 404, "链接无效", INVALID_LINK)
         return snapshot
 
     async def holder_page(self, request: web.Request) -> web.Response:
         snapshot = await self._snapshot(request)
         base = f"{self.settings.public_url}/c/{request.match_info['token']}"
-        return _page(
+        return page(
+            request,
             "holder.html",
             cert_number=snapshot.facts["cert_number"],
             png_url=f"{base}/certificate.png",
@@ -138,13 +137,13 @@ class Pages:
         )
 
 
-def _gone() -> web.HTTPException:
-    html = _templates.get_template("message.html").render(
-        heading="链接已过期", text="为保护您的个人信息，证书链接有效期有限。请在服务号发送“证书”获取新的链接。"
-    )
-    return web.HTTPGone(text=html, content_type="text/html")
+EXPIRED = "为保护您的个人信息，证书链接有效期有限。请在服务号发送“证书”获取新的链接。"
+INVALID_LINK = "请在服务号发送“证书”获取证书链接。"
 
 
-def _not_found() -> web.HTTPException:
-    html = _templates.get_template("message.html").render(heading="链接无效", text="请在服务号发送“证书”获取证书链接。")
-    return web.HTTPNotFound(text=html, content_type="text/html")
+_HTTP_ERRORS: dict[int, type[web.HTTPException]] = {403: web.HTTPForbidden, 404: web.HTTPNotFound, 410: web.HTTPGone}
+
+
+def refused(request: web.Request, status: int, heading: str, text: str) -> web.HTTPException:
+    html = aiohttp_jinja2.render_string("message.html", request, {"heading": heading, "text": text})
+    return _HTTP_ERRORS[status](text=html, content_type="text/html")

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     pdf_engine: Literal["weasyprint", "wkhtmltopdf"] = "weasyprint"
     verify_limit_per_minute: int = 20  # failed verifications per client (IP or openid)
 
+    # Admin console
+    console_link_minutes: int = 10  # the one-time sign-in link sent in the chat
+    console_idle_minutes: int = 30
+
     # Dates of the notice: configuration, not code.
     pilot_start: date = date(2017, 9, 15)  # Zhengzhou
     province_start: date = date(2017, 12, 1)

@@ -45,6 +45,7 @@ class WeChatEndpoint:
             secret_key=settings.secret_key,
             holder_link_days=settings.holder_link_days,
             verify_limiter=RateLimiter(settings.verify_limit_per_minute),
+            console_link_minutes=settings.console_link_minutes,
         )
 
     async def verify(self, request: web.Request) -> web.Response:

@@ -43,6 +43,7 @@ class JourneyConfig:
     secret_key: str = ""
     holder_link_days: int = 7
     verify_limiter: RateLimiter | None = None
+    console_link_minutes: int = 10
 
 
 @dataclass

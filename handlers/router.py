@@ -5,7 +5,18 @@ It can print itself as the help text, and the menu config is checked against it 
 
 from dataclasses import dataclass
 
-from handlers import admin_bind, certificate, declare, general, hours, register, review, transfer, verify
+from handlers import (
+    admin_bind,
+    certificate,
+    console_link,
+    declare,
+    general,
+    hours,
+    register,
+    review,
+    transfer,
+    verify,
+)
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec, Journey
 from handlers.replies import Refusal, Reply, Text
@@ -48,6 +59,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(("通过", "批准"), "批准申报，如“通过 12 13”", review.approve, for_admins=True),
     Command(("驳回",), "驳回申报并说明理由，如“驳回 12 证明不清晰”", review.reject, for_admins=True),
     Command(("转登", "学时转登"), "将纸质证书上的学时转登到电子证书", transfer.start, "TRANSFER", for_admins=True),
+    Command(
+        ("后台", "管理后台"),
+        "获取管理后台的登录链接（批量查询、统计、备案等）",
+        console_link.sign_in_link,
+        "CONSOLE",
+        for_admins=True,
+    ),
 )
 
 DIALOGS: dict[str, DialogSpec] = {

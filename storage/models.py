@@ -276,3 +276,61 @@ class CertificateSnapshot(Model):
     class Meta:
         table = "certificate_snapshot"
         indexes = (("person_id", "year"),)
+
+
+class ConsoleLink(Model):
+    """A one-time sign-in link to the admin console, sent in the chat. Only its hash is kept."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    admin = fields.ForeignKeyField("models.Admin", related_name="console_links", on_delete=fields.CASCADE)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "console_link"
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"  # 备案
+    REJECTED = "rejected"
+
+
+class SealApplication(Model):
+    """附件2: a region asks the province to file its own e-seal (电子签章启用申请)."""
+
+    id = fields.IntField(primary_key=True)
+    region = fields.ForeignKeyField("models.Region", related_name="seal_applications", on_delete=fields.RESTRICT)
+    applicant = fields.CharField(max_length=100)  # 申请单位, e.g. 郑州市人力资源和社会保障局
+    issuer = fields.CharField(max_length=100)  # the body named on the seal
+    applied_on = fields.DateField()
+    status = fields.CharEnumField(ApplicationStatus, max_length=16, default=ApplicationStatus.SUBMITTED)
+    submitted_by = fields.ForeignKeyField("models.Admin", related_name="seal_applications", on_delete=fields.RESTRICT)
+    decided_by = fields.ForeignKeyField(
+        "models.Admin", related_name="seal_decisions", null=True, on_delete=fields.RESTRICT
+    )
+    decided_at = fields.DatetimeField(null=True)
+    reject_reason = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "seal_application"
+
+
+class TrainingPlan(Model):
+    """A unit's annual training plan (年度专业技术人员培训计划), filed by its admin."""
+
+    id = fields.IntField(primary_key=True)
+    unit = fields.ForeignKeyField("models.Unit", related_name="training_plans", on_delete=fields.RESTRICT)
+    year = fields.IntField()
+    text = fields.TextField()
+    file_name = fields.CharField(max_length=200, default="")
+    file_data = fields.BinaryField(null=True)
+    filed_by = fields.ForeignKeyField("models.Admin", related_name="training_plans", on_delete=fields.RESTRICT)
+    filed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "training_plan"
+        unique_together = (("unit", "year"),)

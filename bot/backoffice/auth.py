@@ -1,0 +1,80 @@
+"""Signing in from the chat (a one-time link, no passwords), the session's idle expiry, CSRF, and the gate
+every console request passes."""
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+
+from bot.settings import Settings
+from storage.backoffice import LinkUnusable, admin_by_id, redeem_console_link
+from storage.errors import OutOfScope
+from storage.models import Admin
+
+routes = web.RouteTableDef()
+OPEN_PATHS = ("/admin/login/",)
+
+
+def current_admin(request: web.Request) -> Admin:
+    return request["admin"]
+
+
+def _page(request: web.Request, status: int, heading: str, text: str) -> web.Response:
+    return aiohttp_jinja2.render_template("message.html", request, {"heading": heading, "text": text}, status=status)
+
+
+SIGN_IN_AGAIN = "请在服务号发送“后台”，点击收到的链接登录。链接 10 分钟内有效，只能使用一次。"
+
+
+def admin_gate(settings: Settings) -> Callable:
+    idle_seconds = settings.console_idle_minutes * 60
+
+    @web.middleware
+    async def gate(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
+        if not request.path.startswith("/admin") or request.path.startswith(OPEN_PATHS):
+            return await handler(request)
+        session = await get_session(request)
+        admin_id, seen = session.get("admin_id"), session.get("seen", 0)
+        if not admin_id or time.time() - seen > idle_seconds:
+            session.invalidate()
+            return _page(request, 401, "请重新登录", SIGN_IN_AGAIN)
+        admin = await admin_by_id(admin_id)
+        if admin is None:
+            session.invalidate()
+            return _page(request, 401, "请重新登录", SIGN_IN_AGAIN)
+        if request.method == "POST":
+            form = await request.post()
+            if not secrets.compare_digest(str(form.get("csrf", "")), session.get("csrf", "")):
+                return _page(request, 403, "请求已失效", "页面已过期，请返回刷新后重试。")
+        session["seen"] = int(time.time())
+        request["admin"] = admin
+        request["csrf"] = session["csrf"]
+        try:
+            return await handler(request)
+        except OutOfScope:
+            return _page(request, 403, "无权访问", "该内容不在您的管理范围内。")
+
+    return gate
+
+
+@routes.get("/admin/login/{token}")
+async def login(request: web.Request) -> web.StreamResponse:
+    try:
+        admin = await redeem_console_link(request.match_info["token"], datetime.now(UTC))
+    except LinkUnusable:
+        return _page(request, 403, "链接已失效", "该登录链接已使用过或已过期。" + SIGN_IN_AGAIN)
+    session = await new_session(request)
+    session["admin_id"] = admin.id
+    session["seen"] = int(time.time())
+    session["csrf"] = secrets.token_urlsafe(24)
+    raise web.HTTPFound("/admin/")
+
+
+@routes.post("/admin/logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    (await get_session(request)).invalidate()
+    return _page(request, 200, "已退出", "您已退出管理后台。")

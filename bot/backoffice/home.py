@@ -1,0 +1,31 @@
+"""The console's first page: what is waiting in the admin's scope."""
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.backoffice.auth import current_admin
+from storage.admins import scope_of
+from storage.backoffice import units_in_scope
+from storage.models import Admin, AdminRole, HourRecord, Person, RecordStatus
+
+routes = web.RouteTableDef()
+ROLE_NAMES = {AdminRole.UNIT: "单位管理员", AdminRole.REGION: "地区管理员", AdminRole.PROVINCE: "省级管理员"}
+
+
+def scope_name(admin: Admin) -> str:
+    if admin.role == AdminRole.UNIT and admin.unit:
+        return f"{ROLE_NAMES[admin.role]} · {admin.unit.name}"
+    if admin.role == AdminRole.REGION and admin.region:
+        return f"{ROLE_NAMES[admin.role]} · {admin.region.name}"
+    return f"{ROLE_NAMES[admin.role]} · 河南省"
+
+
+@routes.get("/admin/")
+@aiohttp_jinja2.template("admin/home.html")
+async def home(request: web.Request) -> dict:
+    admin = current_admin(request)
+    return {
+        "pending": await HourRecord.filter(scope_of(admin, person="person__"), status=RecordStatus.PENDING).count(),
+        "people": await Person.filter(scope_of(admin)).count(),
+        "units": await units_in_scope(admin).count(),
+    }

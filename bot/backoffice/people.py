@@ -1,0 +1,82 @@
+"""People in scope: search, one person's records and certificates, unbinding a lost WeChat account,
+correcting a wrong unit. Every read of a person is audited."""
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.backoffice.auth import current_admin
+from handlers.entry import CATEGORY_NAMES, SOURCE_NAMES, hours_figure
+from storage.backoffice import (
+    certificates_of,
+    change_unit,
+    console_read,
+    person_in_scope,
+    records_of,
+    search_people,
+    unbind_wechat,
+    units_in_scope,
+)
+from storage.ids import gender_of
+from storage.models import RecordStatus
+
+routes = web.RouteTableDef()
+STATUS_NAMES = {
+    RecordStatus.PENDING: "待审核",
+    RecordStatus.APPROVED: "已通过",
+    RecordStatus.REJECTED: "已驳回",
+    RecordStatus.WITHDRAWN: "已撤回",
+}
+
+
+def _person_id(request: web.Request) -> int:
+    text = request.match_info["id"]
+    return int(text) if text.isdigit() else 0
+
+
+@routes.get("/admin/people")
+@aiohttp_jinja2.template("admin/people.html")
+async def people(request: web.Request) -> dict:
+    admin = current_admin(request)
+    text = request.query.get("q", "")
+    found = await search_people(admin, text)
+    if text:
+        await console_read(admin, "people_search", f"query:{text[:20]}")
+    return {"q": text, "people": found}
+
+
+async def _detail(request: web.Request, flash: list[str]) -> web.Response:
+    admin = current_admin(request)
+    person = await person_in_scope(admin, _person_id(request))
+    await console_read(admin, "person", f"person:{person.id}")
+    context = {
+        "person": person,
+        "gender": gender_of(person.id_number),
+        "records": await records_of(person),
+        "certificates": await certificates_of(person),
+        "units": await units_in_scope(admin).order_by("name").limit(500),
+        "categories": CATEGORY_NAMES,
+        "sources": SOURCE_NAMES,
+        "statuses": STATUS_NAMES,
+        "hours_figure": hours_figure,
+        "flash": flash,
+    }
+    return aiohttp_jinja2.render_template("admin/person.html", request, context)
+
+
+@routes.get("/admin/people/{id}")
+async def person_page(request: web.Request) -> web.Response:
+    return await _detail(request, [])
+
+
+@routes.post("/admin/people/{id}/unbind")
+async def unbind(request: web.Request) -> web.Response:
+    await unbind_wechat(current_admin(request), _person_id(request))
+    return await _detail(request, ["已解除微信绑定。本人可用新的微信号发送“注册”重新绑定（证书管理号不变）。"])
+
+
+@routes.post("/admin/people/{id}/unit")
+async def move(request: web.Request) -> web.Response:
+    form = await request.post()
+    unit_id = int(form["unit"]) if str(form.get("unit", "")).isdigit() else 0
+    person = await change_unit(current_admin(request), _person_id(request), unit_id)
+    return await _detail(request, [f"单位已更正为：{person.unit.name}"])

@@ -1,0 +1,199 @@
+"""The admin console: signed in from the chat, scoped on the server, audited."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from yarl import URL
+
+from storage.models import AuditEntry, ConsoleLink, HourRecord, Person, RecordStatus
+from tests.conftest import make_settings, running_service
+from tests.console import LINK, anonymous, sign_in
+from tests.domain import a_registered_person, a_unit, an_admin
+from tests.test_review import a_declaration
+
+
+@pytest.fixture
+async def console_service(database_url):
+    # Plain http on loopback: a Secure cookie would never come back over it.
+    async with running_service(make_settings(database_url, public_url="http://127.0.0.1")) as service:
+        yield service
+
+
+@pytest.fixture
+async def world(console_service):
+    """Two units in Zhengzhou, one in Luoyang; an admin for each level; a person with a pending declaration."""
+    home = await a_unit("郑州市第一人民医院", "410100")
+    neighbour = await a_unit("郑州市中心医院", "410100")
+    far = await a_unit("洛阳市中心医院", "410300")
+    await an_admin("o_home", "unit", unit=home, name="本单位管理员")
+    await an_admin("o_neighbour", "unit", unit=neighbour, name="邻单位管理员")
+    await an_admin("o_zhengzhou", "region", region="410100", name="郑州市管理员")
+    await an_admin("o_luoyang", "region", region="410300", name="洛阳市管理员")
+    await an_admin("o_province", "province", name="省管理员")
+    person = await a_registered_person("o_person", name="孙丽", unit=home)
+    record = await a_declaration(person, hours="6")
+    return {"home": home, "neighbour": neighbour, "far": far, "person": person, "record": record}
+
+
+async def test_an_admin_signs_in_from_the_chat_and_sees_the_pending_declaration(console_service, world):
+    browser = await sign_in(console_service, "o_home")
+    status, html = await browser.get("/admin/")
+    assert status == 200 and "本单位管理员" in html and "1 条" in html
+    status, html = await browser.get("/admin/review")
+    assert "孙丽" in html and f"#{world['record'].id}" in html
+    await browser.close()
+
+
+async def test_a_sign_in_link_works_once_and_expires(console_service, world):
+    reply = await console_service.user("o_home").says("后台")
+    path = URL(LINK.search(reply)[1]).path
+    first, second = anonymous(console_service), anonymous(console_service)
+    assert (await first.get(path))[0] == 200
+    status, html = await second.get(path)
+    assert status == 403 and "已使用过或已过期" in html
+    assert (await second.get("/admin/"))[0] == 401
+
+    reply = await console_service.user("o_home").says("后台")
+    path = URL(LINK.search(reply)[1]).path
+    await ConsoleLink.filter(used_at=None).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert (await second.get(path))[0] == 403
+    await first.close()
+    await second.close()
+
+
+async def test_people_who_are_not_admins_get_no_link_and_no_console(console_service, world):
+    assert "仅限继续教育管理员" in await console_service.user("o_person").says("后台")
+    stranger = anonymous(console_service)
+    for path in ("/admin/", "/admin/review", "/admin/people", f"/admin/people/{world['person'].id}"):
+        status, html = await stranger.get(path)
+        assert status == 401 and "孙丽" not in html
+    await stranger.close()
+
+
+async def test_an_idle_session_expires(console_service, world, monkeypatch):
+    browser = await sign_in(console_service, "o_home")
+    import bot.backoffice.auth as auth
+
+    later = auth.time.time() + 31 * 60
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    status, _ = await browser.get("/admin/review")
+    assert status == 401
+    await browser.close()
+
+
+async def test_approving_several_on_the_console_notifies_like_the_chat(console_service, world):
+    second = await a_declaration(world["person"], hours="4", course="第二门课")
+    browser = await sign_in(console_service, "o_home")
+    status, html = await browser.post(
+        "/admin/review", [("ids", world["record"].id), ("ids", second.id), ("action", "approve")]
+    )
+    assert status == 200 and f"#{world['record'].id} 已通过" in html and f"#{second.id} 已通过" in html
+    assert await HourRecord.filter(status=RecordStatus.APPROVED).count() == 2
+    await console_service.deliver()
+    assert len([t for t in await console_service.pushed_texts("o_person") if "审核通过" in t]) == 2
+    await browser.close()
+
+
+async def test_rejecting_on_the_console_needs_a_reason(console_service, world):
+    browser = await sign_in(console_service, "o_home")
+    _, html = await browser.post("/admin/review", [("ids", world["record"].id), ("action", "reject")])
+    assert "驳回需要填写理由" in html
+    _, html = await browser.post(
+        "/admin/review", [("ids", world["record"].id), ("action", "reject"), ("reason", "证明不清")]
+    )
+    assert "已驳回" in html
+    await browser.close()
+
+
+async def test_a_post_without_the_csrf_token_is_refused(console_service, world):
+    browser = await sign_in(console_service, "o_home")
+    browser.csrf = "forged"
+    status, _ = await browser.post("/admin/review", [("ids", world["record"].id), ("action", "approve")])
+    assert status == 403
+    assert (await HourRecord.get(id=world["record"].id)).status == RecordStatus.PENDING
+    await browser.close()
+
+
+async def test_unbinding_a_lost_wechat_account_lets_the_person_bind_a_new_one(console_service, world):
+    person = world["person"]
+    browser = await sign_in(console_service, "o_home")
+    status, html = await browser.post(f"/admin/people/{person.id}/unbind")
+    assert status == 200 and "已解除微信绑定" in html
+    assert (await Person.get(id=person.id)).openid is None
+    assert await AuditEntry.filter(action="unbound_wechat", target=f"person:{person.id}").exists()
+    await browser.close()
+
+
+async def test_correcting_a_unit_is_audited_and_kept_within_scope(console_service, world):
+    person = world["person"]
+    region_admin = await sign_in(console_service, "o_zhengzhou")
+    status, html = await region_admin.post(f"/admin/people/{person.id}/unit", {"unit": world["neighbour"].id})
+    assert status == 200 and "郑州市中心医院" in html
+    entry = await AuditEntry.get(action="changed_unit")
+    assert entry.before == {"unit_id": world["home"].id} and entry.after == {"unit_id": world["neighbour"].id}
+    status, _ = await region_admin.post(f"/admin/people/{person.id}/unit", {"unit": world["far"].id})
+    assert status == 403  # Luoyang is not Zhengzhou's
+    assert (await Person.get(id=person.id)).unit_id == world["neighbour"].id
+    await region_admin.close()
+
+
+async def test_reading_a_persons_page_is_audited(console_service, world):
+    browser = await sign_in(console_service, "o_home")
+    status, html = await browser.get(f"/admin/people/{world['person'].id}")
+    assert status == 200 and world["person"].id_number in html  # in scope: the full number
+    assert await AuditEntry.filter(action="read:person", target=f"person:{world['person'].id}").exists()
+    await browser.close()
+
+
+async def test_only_the_province_browses_the_audit_log(console_service, world):
+    province = await sign_in(console_service, "o_province")
+    status, html = await province.get("/admin/audit")
+    assert status == 200 and "console_sign_in" in html
+    region = await sign_in(console_service, "o_zhengzhou")
+    assert (await region.get("/admin/audit"))[0] == 403
+    await province.close()
+    await region.close()
+
+
+# The scope matrix: every console route that shows or changes one person's data, and who must be refused.
+OUTSIDERS = ("o_neighbour", "o_luoyang")
+INSIDERS = ("o_home", "o_zhengzhou", "o_province")
+
+
+def person_routes(world) -> list[tuple[str, str, object]]:
+    person, record = world["person"], world["record"]
+    return [
+        ("GET", f"/admin/people/{person.id}", None),
+        ("GET", f"/admin/review/{record.id}/evidence", None),
+        ("POST", f"/admin/people/{person.id}/unbind", None),
+        ("POST", f"/admin/people/{person.id}/unit", {"unit": world["home"].id}),
+    ]
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+async def test_admins_outside_the_scope_are_refused_on_every_route(console_service, world, outsider):
+    browser = await sign_in(console_service, outsider)
+    for method, path, data in person_routes(world):
+        status, html = await (browser.get(path) if method == "GET" else browser.post(path, data))
+        assert status == 403, (method, path)
+        assert world["person"].id_number not in html
+    person = world["person"]
+    for path, params in (("/admin/review", {}), ("/admin/people", {"q": "孙丽"}), ("/admin/people", {})):
+        status, html = await browser.get(path, **params)
+        assert status == 200 and person.cert_number not in html and "郑州市第一人民医院" not in html, path
+    _, html = await browser.post("/admin/review", [("ids", world["record"].id), ("action", "approve")])
+    assert "不在您的管理范围内" in html
+    person = await Person.get(id=person.id)
+    assert person.openid == "o_person" and person.unit_id == world["home"].id
+    assert (await HourRecord.get(id=world["record"].id)).status == RecordStatus.PENDING
+    await browser.close()
+
+
+@pytest.mark.parametrize("insider", INSIDERS)
+async def test_admins_within_the_scope_see_the_person(console_service, world, insider):
+    browser = await sign_in(console_service, insider)
+    status, html = await browser.get("/admin/people", q="孙丽")
+    assert status == 200 and "孙丽" in html
+    status, _ = await browser.get(f"/admin/people/{world['person'].id}")
+    assert status == 200
+    await browser.close()
