@@ -1,0 +1,41 @@
+"""The console in a real browser at a phone's size: Debian's chromium, driven by Playwright."""
+
+import re
+
+from playwright.async_api import Page
+from yarl import URL
+
+from storage.models import HourRecord, RecordStatus
+from tests.console import LINK
+from tests.test_console import console_service, world  # noqa: F401  (fixtures)
+from tests.test_verify_page_browser import ARTIFACTS, phone  # noqa: F401  (fixture)
+
+
+async def open_console(service, page: Page, openid: str) -> None:
+    """Tap the link that 后台 sends in the chat."""
+    reply = await service.user(openid).says("后台")
+    await page.goto(str(service.client.make_url(URL(LINK.search(reply)[1]).path)))
+
+
+async def test_an_admin_signs_in_from_the_chat_link_and_approves_a_declaration(console_service, world, phone):  # noqa: F811
+    await open_console(console_service, phone, "o_home")
+    assert "本单位管理员" in await phone.locator("header").inner_text()
+    await phone.get_by_role("link", name="审核").first.click()
+    await phone.wait_for_url(re.compile(r"/admin/review"))
+    await phone.locator("label.record", has_text="孙丽").locator("input[type=checkbox]").check()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await phone.screenshot(path=str(ARTIFACTS / "console-review-phone.png"), full_page=True)
+    await phone.get_by_role("button", name="通过所选").click()
+    await phone.wait_for_selector(".flash")
+    assert "已通过" in await phone.locator(".flash").first.inner_text()
+    assert (await HourRecord.get(id=world["record"].id)).status == RecordStatus.APPROVED
+
+
+async def test_the_link_cannot_be_opened_twice(console_service, world, phone):  # noqa: F811
+    reply = await console_service.user("o_home").says("后台")
+    url = str(console_service.client.make_url(URL(LINK.search(reply)[1]).path))
+    await phone.goto(url)
+    await phone.context.clear_cookies()
+    response = await phone.goto(url)
+    assert response.status == 403
+    assert "已使用过或已过期" in await phone.locator("main").inner_text()
