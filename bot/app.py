@@ -103,3 +103,4 @@ def _delivering_outbox(settings: Settings):
         await api.close()
 
     return context
+

@@ -22,6 +22,8 @@ from bot.menu import load_menu
 from bot.settings import Settings
 from bot.wechat_api import MAX_QRCODE_SECONDS, WeChatApi, WeChatApiError, WeChatApiUnavailable
 from handlers.admin_bind import SCENE_PREFIX
+from render.cache import render_in_thread
+from render.warm import warm_up
 from handlers.chat import CHINA
 from handlers.hours_import import HEADER as IMPORT_HEADER
 from handlers.hours_import import ImportRefused, import_file
@@ -69,6 +71,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         runners.append(service)
         await web.TCPSite(service, host, port).start()
         print(f"======== Running on http://{host}:{port} (POST /wechat) ========")
+        # The first PDF in a process pays about a second for fonts and Pango: pay it now, off the event loop.
+        await render_in_thread(lambda _data: warm_up(), None)
         await asyncio.Event().wait()
     finally:
         for runner in reversed(runners):

@@ -13,7 +13,7 @@ from handlers.certificate import certificate_document
 from handlers.links import LinkExpired, LinkInvalid, snapshot_of_holder_token
 from handlers.ratelimit import RateLimiter
 from handlers.verify import Status, Verification, verify_code
-from render.cache import cached_pdf, cached_png, render_in_thread
+from render.cache import render_pdf, render_png
 from render.seal import seal_png
 from storage.certificates import snapshot_by_id
 
@@ -122,13 +122,12 @@ class Pages:
 
     async def holder_png(self, request: web.Request) -> web.Response:
         document = certificate_document(await self._snapshot(request), self.settings.public_url)
-        body = await render_in_thread(cached_png, document)
+        body = await render_png(document)
         return web.Response(body=body, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     async def holder_pdf(self, request: web.Request) -> web.Response:
         document = certificate_document(await self._snapshot(request), self.settings.public_url)
-        engine = self.settings.pdf_engine
-        body = await render_in_thread(lambda d: cached_pdf(d, engine), document)
+        body = await render_pdf(document, self.settings.pdf_engine)
         filename = f"certificate-{document.cert_number}.pdf"
         return web.Response(
             body=body,

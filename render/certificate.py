@@ -20,7 +20,7 @@ PROVINCE_ISSUER = "河南省人力资源和社会保障厅"
 
 # Bump when the canonical form changes, so stored hashes of the old form never match new ones by accident.
 _HASH_SCHEMA = "jxjy.certificate/1"
-_CERT_NUMBER = re.compile(r"\d{16}")
+_CERT_NUMBER = re.compile(r"[0-9]{16}")  # ASCII digits only: \d would also accept full-width ones
 
 
 class Category(StrEnum):
