@@ -22,11 +22,11 @@ from bot.menu import load_menu
 from bot.settings import Settings
 from bot.wechat_api import MAX_QRCODE_SECONDS, WeChatApi, WeChatApiError, WeChatApiUnavailable
 from handlers.admin_bind import SCENE_PREFIX
-from render.cache import render_in_thread
-from render.warm import warm_up
 from handlers.chat import CHINA
 from handlers.hours_import import HEADER as IMPORT_HEADER
 from handlers.hours_import import ImportRefused, import_file
+from render.cache import render_in_thread
+from render.warm import warm_up
 from storage.admins import add_admin, create_invite, resolve_scope
 from storage.certificates import SnapshotNotFound, file_seal, revoke
 from storage.db import database
