@@ -48,6 +48,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/certificate.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
