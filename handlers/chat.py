@@ -4,12 +4,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from handlers.ratelimit import RateLimiter
+from storage.clock import CHINA
 from storage.dialogs import Dialog, clear_dialog, save_dialog
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class Kind(StrEnum):

@@ -40,12 +40,17 @@ class ImportRefused(Exception):
 
 def read_table(path: Path) -> list[list[str]]:
     """The file's rows as text cells, header included; XLSX dates become ISO dates."""
-    if path.suffix.lower() == ".xlsx":
+    return table_from_bytes(path.read_bytes(), path.suffix)
+
+
+def table_from_bytes(data: bytes, suffix: str) -> list[list[str]]:
+    """read_table for a file already in memory (an upload), named by its suffix: ".xlsx", else CSV."""
+    if suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
         return [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    text = path.read_bytes().decode("utf-8-sig")  # Excel writes a BOM into UTF-8 CSV
+    text = data.decode("utf-8-sig")  # Excel writes a BOM into UTF-8 CSV
     return [row for row in csv.reader(io.StringIO(text))]
 
 

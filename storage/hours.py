@@ -117,9 +117,10 @@ def _pick_policy(rules: list[dict], year: int) -> Policy:
     return Policy(rule["total_hours"], rule["professional_min_hours"])
 
 
-def _decimal(value: object) -> Decimal:
-    # SQLite sums the decimal column as a float; half hours are exact in binary, so this is lossless.
-    return Decimal(str(value)).quantize(Decimal("0.1"))
+def as_hours(value: object) -> Decimal:
+    """A summed hours column as Decimal. SQLite sums the decimal column as a float; half hours are exact in
+    binary, so this is lossless."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.1"))
 
 
 async def _overview(rows: list[dict], current_year: int) -> HoursOverview:
@@ -129,7 +130,7 @@ async def _overview(rows: list[dict], current_year: int) -> HoursOverview:
     for row in rows:
         if row["status"] == RecordStatus.APPROVED:
             sums = approved.setdefault(row["year"], {})
-            hours = _decimal(row["hours"])
+            hours = as_hours(row["hours"])
             sums[row["category"]] = sums.get(row["category"], Decimal(0)) + hours
             if row["source"] == RecordSource.PAPER:
                 sums["paper"] = sums.get("paper", Decimal(0)) + hours

@@ -5,16 +5,41 @@ writing, so a page never decides who may see what.
 """
 
 import hashlib
+from collections.abc import Awaitable, Callable
 
 import aiohttp_jinja2
 import aiohttp_session
 from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from bot.backoffice import audit, auth, home, people, review
+from bot.backoffice import audit, auth, filings, home, people, plans, query, review, seals, stats
 from bot.settings import Settings
 
-SECTIONS = (auth, home, review, people, audit)
+SECTIONS = (auth, home, review, people, query, stats, seals, filings, plans, audit)
+
+# The app reads at most max_body_bytes of a body (the WeChat endpoint's guard). These console forms carry more:
+# a training plan's file, a batch of 5,000 numbers. (method, path) -> (allowance, what to say above it)
+BODY_ALLOWANCES = {
+    ("POST", plans.FILING_PATH): (plans.UPLOAD_LIMIT, plans.TOO_LARGE),
+    ("POST", "/admin/query"): (2 * 2**20, "提交的号码过多：一次最多查询 5000 个。"),
+    ("POST", "/admin/query/export.xlsx"): (2 * 2**20, "提交的号码过多：一次最多查询 5000 个。"),
+}
+
+
+def larger_bodies(default_limit: int) -> Callable:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
+        allowance = BODY_ALLOWANCES.get((request.method, request.path))
+        if allowance is None:
+            return await handler(request)
+        limit, too_large = allowance
+        try:
+            return await handler(request.clone(client_max_size=max(default_limit, limit)))
+        except web.HTTPRequestEntityTooLarge:
+            context = {"heading": "提交的内容过大", "text": too_large}
+            return aiohttp_jinja2.render_template("message.html", request, context, status=413)
+
+    return middleware
 
 
 def setup_backoffice(app: web.Application, settings: Settings) -> None:
@@ -28,6 +53,8 @@ def setup_backoffice(app: web.Application, settings: Settings) -> None:
         samesite="Lax",
         path="/admin",
     )
+    # Outermost of all, before anything reads the body.
+    app.middlewares.insert(0, larger_bodies(settings.max_body_bytes))
     aiohttp_session.setup(app, storage)
     app.middlewares.append(auth.admin_gate(settings))
     aiohttp_jinja2.get_env(app).globals["scope_name"] = home.scope_name

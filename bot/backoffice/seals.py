@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.backoffice.auth import current_admin
 from handlers.chat import CHINA
 from render.seal import seal_png
+from storage.certificates import PROVINCE_ISSUER
 from storage.errors import AlreadyDecided
 from storage.filings import (
     ISSUER_LENGTH,
@@ -76,6 +77,8 @@ async def _page(
         "flash": flash,
         "errors": errors or [],
         "issuer_max": ISSUER_LENGTH[1],
+        "local_date": local_date,
+        "province_issuer": PROVINCE_ISSUER,
     }
     return aiohttp_jinja2.render_template("admin/seal.html", request, context)
 
@@ -135,5 +138,15 @@ async def print_page(request: web.Request) -> dict:
         "application": application,
         "seal": seal_data_uri(application.issuer),
         "status_names": STATUS_NAMES,
-        "flash": [APPLIED] if request.query.get("submitted") and application.status == "submitted" else [],
+        "notice": APPLIED if request.query.get("submitted") and application.status == "submitted" else "",
     }
+
+
+@routes.get("/admin/seal/{id}/seal.png")
+async def seal_image(request: web.Request) -> web.Response:
+    application = await seal_application_in_scope(current_admin(request), _id(request))
+    return web.Response(body=seal_png(application.issuer, 240), content_type="image/png")
+
+
+def local_date(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d")
