@@ -3,16 +3,21 @@
 Also 我的申报 (the person's pending declarations) and 撤回 <编号> (withdrawing one).
 """
 
-from datetime import date
-from decimal import Decimal
 
 from handlers.access import require_person
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec
-from handlers.entry import CATEGORY_NAMES, hours_figure, parse_category, parse_date, parse_year, refusing
+from handlers.entry import (
+    CATEGORY_NAMES,
+    entry_from,
+    hours_figure,
+    parse_category,
+    parse_date,
+    parse_year,
+    refusing,
+)
 from handlers.replies import Refusal, Reply, Text
 from storage.declarations import (
-    HoursEntry,
     check_date,
     check_entry,
     check_hours,
@@ -23,7 +28,6 @@ from storage.declarations import (
     withdraw,
 )
 from storage.errors import RecordNotFound
-from storage.models import Category
 
 DIALOG_NAME = "declare"
 
@@ -115,7 +119,7 @@ async def on_evidence(chat: Chat) -> Reply:
     else:
         raise Refusal(BAD_EVIDENCE)
     await chat.goto(DIALOG_NAME, "confirm", evidence_media_id=media_id)
-    entry = _entry(chat.data)
+    entry = entry_from(chat.data)
     return Text(
         CONFIRM.format(
             year=entry.year,
@@ -129,23 +133,12 @@ async def on_evidence(chat: Chat) -> Reply:
     )
 
 
-def _entry(data: dict) -> HoursEntry:
-    return HoursEntry(
-        year=data["year"],
-        category=Category(data["category"]),
-        course=data["course"],
-        provider=data["provider"],
-        studied_on=date.fromisoformat(data["studied_on"]),
-        hours=Decimal(data["hours"]),
-    )
-
-
 async def on_confirm(chat: Chat) -> Reply:
     if _text_of(chat) not in YES:
         raise Refusal(BAD_CONFIRM)
     person = await require_person(chat)
     with refusing(chat.today):  # checked again: the dialog may have waited across midnight or a year's end
-        entry = check_entry(_entry(chat.data), chat.today)
+        entry = check_entry(entry_from(chat.data), chat.today)
     record = await declare(person, entry, chat.data["evidence_media_id"], chat.now)
     await chat.finish()
     return Text(DONE.format(id=record.id))

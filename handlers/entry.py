@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from handlers.replies import Refusal
-from storage.declarations import MAX_HOURS_PER_RECORD, EntryProblem, InvalidEntry
+from storage.declarations import MAX_HOURS_PER_RECORD, EntryProblem, HoursEntry, InvalidEntry
 from storage.ids import normalise
 from storage.models import Category, RecordSource
 
@@ -91,3 +91,15 @@ def refusing(today: date, paper_void: date | None = None) -> Iterator[None]:
 def hours_figure(value: Decimal) -> str:
     """45 rather than 45.0, 1.5 as it is."""
     return f"{value.normalize():f}"
+
+
+def entry_from(data: dict) -> HoursEntry:
+    """The hours entry a dialog has gathered step by step (kept as JSON in its state)."""
+    return HoursEntry(
+        year=data["year"],
+        category=Category(data["category"]),
+        course=data["course"],
+        provider=data["provider"],
+        studied_on=date.fromisoformat(data["studied_on"]),
+        hours=Decimal(data["hours"]),
+    )

@@ -5,16 +5,22 @@ The record is approved on entry and shown as transferred from paper.
 """
 
 from datetime import date
-from decimal import Decimal
 
 from handlers.access import require_admin
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec
-from handlers.entry import CATEGORY_NAMES, hours_figure, parse_category, parse_date, parse_year, refusing
+from handlers.entry import (
+    CATEGORY_NAMES,
+    entry_from,
+    hours_figure,
+    parse_category,
+    parse_date,
+    parse_year,
+    refusing,
+)
 from handlers.replies import Refusal, Reply, Text
 from storage.admins import in_scope
 from storage.declarations import (
-    HoursEntry,
     check_date,
     check_entry,
     check_hours,
@@ -25,7 +31,7 @@ from storage.declarations import (
 )
 from storage.errors import OutOfScope
 from storage.ids import mask_id_number
-from storage.models import Category, Person
+from storage.models import Person
 
 DIALOG_NAME = "transfer"
 
@@ -124,7 +130,7 @@ async def on_date(chat: Chat) -> Reply:
     with refusing(chat.today, _paper_void(chat)):
         studied_on = check_date(parse_date(_text_of(chat)), chat.data["year"], chat.today, _paper_void(chat))
     await chat.goto(DIALOG_NAME, "confirm", studied_on=studied_on.isoformat())
-    entry, person = _entry(chat.data), await Person.get(id=chat.data["person_id"])
+    entry, person = entry_from(chat.data), await Person.get(id=chat.data["person_id"])
     return Text(
         CONFIRM.format(
             name=person.name,
@@ -140,24 +146,13 @@ async def on_date(chat: Chat) -> Reply:
     )
 
 
-def _entry(data: dict) -> HoursEntry:
-    return HoursEntry(
-        year=data["year"],
-        category=Category(data["category"]),
-        course=data["course"],
-        provider=data["provider"],
-        studied_on=date.fromisoformat(data["studied_on"]),
-        hours=Decimal(data["hours"]),
-    )
-
-
 async def on_confirm(chat: Chat) -> Reply:
     if _text_of(chat) not in YES:
         raise Refusal(BAD_CONFIRM)
     admin = await require_admin(chat)
     person = await Person.get(id=chat.data["person_id"])
     with refusing(chat.today, _paper_void(chat)):
-        entry = check_entry(_entry(chat.data), chat.today, latest=_paper_void(chat))
+        entry = check_entry(entry_from(chat.data), chat.today, latest=_paper_void(chat))
     try:
         record = await transfer_paper_hours(admin, person, chat.data["paper"], entry, chat.now)
     except OutOfScope:

@@ -21,6 +21,8 @@ from bot.fake_wechat import make_fake_wechat
 from bot.settings import Settings
 from storage.db import database
 from storage.regions import load_regions
+from tests.browser import chromium, phone  # noqa: F401  (fixtures for every test module)
+from tests.domain import a_declaration, a_registered_person, a_unit, an_admin
 
 POSTGRES_ADMIN_URL = os.environ.get("JXJY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 TEST_DATABASE = f"jxjy_test_{os.getpid()}"
@@ -196,3 +198,26 @@ async def running_service(settings: Settings, fake: TestClient | None = None) ->
 async def service(database_url: str) -> AsyncIterator[Service]:
     async with running_service(make_settings(database_url)) as running:
         yield running
+
+
+@pytest.fixture
+async def console_service(database_url):
+    # Plain http on loopback: a Secure cookie would never come back over it.
+    async with running_service(make_settings(database_url, public_url="http://127.0.0.1")) as service:
+        yield service
+
+
+@pytest.fixture
+async def world(console_service):
+    """Two units in Zhengzhou, one in Luoyang; an admin for each level; a person with a pending declaration."""
+    home = await a_unit("郑州市第一人民医院", "410100")
+    neighbour = await a_unit("郑州市中心医院", "410100")
+    far = await a_unit("洛阳市中心医院", "410300")
+    await an_admin("o_home", "unit", unit=home, name="本单位管理员")
+    await an_admin("o_neighbour", "unit", unit=neighbour, name="邻单位管理员")
+    await an_admin("o_zhengzhou", "region", region="410100", name="郑州市管理员")
+    await an_admin("o_luoyang", "region", region="410300", name="洛阳市管理员")
+    await an_admin("o_province", "province", name="省管理员")
+    person = await a_registered_person("o_person", name="孙丽", unit=home)
+    record = await a_declaration(person, hours="6")
+    return {"home": home, "neighbour": neighbour, "far": far, "person": person, "record": record}

@@ -1,9 +1,10 @@
 """Arrange helpers that speak the domain."""
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from storage.declarations import HoursEntry, declare
 from storage.ids import id_check_character, uscc_check_character
 from storage.models import Category, HourRecord, Person, RecordSource, RecordStatus, Unit
 from storage.people import register_person
@@ -66,3 +67,8 @@ async def an_admin(openid: str, role: str, unit: Unit | None = None, region: str
 
     scope = await resolve_scope(AdminRole(role), unit.credit_code if unit else "", region)
     return await add_admin(openid, scope, {"name": name}, actor="test")
+
+
+async def a_declaration(person, hours: str = "8", course: str = "急诊医学进展"):
+    entry = HoursEntry(2026, Category.PROFESSIONAL, course, "河南省人民医院", date(2026, 4, 1), Decimal(hours))
+    return await declare(person, entry, "", datetime.now(UTC))

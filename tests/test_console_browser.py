@@ -6,9 +6,8 @@ from playwright.async_api import Page
 from yarl import URL
 
 from storage.models import HourRecord, RecordStatus
+from tests.browser import ARTIFACTS
 from tests.console import LINK
-from tests.test_console import console_service, world  # noqa: F401  (fixtures)
-from tests.test_verify_page_browser import ARTIFACTS, phone  # noqa: F401  (fixture)
 
 
 async def open_console(service, page: Page, openid: str) -> None:
@@ -17,7 +16,7 @@ async def open_console(service, page: Page, openid: str) -> None:
     await page.goto(str(service.client.make_url(URL(LINK.search(reply)[1]).path)))
 
 
-async def test_an_admin_signs_in_from_the_chat_link_and_approves_a_declaration(console_service, world, phone):  # noqa: F811
+async def test_an_admin_signs_in_from_the_chat_link_and_approves_a_declaration(console_service, world, phone):
     await open_console(console_service, phone, "o_home")
     assert "本单位管理员" in await phone.locator("header").inner_text()
     await phone.get_by_role("link", name="审核").first.click()
@@ -31,7 +30,7 @@ async def test_an_admin_signs_in_from_the_chat_link_and_approves_a_declaration(c
     assert (await HourRecord.get(id=world["record"].id)).status == RecordStatus.APPROVED
 
 
-async def test_the_link_cannot_be_opened_twice(console_service, world, phone):  # noqa: F811
+async def test_the_link_cannot_be_opened_twice(console_service, world, phone):
     reply = await console_service.user("o_home").says("后台")
     url = str(console_service.client.make_url(URL(LINK.search(reply)[1]).path))
     await phone.goto(url)

@@ -8,10 +8,9 @@ import re
 from openpyxl import load_workbook
 
 from storage.models import Admin, AuditEntry, Unit
+from tests.browser import phone_screenshot, print_page_artifacts
 from tests.console import anonymous, sign_in
 from tests.domain import an_admin
-from tests.test_console import console_service, world  # noqa: F401  (fixtures)
-from tests.test_console_seal import chromium, phone_screenshot, print_page_artifacts  # noqa: F401  (fixture)
 
 GOOD = {
     "name": "本单位管理员",
@@ -31,7 +30,7 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", markup.unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
-async def test_an_admin_corrects_their_filing_and_a_bad_email_is_refused(console_service, world):  # noqa: F811
+async def test_an_admin_corrects_their_filing_and_a_bad_email_is_refused(console_service, world):
     await Unit.filter(id=world["home"].id).update(industry="卫生和社会工作")
     browser = await sign_in(console_service, "o_home")
     status, html = await browser.get("/admin/filings")
@@ -58,7 +57,7 @@ async def test_an_admin_corrects_their_filing_and_a_bad_email_is_refused(console
     await browser.close()
 
 
-async def test_the_printed_filing_has_the_attachments_rows(console_service, world):  # noqa: F811
+async def test_the_printed_filing_has_the_attachments_rows(console_service, world):
     await Admin.filter(openid="o_home").update(**(GOOD | {"fax": ""}))
     admin = await Admin.get(openid="o_home")
     browser = await sign_in(console_service, "o_home")
@@ -83,7 +82,7 @@ async def test_the_printed_filing_has_the_attachments_rows(console_service, worl
     await browser.close()
 
 
-async def test_a_region_admin_sees_the_filings_of_its_region_and_not_another_regions(console_service, world):  # noqa: F811
+async def test_a_region_admin_sees_the_filings_of_its_region_and_not_another_regions(console_service, world):
     luoyang_unit_admin = await an_admin("o_far", "unit", unit=world["far"], name="洛阳单位管理员")
     region = await sign_in(console_service, "o_zhengzhou")
     status, html = await region.get("/admin/filings")
@@ -110,7 +109,7 @@ async def test_a_region_admin_sees_the_filings_of_its_region_and_not_another_reg
     await province.close()
 
 
-async def test_a_unit_admin_sees_only_their_own_filing(console_service, world):  # noqa: F811
+async def test_a_unit_admin_sees_only_their_own_filing(console_service, world):
     browser = await sign_in(console_service, "o_home")
     _, html = await browser.get("/admin/filings")
     assert "邻单位管理员" not in html and "导出 Excel" not in html
@@ -127,7 +126,7 @@ async def test_a_unit_admin_sees_only_their_own_filing(console_service, world): 
     await browser.close()
 
 
-async def test_the_filings_export_opens_in_excel_with_the_scope_only(console_service, world):  # noqa: F811
+async def test_the_filings_export_opens_in_excel_with_the_scope_only(console_service, world):
     await an_admin("o_far", "unit", unit=world["far"], name="洛阳单位管理员")
     await Admin.filter(openid="o_home").update(**(GOOD | {"department": '=HYPERLINK("http://x","点我")'}))
     region = await sign_in(console_service, "o_zhengzhou")
@@ -149,7 +148,7 @@ async def test_the_filings_export_opens_in_excel_with_the_scope_only(console_ser
     await region.close()
 
 
-async def test_nobody_without_a_session_reaches_the_filings(console_service, world):  # noqa: F811
+async def test_nobody_without_a_session_reaches_the_filings(console_service, world):
     home = await Admin.get(openid="o_home")
     stranger = anonymous(console_service)
     for method, path in (
@@ -166,9 +165,9 @@ async def test_nobody_without_a_session_reaches_the_filings(console_service, wor
 
 
 async def test_the_filing_form_prints_on_one_a4_sheet_and_reads_on_a_phone(
-    console_service,  # noqa: F811
-    world,  # noqa: F811
-    chromium,  # noqa: F811
+    console_service,
+    world,
+    chromium,
     tmp_path,
     database_url,
 ):

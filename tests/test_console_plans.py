@@ -9,10 +9,8 @@ import pytest
 from handlers.chat import CHINA
 from storage.filings import PLAN_FILE_MAX_BYTES
 from storage.models import AuditEntry, TrainingPlan
+from tests.browser import ARTIFACTS, PHONE, console_page
 from tests.console import anonymous, sign_in
-from tests.test_console import console_service, world  # noqa: F401  (fixtures)
-from tests.test_console_seal import PHONE, chromium, console_page  # noqa: F401  (fixture)
-from tests.test_verify_page_browser import ARTIFACTS
 
 PLAN_TEXT = "一、培训目标：全员完成 90 学时。\n二、专业科目：临床新技术 64 学时。\n三、公需科目：26 学时。"
 PDF = b"%PDF-1.4\n% a training plan\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
@@ -37,7 +35,7 @@ async def a_filed_plan(service, openid: str = "o_home", text: str = PLAN_TEXT, f
     return status, html
 
 
-async def test_a_unit_files_its_plan_and_the_region_sees_who_has_and_has_not(console_service, world):  # noqa: F811
+async def test_a_unit_files_its_plan_and_the_region_sees_who_has_and_has_not(console_service, world):
     status, html = await a_filed_plan(console_service)
     assert status == 200 and f"{this_year()} 年度培训计划已报备" in html and "2026年度培训计划.pdf" in html
     plan = await TrainingPlan.get(unit_id=world["home"].id, year=this_year())
@@ -78,7 +76,7 @@ async def test_a_unit_files_its_plan_and_the_region_sees_who_has_and_has_not(con
     await province.close()
 
 
-async def test_another_unit_of_the_same_region_cannot_open_the_plan(console_service, world):  # noqa: F811
+async def test_another_unit_of_the_same_region_cannot_open_the_plan(console_service, world):
     await a_filed_plan(console_service)
     plan = await TrainingPlan.get()
     neighbour = await sign_in(console_service, "o_neighbour")
@@ -89,7 +87,7 @@ async def test_another_unit_of_the_same_region_cannot_open_the_plan(console_serv
     await neighbour.close()
 
 
-async def test_filing_the_same_year_again_replaces_the_plan_and_is_audited(console_service, world):  # noqa: F811
+async def test_filing_the_same_year_again_replaces_the_plan_and_is_audited(console_service, world):
     await a_filed_plan(console_service)
     status, html = await a_filed_plan(console_service, text="修订后的培训计划：增加公需科目。", files={})
     assert status == 200 and "已更新（替换原报备内容）" in html
@@ -118,14 +116,14 @@ async def test_filing_the_same_year_again_replaces_the_plan_and_is_audited(conso
         ("plan.pdf", b"%PDF-" + b"0" * PLAN_FILE_MAX_BYTES, "附件不能超过 5 MB"),
     ],
 )
-async def test_a_file_of_the_wrong_kind_or_size_is_refused(console_service, world, name, content, problem):  # noqa: F811
+async def test_a_file_of_the_wrong_kind_or_size_is_refused(console_service, world, name, content, problem):
     status, html = await a_filed_plan(console_service, files={"file": (name, content)})
     assert status == 200 and problem in html
     assert "临床新技术" in html  # the text typed stays in the form
     assert not await TrainingPlan.exists()
 
 
-async def test_a_file_of_five_megabytes_is_accepted_and_a_larger_upload_told_so(console_service, world):  # noqa: F811
+async def test_a_file_of_five_megabytes_is_accepted_and_a_larger_upload_told_so(console_service, world):
     largest = b"%PDF-" + b"0" * (PLAN_FILE_MAX_BYTES - 5)
     status, html = await a_filed_plan(console_service, files={"file": ("plan.pdf", largest)})
     assert status == 200 and "已报备" in html
@@ -135,7 +133,7 @@ async def test_a_file_of_five_megabytes_is_accepted_and_a_larger_upload_told_so(
     assert status == 413 and "文件过大" in html
 
 
-async def test_a_plan_needs_its_text_and_a_sensible_year(console_service, world):  # noqa: F811
+async def test_a_plan_needs_its_text_and_a_sensible_year(console_service, world):
     _, html = await a_filed_plan(console_service, text=" ")
     assert "请填写培训计划内容" in html
     _, html = await a_filed_plan(console_service, year=this_year() + 5)
@@ -144,13 +142,13 @@ async def test_a_plan_needs_its_text_and_a_sensible_year(console_service, world)
 
 
 @pytest.mark.parametrize("admin", ["o_zhengzhou", "o_province"])
-async def test_only_a_unit_admin_files_a_plan(console_service, world, admin):  # noqa: F811
+async def test_only_a_unit_admin_files_a_plan(console_service, world, admin):
     status, _ = await a_filed_plan(console_service, openid=admin)
     assert status == 403
     assert not await TrainingPlan.exists()
 
 
-async def test_nobody_without_a_session_reaches_the_plans(console_service, world):  # noqa: F811
+async def test_nobody_without_a_session_reaches_the_plans(console_service, world):
     await a_filed_plan(console_service)
     plan = await TrainingPlan.get()
     stranger = anonymous(console_service)
@@ -163,7 +161,7 @@ async def test_nobody_without_a_session_reaches_the_plans(console_service, world
     await stranger.close()
 
 
-async def test_a_unit_admin_files_a_plan_from_the_phones_browser(console_service, world, chromium, database_url):  # noqa: F811
+async def test_a_unit_admin_files_a_plan_from_the_phones_browser(console_service, world, chromium, database_url):
     backend = "postgres" if database_url.startswith("postgres") else "sqlite"
     ARTIFACTS.mkdir(exist_ok=True)
     page = await console_page(console_service, chromium, "o_home", phone=True)

@@ -13,15 +13,13 @@ from openpyxl import Workbook, load_workbook
 
 from storage.ids import id_check_character, mask_id_number
 from storage.models import AuditEntry, Category, HourRecord, Person, RecordStatus
-from tests import test_console, test_verify_page_browser
+from tests.browser import ARTIFACTS
 from tests.console import anonymous, sign_in
 from tests.domain import a_registered_person, a_unit, an_admin, an_id_number, hours_of, with_wrong_check_character
 from tests.test_console import INSIDERS, OUTSIDERS
 from tests.test_console_browser import open_console
-from tests.test_verify_page_browser import ARTIFACTS
 
 # Fixtures shared with the other console tests; pytest finds them by their names in this module.
-console_service, world, phone = test_console.console_service, test_console.world, test_verify_page_browser.phone
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -4,12 +4,8 @@ the filed seal while earlier ones keep theirs; the application prints in the att
 import asyncio
 import base64
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
-from yarl import URL
 
 from render.seal import seal_png
 from storage.certificates import PROVINCE_ISSUER
@@ -21,15 +17,12 @@ from storage.models import (
     SealApplication,
     SealFiling,
 )
-from tests.console import LINK, anonymous, sign_in
+from tests.browser import phone_screenshot, print_page_artifacts
+from tests.console import anonymous, sign_in
 from tests.domain import an_admin, hours_of
-from tests.test_console import console_service, world  # noqa: F401  (fixtures)
-from tests.test_verify_page_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, WECHAT_ANDROID
 
 ZHENGZHOU_BUREAU = "郑州市人力资源和社会保障局"
 APPLICATION = {"applicant": ZHENGZHOU_BUREAU, "issuer": ZHENGZHOU_BUREAU, "applied_on": "2026-03-01"}
-PHONE = {"width": 390, "height": 844}
-A4 = {"width": 794, "height": 1123}  # 210 x 297 mm at 96 dpi
 
 
 async def an_application(service, applicant: str = ZHENGZHOU_BUREAU) -> SealApplication:
@@ -41,8 +34,8 @@ async def an_application(service, applicant: str = ZHENGZHOU_BUREAU) -> SealAppl
 
 
 async def test_a_filed_seal_goes_on_the_regions_next_certificate_and_earlier_ones_keep_the_provinces(
-    console_service,  # noqa: F811
-    world,  # noqa: F811
+    console_service,
+    world,
 ):
     person = world["person"]
     await hours_of(person, 2025, Category.PROFESSIONAL, "64")
@@ -85,7 +78,7 @@ async def test_a_filed_seal_goes_on_the_regions_next_certificate_and_earlier_one
     await province.close()
 
 
-async def test_the_province_rejects_an_application_only_with_a_reason(console_service, world):  # noqa: F811
+async def test_the_province_rejects_an_application_only_with_a_reason(console_service, world):
     application = await an_application(console_service)
     province = await sign_in(console_service, "o_province")
     status, html = await province.post(f"/admin/seal/{application.id}/decision", {"action": "reject"})
@@ -113,7 +106,7 @@ async def test_the_province_rejects_an_application_only_with_a_reason(console_se
     await province.close()
 
 
-async def test_a_region_has_one_open_application_at_a_time(console_service, world):  # noqa: F811
+async def test_a_region_has_one_open_application_at_a_time(console_service, world):
     first = await an_application(console_service)
     region = await sign_in(console_service, "o_zhengzhou")
     _, html = await region.get("/admin/seal")
@@ -125,7 +118,7 @@ async def test_a_region_has_one_open_application_at_a_time(console_service, worl
 
 
 @pytest.mark.postgres_only
-async def test_two_admins_of_a_region_applying_at_once_make_one_application(console_service, world):  # noqa: F811
+async def test_two_admins_of_a_region_applying_at_once_make_one_application(console_service, world):
     await an_admin("o_zhengzhou_2", "region", region="410100", name="郑州市管理员乙")
     first, second = await sign_in(console_service, "o_zhengzhou"), await sign_in(console_service, "o_zhengzhou_2")
     for _ in range(5):
@@ -138,7 +131,7 @@ async def test_two_admins_of_a_region_applying_at_once_make_one_application(cons
     await second.close()
 
 
-async def test_a_bad_application_is_refused_with_the_reason(console_service, world):  # noqa: F811
+async def test_a_bad_application_is_refused_with_the_reason(console_service, world):
     region = await sign_in(console_service, "o_zhengzhou")
     for changed, problem in (
         ({"applicant": "郑州"}, "请填写申请单位全称"),
@@ -153,7 +146,7 @@ async def test_a_bad_application_is_refused_with_the_reason(console_service, wor
 
 
 @pytest.mark.parametrize("outsider", ["o_home", "o_luoyang", "o_zhengzhou"])
-async def test_only_the_province_decides_an_application(console_service, world, outsider):  # noqa: F811
+async def test_only_the_province_decides_an_application(console_service, world, outsider):
     application = await an_application(console_service)
     browser = await sign_in(console_service, outsider)
     for action in ({"action": "approve"}, {"action": "reject", "reason": "不同意"}):
@@ -166,7 +159,7 @@ async def test_only_the_province_decides_an_application(console_service, world, 
     await browser.close()
 
 
-async def test_another_regions_admin_sees_neither_the_application_nor_its_print(console_service, world):  # noqa: F811
+async def test_another_regions_admin_sees_neither_the_application_nor_its_print(console_service, world):
     application = await an_application(console_service)
     luoyang = await sign_in(console_service, "o_luoyang")
     _, html = await luoyang.get("/admin/seal")
@@ -177,7 +170,7 @@ async def test_another_regions_admin_sees_neither_the_application_nor_its_print(
     await luoyang.close()
 
 
-async def test_a_unit_admin_sees_the_regions_seal_status_read_only(console_service, world):  # noqa: F811
+async def test_a_unit_admin_sees_the_regions_seal_status_read_only(console_service, world):
     application = await an_application(console_service)
     unit = await sign_in(console_service, "o_home")
     status, html = await unit.get("/admin/seal")
@@ -194,7 +187,7 @@ async def test_a_unit_admin_sees_the_regions_seal_status_read_only(console_servi
     await province.close()
 
 
-async def test_the_print_page_is_the_attachments_form_with_the_seal_to_be_filed(console_service, world):  # noqa: F811
+async def test_the_print_page_is_the_attachments_form_with_the_seal_to_be_filed(console_service, world):
     application = await an_application(console_service)
     region = await sign_in(console_service, "o_zhengzhou")
     status, html = await region.get(f"/admin/seal/{application.id}/print")
@@ -215,7 +208,7 @@ async def test_the_print_page_is_the_attachments_form_with_the_seal_to_be_filed(
     await region.close()
 
 
-async def test_nobody_without_a_session_reaches_the_seal_pages(console_service, world):  # noqa: F811
+async def test_nobody_without_a_session_reaches_the_seal_pages(console_service, world):
     application = await an_application(console_service)
     stranger = anonymous(console_service)
     for method, path in (
@@ -237,76 +230,9 @@ async def test_nobody_without_a_session_reaches_the_seal_pages(console_service, 
 # --- In a real browser: the print pages at a phone's size and as printed on A4 --------------------------------
 
 
-@pytest.fixture
-async def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (make test installs it)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
-
-
-async def console_page(service, browser: Browser, openid: str, phone: bool) -> Page:
-    """A fresh browser signed in by tapping the link that 后台 sends."""
-    if phone:
-        context = await browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, user_agent=WECHAT_ANDROID
-        )
-    else:
-        context = await browser.new_context(viewport=A4)
-    page = await context.new_page()
-    reply = await service.user(openid).says("后台")
-    await page.goto(str(service.client.make_url(URL(LINK.search(reply)[1]).path)))
-    return page
-
-
-async def phone_screenshot(service, browser: Browser, openid: str, path: str, name: str) -> str:
-    """The page at a phone's size, fitting its width; returns its text."""
-    page = await console_page(service, browser, openid, phone=True)
-    response = await page.goto(str(service.client.make_url(path)))
-    assert response.status == 200
-    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    text = await page.locator("main").inner_text()
-    await page.context.close()
-    return text
-
-
-async def print_page_artifacts(service, browser: Browser, openid: str, path: str, name: str, tmp_path) -> str:
-    """Screenshot `path` on a phone and as printed on A4 (also as a PDF), check what a reader would notice, and
-    return the printed page's text."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    phone = await console_page(service, browser, openid, phone=True)
-    response = await phone.goto(str(service.client.make_url(path)))
-    assert response.status == 200
-    assert await phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
-    assert await phone.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
-    await phone.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
-
-    desk = await console_page(service, browser, openid, phone=False)
-    await desk.goto(str(service.client.make_url(path)))
-    await desk.emulate_media(media="print")
-    for chrome in ("header", "nav.console", ".actions", "form[action='/admin/logout']"):
-        assert not await desk.locator(chrome).first.is_visible(), chrome  # print shows the form only
-    await desk.screenshot(path=str(ARTIFACTS / f"{name}-a4-print.png"), full_page=True)
-    pdf = await desk.pdf(prefer_css_page_size=True, print_background=True)
-    (ARTIFACTS / f"{name}.pdf").write_bytes(pdf)
-    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # one A4 sheet
-    subprocess.run(
-        ["pdftoppm", "-r", "60", "-png", "-singlefile", str(ARTIFACTS / f"{name}.pdf"), str(ARTIFACTS / f"{name}-pdf")],
-        check=True,
-    )
-    text = await desk.locator("article.paper").inner_text()
-    await phone.context.close()
-    await desk.context.close()
-    return text
-
-
 async def test_the_seal_application_prints_on_one_a4_sheet_and_reads_on_a_phone(
-    console_service,  # noqa: F811
-    world,  # noqa: F811
+    console_service,
+    world,
     chromium,
     tmp_path,
     database_url,

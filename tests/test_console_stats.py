@@ -8,14 +8,13 @@ import pytest
 from openpyxl import load_workbook
 
 from storage.models import AuditEntry, Category, Person, RecordSource
-from tests import test_console, test_verify_page_browser
+from tests.browser import ARTIFACTS
 from tests.console import anonymous, sign_in
 from tests.domain import a_registered_person, a_unit, hours_of
+from tests.test_console import OUTSIDERS
 from tests.test_console_browser import open_console
-from tests.test_verify_page_browser import ARTIFACTS
 
 # Fixtures shared with the other console tests; pytest finds them by their names in this module.
-console_service, world, phone = test_console.console_service, test_console.world, test_verify_page_browser.phone
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -119,7 +118,7 @@ async def test_the_statistics_export_opens_in_excel_and_is_audited(console_servi
     await browser.close()
 
 
-@pytest.mark.parametrize("outsider", test_console.OUTSIDERS)
+@pytest.mark.parametrize("outsider", OUTSIDERS)
 async def test_admins_outside_the_scope_see_nothing_of_the_home_unit(console_service, year_of_hours, outsider):
     browser = await sign_in(console_service, outsider)
     _, html = await browser.get("/admin/stats", year="2026")

@@ -7,8 +7,7 @@ from bot.notify import Deliverer
 from bot.wechat_api import WeChatApi
 from storage.models import Outbox, OutboxAttempt, OutboxStatus
 from tests.conftest import make_settings, running_service
-from tests.domain import a_registered_person, a_unit, an_admin
-from tests.test_review import a_declaration
+from tests.domain import a_declaration, a_registered_person, a_unit, an_admin
 
 
 async def _three_declarations(service) -> None:

@@ -1,22 +1,12 @@
 """Review (分级管理): who is told of a declaration, who may decide it, and what the person hears."""
 
 import asyncio
-from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from bot.console import read_reply, text_xml
-from storage.declarations import HoursEntry, declare
-from storage.models import AuditEntry, Category, HourRecord, Outbox, RecordStatus
-from tests.domain import a_registered_person, a_unit, an_admin
-
-
-async def a_declaration(person, hours: str = "8", course: str = "急诊医学进展"):
-    entry = HoursEntry(2026, Category.PROFESSIONAL, course, "河南省人民医院", date(2026, 4, 1), Decimal(hours))
-    from datetime import UTC, datetime
-
-    return await declare(person, entry, "", datetime.now(UTC))
+from storage.models import AuditEntry, HourRecord, Outbox, RecordStatus
+from tests.domain import a_declaration, a_registered_person, a_unit, an_admin
 
 
 async def _notified(kind: str = "declaration_submitted") -> list[str]:

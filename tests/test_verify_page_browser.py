@@ -1,42 +1,8 @@
 """The verification page as a verifier sees it: Debian's Chromium at a phone's size, driven by Playwright."""
 
-from pathlib import Path
-
-import pytest
-from playwright.async_api import async_playwright
-
 from storage.models import CertificateSnapshot
+from tests.browser import ARTIFACTS
 from tests.test_certificate import _certificate_link, a_person_with_hours
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-# As in the probe of this machine: no background traffic, nothing the closed network would refuse.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WECHAT_ANDROID = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 "
-    "MicroMessenger/8.0.50.2701 NetType/WIFI Language/zh_CN"
-)
-
-
-@pytest.fixture
-async def phone():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (make test installs it)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await browser.new_context(
-            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, user_agent=WECHAT_ANDROID
-        )
-        yield await context.new_page()
-        await browser.close()
 
 
 async def test_a_verifier_scanning_the_qr_sees_at_once_that_it_is_genuine(service, phone, database_url):
