@@ -1,13 +1,13 @@
 """One incoming message and the dialog it belongs to, as the journeys see them."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from handlers.ratelimit import RateLimiter
 from storage.clock import CHINA
-from storage.dialogs import Dialog, clear_dialog, save_dialog
+from storage.dialogs import Dialog, clear_dialog, load_dialog, save_dialog
 
 
 class Kind(StrEnum):
@@ -46,12 +46,25 @@ class JourneyConfig:
 
 @dataclass
 class Chat:
-    """What a journey gets: the message, the user's open dialog, and ways to move it along."""
+    """What a journey gets: the message, the user's open dialog, and ways to move it along.
+
+    The dialog is read from the database only when asked for (`load_dialog`): a command such as 学时 never
+    looks at it, and that saves a round trip on the busiest path.
+    """
 
     incoming: Incoming
-    dialog: Dialog | None = None
     config: JourneyConfig = JourneyConfig()
     args: str = ""  # what followed the command word, as in "通过 12 13"
+    dialog: Dialog | None = None
+    expired: bool = False  # the dialog found had sat idle too long and was dropped
+    _dialog_known: bool = False
+
+    async def load_dialog(self) -> Dialog | None:
+        if not self._dialog_known:
+            idle = timedelta(minutes=self.config.dialog_idle_minutes)
+            loaded = await load_dialog(self.openid, self.now, idle)
+            self.dialog, self.expired, self._dialog_known = loaded.dialog, loaded.expired, True
+        return self.dialog
 
     @property
     def openid(self) -> str:
@@ -77,9 +90,9 @@ class Chat:
     async def goto(self, dialog: str, step: str, **data: Any) -> None:
         """Move to a step, keeping what the dialog has gathered so far plus `data`."""
         kept = self.data if self.dialog and self.dialog.name == dialog else {}
-        self.dialog = Dialog(dialog, step, {**kept, **data})
+        self.dialog, self._dialog_known = Dialog(dialog, step, {**kept, **data}), True
         await save_dialog(self.openid, self.dialog, self.incoming.received_at)
 
     async def finish(self) -> None:
-        self.dialog = None
+        self.dialog, self._dialog_known = None, True
         await clear_dialog(self.openid)

@@ -21,7 +21,7 @@ def help_text(commands: list[tuple[str, str]]) -> str:
 
 
 async def cancel(chat: Chat) -> Reply:
-    if chat.dialog is None:
+    if await chat.load_dialog() is None:
         return Text(NOTHING_TO_CANCEL)
     await chat.finish()
     return Text(CANCELLED)
@@ -29,6 +29,6 @@ async def cancel(chat: Chat) -> Reply:
 
 async def unsubscribed(chat: Chat) -> Reply:
     # The user can no longer read replies; drop any half-finished dialog, keep their registration.
-    if chat.dialog is not None:
+    if await chat.load_dialog() is not None:
         await chat.finish()
     return None

@@ -35,7 +35,7 @@ class Command:
 
 async def _help(chat: Chat) -> Reply:
     text = general.help_text(help_lines(admin=await admin_by_openid(chat.openid) is not None))
-    return Text(f"{general.IN_DIALOG}\n\n{text}" if chat.dialog else text)
+    return Text(f"{general.IN_DIALOG}\n\n{text}" if await chat.load_dialog() else text)
 
 
 async def _welcome(chat: Chat) -> Reply:
@@ -112,9 +112,9 @@ async def route(chat: Chat) -> Reply:
         return await general.unsubscribed(chat)
     if incoming.kind == Kind.EVENT:
         return None
-    if chat.dialog is not None:
-        spec = DIALOGS.get(chat.dialog.name)
-        step = spec.steps.get(chat.dialog.step) if spec else None
+    if (dialog := await chat.load_dialog()) is not None:
+        spec = DIALOGS.get(dialog.name)
+        step = spec.steps.get(dialog.step) if spec else None
         if step is not None:
             return await step(chat)
         await chat.finish()  # a dialog this version no longer knows: start afresh
