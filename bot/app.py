@@ -23,6 +23,7 @@ from storage.dialogs import purge_idle_dialogs
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
+DIALOG_GRACE = timedelta(days=1)
 DELIVERER = web.AppKey("deliverer", Deliverer)
 
 
@@ -67,17 +68,21 @@ def _database(settings: Settings):
 
 
 def _purging_idle_dialogs(settings: Settings):
-    """Half-finished dialogs hold personal data (an ID number, say): drop them once idle."""
+    """Half-finished dialogs hold personal data (an ID number, say): drop them a day after they expired.
+
+    Not at once: a user who comes back after 40 minutes should still be told their dialog expired, which
+    the dialog's own row is needed for.
+    """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         async def purge_forever() -> None:
-            idle = timedelta(minutes=settings.dialog_idle_minutes)
+            keep = timedelta(minutes=settings.dialog_idle_minutes) + DIALOG_GRACE
             while True:
                 try:
-                    await purge_idle_dialogs(datetime.now(UTC) - idle)
+                    await purge_idle_dialogs(datetime.now(UTC) - keep)
                 except Exception:
                     log.exception("purging idle dialogs failed")
-                await asyncio.sleep(60)
+                await asyncio.sleep(600)
 
         task = asyncio.create_task(purge_forever())
         yield
@@ -103,4 +108,3 @@ def _delivering_outbox(settings: Settings):
         await api.close()
 
     return context
-

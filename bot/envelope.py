@@ -13,6 +13,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
 from bot.settings import Settings
+from storage.ids import is_digits
 
 
 class Forbidden(Exception):
@@ -36,7 +37,7 @@ def _same(expected: str, given: str) -> bool:
 def check_query_signature(settings: Settings, query: Mapping[str, str], now: float | None = None) -> None:
     """`signature` = sha1 of the sorted token, timestamp and nonce; the timestamp must be recent."""
     signature, timestamp, nonce = (query.get(k, "") for k in ("signature", "timestamp", "nonce"))
-    if not (signature and timestamp.isdigit() and nonce):
+    if not (signature and is_digits(timestamp) and nonce):
         raise Forbidden("missing signature, timestamp or nonce")
     if not _same(signature_of(settings.wechat_token, timestamp, nonce), signature):
         raise Forbidden("bad signature")

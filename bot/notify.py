@@ -24,7 +24,7 @@ from bot.wechat_api import (
 from handlers.entry import CATEGORY_NAMES
 from storage.declarations import store_evidence
 from storage.models import Category, Outbox
-from storage.outbox import claim_due, mark_failed, mark_sent
+from storage.outbox import claim_next, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +88,18 @@ class Deliverer:
             "fetch_evidence": self._fetch_evidence,
         }
 
-    async def run_once(self, now: datetime | None = None) -> int:
-        """Deliver what is due; returns how many rows were attempted."""
-        now = now or datetime.now(UTC)
-        rows = await claim_due(now)
-        for row in rows:
-            await self._deliver(row, now)
-        return len(rows)
+    async def run_once(self, now: datetime | None = None, most: int = 50) -> int:
+        """Deliver what is due, one row at a time, each leased afresh; returns how many were attempted.
+        `now` fixes the clock (tests); otherwise each row is read at its own moment."""
+        attempted = 0
+        while attempted < most:
+            moment = now or datetime.now(UTC)
+            row = await claim_next(moment)
+            if row is None:
+                break
+            await self._deliver(row, now or datetime.now(UTC))
+            attempted += 1
+        return attempted
 
     async def run_forever(self) -> None:
         while True:
@@ -116,13 +121,14 @@ class Deliverer:
             await mark_failed(row, now, str(reason), retry_at=None)
         except (WeChatApiUnavailable, WeChatApiError) as error:
             attempts = row.attempts + 1
-            if attempts >= self.settings.outbox_max_attempts:
+            if now - row.created_at > timedelta(hours=self.settings.outbox_give_up_hours):
                 await mark_failed(row, now, f"{error}; gave up after {attempts} attempts", retry_at=None)
             else:
                 backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
                 await mark_failed(row, now, str(error), retry_at=now + backoff)
         else:
-            await mark_sent(row, now, detail)
+            if not await mark_sent(row, now, detail):
+                log.warning("outbox %s was delivered after its lease ran out", row.id)
 
     async def _notify(self, row: Outbox, template_id: str, template: dict[str, str], text: str) -> str:
         """The template when one is configured, else (or when it is refused) a customer-service text."""

@@ -75,13 +75,11 @@ class Pages:
         app.router.add_get("/c/{token}/certificate.pdf", self.holder_pdf)
 
     async def verification(self, request: web.Request) -> web.Response:
-        # Only failures count: someone guessing codes is slowed down, a verifier scanning many is not.
-        client = request.remote or "unknown"
-        if self.failed_verifications.exceeded(client):
-            return message(request, "请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
         view = await verify_code(request.match_info["code"], self.settings.secret_key)
-        if view.status == Status.INVALID:
-            self.failed_verifications.allow(client)
+        # Only failures count, per client: someone guessing codes is slowed down, and a genuine code always
+        # answers, so nobody can lock verifiers out by failing on purpose.
+        if view.status == Status.INVALID and not self.failed_verifications.allow(self._client(request)):
+            return message(request, "请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
         return page(
             request,
             "verify.html",
@@ -93,6 +91,14 @@ class Pages:
             newer_url=f"{self.settings.public_url}/v/{view.newer_code}",
             newer_changes=_changes(view),
         )
+
+    def _client(self, request: web.Request) -> str:
+        """The verifier's address: behind our own reverse proxy, the one it saw (the last X-Forwarded-For hop)."""
+        peer = request.remote or "unknown"
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if peer in self.settings.trusted_proxies and forwarded:
+            return forwarded.split(",")[-1].strip()
+        return peer
 
     async def _snapshot(self, request: web.Request):
         try:

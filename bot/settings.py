@@ -33,13 +33,16 @@ class Settings(BaseSettings):
     template_declaration_submitted: str = ""
     template_declaration_decided: str = ""
     outbox_poll_seconds: float = 1.0
-    outbox_max_attempts: int = 8
+    # A notification WeChat keeps refusing (an outage, say) is retried with backoff, for this long.
+    outbox_give_up_hours: int = 48
     admin_invite_hours: int = 72
 
     # Certificates
     holder_link_days: int = 7  # the holder's link carries full personal data: it expires
     pdf_engine: Literal["weasyprint", "wkhtmltopdf"] = "weasyprint"
     verify_limit_per_minute: int = 20  # failed verifications per client (IP or openid)
+    # Reverse proxies whose X-Forwarded-For names the real client (for the verification page's rate limit).
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]
 
     # Admin console
     console_link_minutes: int = 10  # the one-time sign-in link sent in the chat

@@ -5,6 +5,7 @@ import re
 
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec
+from handlers.register import HAN
 from handlers.replies import Refusal, Reply, Text
 from storage.admins import admin_by_openid, redeem_invite, usable_invite
 from storage.errors import AlreadyAdmin, InviteUnusable
@@ -26,7 +27,7 @@ NO_VALUE = {"无", "没有", "-", "—"}
 
 # (field, question, pattern the answer must match, what to say when it does not, may be left empty)
 FIELDS = (
-    ("name", "1/9 管理员姓名？", r"^[\u4e00-\u9fff·]{2,20}$", "姓名应为 2–20 个汉字。", False),
+    ("name", "1/9 管理员姓名？", rf"^[{HAN}·]{{2,20}}$", "姓名应为 2–20 个汉字。", False),
     ("gender", "2/9 性别？回复“男”或“女”。", r"^[男女]$", "请回复“男”或“女”。", False),
     ("department", "3/9 工作部门？", r"^.{2,50}$", "请填写 2–50 个字。", False),
     ("post", "4/9 职务？", r"^.{2,30}$", "请填写 2–30 个字。", False),
@@ -35,7 +36,7 @@ FIELDS = (
     (
         "email",
         "7/9 电子信箱？",
-        r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
+        r"^(?=.{6,100}$)[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",  # the column holds 100
         "请填写有效的电子信箱，如 name@example.com。",
         False,
     ),

@@ -14,11 +14,13 @@ from handlers.entry import hours_figure
 from handlers.links import holder_token, new_snapshot_code
 from handlers.replies import Article, News, Refusal, Reply
 from render import certificate as doc
-from storage.certificates import certificate_facts, issue
+from storage.certificates import SnapshotRevoked, certificate_facts, issue
+from storage.ids import as_number
 from storage.models import CertificateSnapshot
 
 NO_HOURS = "您还没有审核通过的学时，暂不能生成证书。发送“申报”申报学时，单位管理员审核通过后即可生成。"
 NO_HOURS_IN_YEAR = "您 {year} 年没有审核通过的学时。发送“证书”可查看全部年度的证书。"
+REVOKED = "您的证书已被撤销（理由：{reason}），学时记录未变化前不能重新生成。如有疑问，请联系单位管理员。"
 BAD_YEAR = "请发送“证书”，或“证书 年份”只看一年，如“证书 2025”。"
 TITLE = "河南省专业技术人员继续教育证书"
 DESCRIPTION = "证书管理号 {number}\n{years}\n点击查看证书，可下载 A4 PDF 打印。链接 {days} 天内有效。"
@@ -35,14 +37,17 @@ async def show(chat: Chat) -> Reply:
     person = await require_person(chat)
     year = None
     if chat.args:
-        if not chat.args.isdigit() or len(chat.args) != 4:
+        year = as_number(chat.args, 4)
+        if year is None or len(chat.args.strip()) != 4:
             raise Refusal(BAD_YEAR)
-        year = int(chat.args)
     facts = await certificate_facts(person, year, chat.today.year)
     if facts is None:
         raise Refusal(NO_HOURS_IN_YEAR.format(year=year) if year else NO_HOURS)
     secret = chat.config.secret_key
-    snapshot, _ = await issue(person, year, facts, chat.now, lambda: new_snapshot_code(secret))
+    try:
+        snapshot, _ = await issue(person, year, facts, chat.now, lambda: new_snapshot_code(secret))
+    except SnapshotRevoked as revoked:
+        raise Refusal(REVOKED.format(reason=revoked.reason)) from None
     link = f"{chat.config.public_url}/c/{holder_token(snapshot.id, secret)}"
     summary = "；".join(
         f"{y['year']} 年 {hours_figure(sum(Decimal(r['hours']) for r in y['records']))} 学时"

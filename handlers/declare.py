@@ -3,7 +3,6 @@
 Also 我的申报 (the person's pending declarations) and 撤回 <编号> (withdrawing one).
 """
 
-
 from handlers.access import require_person
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec
@@ -28,6 +27,7 @@ from storage.declarations import (
     withdraw,
 )
 from storage.errors import RecordNotFound
+from storage.ids import as_number
 
 DIALOG_NAME = "declare"
 
@@ -162,9 +162,9 @@ async def show_pending(chat: Chat) -> Reply:
 
 async def withdraw_one(chat: Chat) -> Reply:
     person = await require_person(chat)
-    if not chat.args.strip().isdigit():
+    record_id = as_number(chat.args)
+    if record_id is None:
         raise Refusal(ASK_WITHDRAW_ID)
-    record_id = int(chat.args.strip())
     try:
         await withdraw(person, record_id)
     except RecordNotFound:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from handlers.replies import Refusal
 from storage.declarations import MAX_HOURS_PER_RECORD, EntryProblem, HoursEntry, InvalidEntry
-from storage.ids import normalise
+from storage.ids import as_number, normalise
 from storage.models import Category, RecordSource
 
 CATEGORY_NAMES = {Category.PUBLIC: "公需科目", Category.PROFESSIONAL: "专业科目"}
@@ -74,7 +74,7 @@ def parse_year(text: str, today: date) -> int:
     if text in ("去年", "上年", "上年度"):
         return today.year - 1
     text = text.removesuffix("年度").removesuffix("年")
-    if not text.isdigit():
+    if as_number(text, 4) is None:
         raise Refusal(PROBLEMS[EntryProblem.YEAR].format(this_year=today.year))
     return int(text)
 

@@ -21,6 +21,7 @@ from storage.declarations import (
     find_person,
     import_hours,
 )
+from storage.ids import as_number
 
 HEADER = ("证书管理号或身份证号", "年度", "科目类别", "课程或活动", "培训机构", "学习日期", "学时")
 MAX_ROWS = 20_000
@@ -88,7 +89,7 @@ async def _check_row(line: int, cells: list[str], today: date) -> ImportRow:
     number, year, category, course, provider, studied_on, hours = cells[: len(HEADER)]
     if await find_person(number) is None:
         raise Refusal(f"找不到证书管理号或身份证号为“{number[:6]}…”的注册人员")
-    if not year.isdigit():
+    if as_number(year, 4) is None:
         raise Refusal(problem_text(EntryProblem.YEAR, today))
     try:
         entry = check_entry(

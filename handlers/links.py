@@ -29,7 +29,7 @@ def new_snapshot_code(secret: str) -> str:
 
 def is_signed_code(code: str, secret: str) -> bool:
     body, mac = code[:-7], code[-7:]
-    return len(code) == 17 and hmac.compare_digest(_mac(secret, body), mac)
+    return len(code) == 17 and code.isascii() and hmac.compare_digest(_mac(secret, body), mac)
 
 
 class LinkExpired(Exception):

@@ -6,12 +6,14 @@ from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec
 from handlers.replies import Refusal, Reply, Text
 from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, UnitNotFound
-from storage.ids import IdProblem, InvalidIdNumber, mask_cert_number, mask_id_number, parse_id_number
-from storage.people import person_by_id_number, person_by_openid, register_person
+from storage.ids import IdProblem, InvalidIdNumber, as_number, mask_cert_number, mask_id_number, parse_id_number
+from storage.people import person_by_id_number, person_by_openid, rebind_person, register_person
 from storage.units import find_units, unit_by_id
 
 DIALOG_NAME = "register"
-NAME_PATTERN = re.compile(r"^[\u4e00-\u9fff]+([·•][\u4e00-\u9fff]+)*$")
+# Han characters of the basic block and Extensions A to F (names such as 刘䶮 use them), and 〇.
+HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ebef"
+NAME_PATTERN = re.compile(rf"^[{HAN}]+([·•][{HAN}]+)*$")
 
 ASK_NAME = "开始注册（共 4 步，任何时候发送“取消”可退出）。\n\n第 1 步：请输入您的姓名（与身份证一致）。"
 BAD_NAME = "姓名应为 2–20 个汉字，少数民族姓名中间的“·”可以保留。请重新输入您的姓名。"
@@ -42,6 +44,10 @@ BAD_CONFIRM = "请回复“确认”完成注册，或回复“重填”从头�
 DONE = (
     "注册成功！\n证书管理号：{number}\n姓名：{name}\n单位：{unit}\n\n"
     "证书管理号与您的身份证号一一对应，请妥善保存。发送“学时”可查询您的继续教育学时。"
+)
+REBOUND = (
+    "已重新绑定！\n证书管理号：{number}（与原来相同）\n姓名：{name}\n单位：{unit}\n\n"
+    "您的学时和证书都已保留。发送“学时”可查询学时。"
 )
 ALREADY_BOUND = "您的微信已绑定证书管理号 {number}，无需再次注册。发送“学时”可查询学时。"
 UNIT_GONE = "所选单位已不存在，请重新输入单位关键词。"
@@ -80,6 +86,15 @@ async def on_id_number(chat: Chat) -> Reply:
         raise Refusal(ID_PROBLEMS[bad.problem]) from None
     registered = await person_by_id_number(id_number.number)
     if registered is not None:
+        if registered.openid is None:  # an admin unbound a lost WeChat account: bind this one instead
+            try:
+                rebound = await rebind_person(registered.id, chat.data["name"], chat.openid)
+            except OpenidAlreadyBound as bound:
+                await chat.finish()
+                return Text(ALREADY_BOUND.format(number=bound.cert_number))
+            if rebound is not None:
+                await chat.finish()
+                return Text(REBOUND.format(number=rebound.cert_number, name=rebound.name, unit=rebound.unit.name))
         raise Refusal(ID_TAKEN.format(number=mask_cert_number(registered.cert_number)))
     await chat.goto(
         DIALOG_NAME,
@@ -104,7 +119,7 @@ async def on_unit_query(chat: Chat) -> Reply:
 async def on_unit_pick(chat: Chat) -> Reply:
     text = _text_of(chat)
     choices: list[int] = chat.data["choices"]
-    if not text.isdigit():
+    if as_number(text) is None:
         return await on_unit_query(chat)
     if not 1 <= int(text) <= len(choices):
         raise Refusal(BAD_PICK.format(count=len(choices)))

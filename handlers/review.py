@@ -6,6 +6,7 @@ from handlers.entry import CATEGORY_NAMES, hours_figure
 from handlers.replies import Refusal, Reply, Text
 from storage.declarations import decide, pending_in_scope
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
+from storage.ids import as_number
 from storage.models import Admin, RecordStatus
 
 NOTHING_PENDING = "您的管理范围内目前没有待审核的申报。"
@@ -51,9 +52,10 @@ async def list_pending(chat: Chat) -> Reply:
 
 def _ids(text: str) -> list[int] | None:
     words = text.replace(",", " ").replace("，", " ").replace("#", " ").split()
-    if not words or not all(w.isdigit() for w in words) or len(words) > MAX_AT_ONCE:
+    numbers = [as_number(w) for w in words]
+    if not numbers or None in numbers or len(numbers) > MAX_AT_ONCE:
         return None
-    return list(dict.fromkeys(int(w) for w in words))
+    return list(dict.fromkeys(numbers))
 
 
 async def _decide_one(chat: Chat, admin: Admin, record_id: int, approve: bool, reason: str) -> str:
@@ -83,6 +85,7 @@ async def reject(chat: Chat) -> Reply:
     admin = await require_admin(chat)
     first, _, reason = chat.args.strip().partition(" ")
     reason = reason.strip()
-    if not first.lstrip("#").isdigit() or not reason:
+    record_id = as_number(first.lstrip("#"))
+    if record_id is None or not reason:
         raise Refusal(ASK_REJECT)
-    return Text(await _decide_one(chat, admin, int(first.lstrip("#")), False, reason[:200]))
+    return Text(await _decide_one(chat, admin, record_id, False, reason[:200]))

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from storage.admins import scope_of
 from storage.audit import audit
 from storage.errors import OutOfScope, StorageRefusal
+from storage.ids import is_digits
 from storage.models import (
     Admin,
     AdminRole,
@@ -88,7 +89,7 @@ async def record_in_scope(admin: Admin, record_id: int) -> HourRecord:
 async def search_people(admin: Admin, text: str, limit: int = 50) -> list[Person]:
     text = text.strip()
     query = Person.filter(scope_of(admin))
-    if len(text) == 16 and text.isdigit():
+    if len(text) == 16 and is_digits(text):
         query = query.filter(cert_number=text)
     elif len(text) == 18:
         query = query.filter(id_number=text.upper())

@@ -30,6 +30,14 @@ class SnapshotNotFound(StorageRefusal):
     pass
 
 
+class SnapshotRevoked(StorageRefusal):
+    """A certificate with exactly these facts was revoked: asking again must not bring it back."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Issuer:
     name: str
@@ -122,6 +130,11 @@ async def issue(person: Person, year: int | None, facts: dict[str, Any], now: da
         ).order_by("-id")
         if current and current[0].content_hash == digest:
             return current[0], False
+        revoked = await CertificateSnapshot.filter(
+            person_id=person.id, year=year, content_hash=digest, revoked_at__not_isnull=True
+        ).first()
+        if revoked is not None:
+            raise SnapshotRevoked(revoked.revoke_reason)
         snapshot = await CertificateSnapshot.create(
             code=new_code(),
             person_id=person.id,

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from storage.admins import admins_to_notify, in_scope, scope_of
 from storage.audit import audit, record_facts
 from storage.errors import AlreadyDecided, OutOfScope, PersonNotFound, RecordNotFound
-from storage.ids import mask_id_number, normalise
+from storage.ids import is_digits, mask_id_number, normalise
 from storage.models import Admin, Category, HourRecord, Person, RecordSource, RecordStatus
 from storage.outbox import enqueue
 
@@ -200,7 +200,7 @@ async def decide(admin: Admin, record_id: int, approve: bool, reason: str, now: 
 async def find_person(number: str) -> Person | None:
     """By certificate management number (16 digits) or ID number (18 characters)."""
     key = normalise(number)
-    if len(key) == 16 and key.isdigit():
+    if len(key) == 16 and is_digits(key):
         return await Person.get_or_none(cert_number=key).prefetch_related("unit__region")
     if len(key) == 18:
         return await Person.get_or_none(id_number=key).prefetch_related("unit__region")

@@ -46,7 +46,7 @@ def id_check_character(first17: str) -> str:
 
 def parse_id_number(text: str, today: date) -> IdNumber:
     number = normalise(text)
-    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
+    if len(number) != 18 or not is_digits(number[:17]) or number[17] not in "0123456789X":
         raise InvalidIdNumber(IdProblem.FORMAT)
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -69,7 +69,7 @@ def is_credit_code(text: str) -> bool:
     return (
         len(code) == 18
         and all(c in _USCC_CHARSET for c in code)
-        and code[2:8].isdigit()  # the registering authority's region code
+        and is_digits(code[2:8])  # the registering authority's region code
         and uscc_check_character(code[:17]) == code[17]
     )
 
@@ -95,3 +95,15 @@ def mask_cert_number(number: str) -> str:
 def gender_of(id_number: str) -> str:
     """男 / 女, from the parity of the 17th digit (the sequence code)."""
     return "男" if int(id_number[16]) % 2 else "女"
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts ² and other digits that int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
+def as_number(text: object, max_digits: int = 9) -> int | None:
+    """A whole number someone typed or posted (a record id, a year, a list choice), or None; never one too big
+    for the database's integers."""
+    text = str(text if text is not None else "").strip()
+    return int(text) if 0 < len(text) <= max_digits and is_digits(text) else None

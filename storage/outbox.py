@@ -20,33 +20,41 @@ async def enqueue(kind: str, openid: str, payload: dict[str, Any], now: datetime
     return await Outbox.create(kind=kind, openid=openid, payload=payload, next_attempt_at=now)
 
 
-async def claim_due(now: datetime, limit: int = 20) -> list[Outbox]:
-    due = await Outbox.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).order_by("id").limit(limit)
-    claimed = []
-    for row in due:
+async def claim_next(now: datetime) -> Outbox | None:
+    """The oldest due row, leased to this worker until now + LEASE; None when nothing is due."""
+    while True:
+        row = await Outbox.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).order_by("id").first()
+        if row is None:
+            return None
+        lease = now + LEASE
         taken = await Outbox.filter(id=row.id, status=OutboxStatus.PENDING, next_attempt_at=row.next_attempt_at).update(
-            next_attempt_at=now + LEASE
+            next_attempt_at=lease
         )
         if taken:
-            claimed.append(row)
-    return claimed
+            row.next_attempt_at = lease
+            return row
+        # another worker took it first: look again
 
 
-async def mark_sent(row: Outbox, now: datetime, detail: str = "") -> None:
-    async with in_transaction():
-        await Outbox.filter(id=row.id).update(
-            status=OutboxStatus.SENT, attempts=F("attempts") + 1, done_at=now, last_error=""
-        )
-        await OutboxAttempt.create(outbox_id=row.id, ok=True, detail=detail[:300])
+async def mark_sent(row: Outbox, now: datetime, detail: str = "") -> bool:
+    """Record delivery; False when the lease was lost (another worker has the row now)."""
+    return await _settle(row, True, detail, status=OutboxStatus.SENT, done_at=now, last_error="")
 
 
-async def mark_failed(row: Outbox, now: datetime, error: str, retry_at: datetime | None) -> None:
+async def mark_failed(row: Outbox, now: datetime, error: str, retry_at: datetime | None) -> bool:
     """Record a failed attempt; retry at `retry_at`, or give up for good when it is None."""
+    if retry_at is None:
+        return await _settle(row, False, error, status=OutboxStatus.GAVE_UP, done_at=now, last_error=error[:300])
+    return await _settle(row, False, error, next_attempt_at=retry_at, last_error=error[:300])
+
+
+async def _settle(row: Outbox, ok: bool, detail: str, **changes: Any) -> bool:
+    # Conditional on the lease this worker holds, so a worker that overran its lease cannot overwrite the
+    # outcome of the one that took the row over.
     async with in_transaction():
-        changes: dict[str, Any] = {"attempts": F("attempts") + 1, "last_error": error[:300]}
-        if retry_at is None:
-            changes |= {"status": OutboxStatus.GAVE_UP, "done_at": now}
-        else:
-            changes["next_attempt_at"] = retry_at
-        await Outbox.filter(id=row.id).update(**changes)
-        await OutboxAttempt.create(outbox_id=row.id, ok=False, detail=error[:300])
+        held = await Outbox.filter(id=row.id, status=OutboxStatus.PENDING, next_attempt_at=row.next_attempt_at).update(
+            attempts=F("attempts") + 1, **changes
+        )
+        if held:
+            await OutboxAttempt.create(outbox_id=row.id, ok=ok, detail=detail[:300])
+        return bool(held)

@@ -5,6 +5,7 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from storage.audit import audit
 from storage.db import fetch
 from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, UnitNotFound
 from storage.models import Person, Unit
@@ -45,6 +46,20 @@ async def register_person(name: str, id_number: str, unit_id: int, openid: str, 
         # A concurrent registration took the ID number or the openid between our check and insert.
         await _refuse_if_taken(id_number, openid)
         raise
+
+
+async def rebind_person(person_id: int, name: str, openid: str) -> Person | None:
+    """Bind a new WeChat account to a person whose old one an admin unbound (a lost phone). The name must
+    match; the number stays. None when the person is bound already or the name differs."""
+    bound = await Person.get_or_none(openid=openid)
+    if bound is not None:
+        raise OpenidAlreadyBound(bound.cert_number)
+    async with in_transaction():
+        taken = await Person.filter(id=person_id, openid=None, name=name).update(openid=openid)
+        if not taken:
+            return None
+        await audit(f"person:{person_id}", "rebound_wechat", f"person:{person_id}", after={"openid_bound": True})
+    return await Person.get(id=person_id).select_related("unit")
 
 
 async def _refuse_if_taken(id_number: str, openid: str) -> None:

@@ -20,7 +20,7 @@ from storage.clock import CHINA
 from storage.db import fetch
 from storage.errors import OutOfScope, StorageRefusal
 from storage.hours import Policy, YearHours, as_hours, policy_for
-from storage.ids import InvalidIdNumber, mask_id_number, mask_name, normalise, parse_id_number
+from storage.ids import InvalidIdNumber, is_digits, mask_id_number, mask_name, normalise, parse_id_number
 from storage.models import Admin, AdminRole, Category, HourRecord, Person, RecordStatus, Region, Unit
 
 MAX_NUMBERS = 5_000
@@ -91,7 +91,7 @@ class TooManyNumbers(StorageRefusal):
 
 def _classify(number: str, today: date) -> tuple[str, NumberProblem | None]:
     """("cert" | "id", None) for a number worth looking up, ("", problem) for one that cannot exist."""
-    if len(number) == 16 and number.isdigit():
+    if len(number) == 16 and is_digits(number):
         return "cert", None
     if len(number) == 18:
         try:

@@ -96,3 +96,12 @@ async def test_an_admin_cannot_bind_twice(service):
     await wu.says("确认")
     assert "无需重复绑定" in await wu.says(f"绑定管理员 {second.code}")
     assert (await AdminInvite.get(id=second.id)).used_at is None
+
+
+async def test_an_email_too_long_to_file_is_refused_at_its_step(service):
+    invite = await an_invite(unit=await a_unit())
+    wu = service.user("o_wu")
+    await wu.says(f"绑定管理员 {invite.code}")
+    for answer in FILING[:6]:
+        await wu.says(answer)
+    assert "电子信箱" in await wu.says("a" * 120 + "@example.com")

@@ -135,6 +135,9 @@ async def test_a_revoked_certificate_says_so_with_the_reason(service, tmp_path):
     assert status == 0, output
     html = await (await service.client.get(f"/v/{snapshot.code}")).text()
     assert "已撤销" in html and "学时记录有误" in html
+    reply = await service.user("o_holder").says("证书")  # asking again does not undo the revocation
+    assert "已被撤销" in reply and "学时记录有误" in reply
+    assert await CertificateSnapshot.all().count() == 1
 
 
 async def test_a_tampered_or_unknown_code_reveals_nothing_and_guessing_is_slowed(service):
@@ -149,7 +152,10 @@ async def test_a_tampered_or_unknown_code_reveals_nothing_and_guessing_is_slowed
     for _ in range(30):
         response = await service.client.get("/v/NOTACODE")
     assert response.status == 429
-    assert (await service.client.get(f"/v/{code}")).status == 429  # until the minute is over
+    assert (await service.client.get(f"/v/{code}")).status == 200  # a genuine code always answers
+    behind_proxy = await service.client.get("/v/NOTACODE", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert behind_proxy.status == 404  # another verifier behind the same proxy is not blocked
+    assert (await service.client.get("/v/二二二二二二二二二二二二二二二二二")).status in (404, 429)
 
 
 async def test_the_holder_link_expires(service):

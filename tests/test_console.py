@@ -172,3 +172,38 @@ async def test_admins_within_the_scope_see_the_person(console_service, world, in
     status, _ = await browser.get(f"/admin/people/{world['person'].id}")
     assert status == 200
     await browser.close()
+
+
+async def test_after_unbinding_the_person_binds_a_new_wechat_account_and_keeps_their_number(console_service, world):
+    person = world["person"]
+    browser = await sign_in(console_service, "o_home")
+    await browser.post(f"/admin/people/{person.id}/unbind")
+    await browser.close()
+    new_phone = console_service.user("o_new_phone")
+    await new_phone.says("注册")
+    await new_phone.says("张冒名")
+    assert "已经注册" in await new_phone.says(person.id_number)  # the name must match
+    await new_phone.says("取消")
+    await new_phone.says("注册")
+    await new_phone.says(person.name)
+    reply = await new_phone.says(person.id_number)
+    assert "已重新绑定" in reply and person.cert_number in reply
+    assert (await Person.get(id=person.id)).openid == "o_new_phone"
+    assert await AuditEntry.filter(action="rebound_wechat").exists()
+    assert "计入" in await new_phone.says("学时")
+
+
+async def test_a_person_search_by_id_number_is_audited_masked(console_service, world):
+    browser = await sign_in(console_service, "o_home")
+    await browser.get("/admin/people", q=world["person"].id_number)
+    entry = await AuditEntry.get(action="read:people_search")
+    assert world["person"].id_number not in entry.target and "********" in entry.target
+    await browser.close()
+
+
+@pytest.mark.parametrize("path", ["/admin/people/²", "/admin/people/99999999999999999999", "/admin/review/²/evidence"])
+async def test_odd_ids_in_console_paths_are_refused_not_crashed(console_service, world, path):
+    browser = await sign_in(console_service, "o_home")
+    status, _ = await browser.get(path)
+    assert status in (403, 404)
+    await browser.close()

@@ -182,3 +182,10 @@ async def test_nobody_withdraws_someone_elses_declaration(service):
     assert "没有找到" in await service.user("o_other").says(f"撤回 {record.id}")
     await record.refresh_from_db()
     assert record.status == RecordStatus.PENDING
+
+
+@pytest.mark.parametrize("text", ["撤回 ²", "撤回 99999999999999999999", "证书 ²²²²"])
+async def test_odd_numbers_in_commands_get_a_sentence(service, text):
+    await a_registered_person("o_decl")
+    reply = await service.user("o_decl").says(text)
+    assert "系统繁忙" not in reply

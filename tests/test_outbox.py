@@ -113,3 +113,36 @@ async def test_the_worker_in_the_service_delivers_within_seconds(database_url):
                 break
             await asyncio.sleep(0.05)
         assert len(await service.pushed("o_admin")) == 1
+
+
+async def test_an_outage_of_hours_is_waited_out_and_everything_arrives_afterwards(service):
+    await _three_declarations(service)
+    await service.fault(outage=True)
+    start = datetime.now(UTC)
+    for minutes in range(0, 6 * 60, 7):  # six hours of rounds, every seven minutes
+        await service.deliver(start + timedelta(minutes=minutes))
+    assert await Outbox.filter(status=OutboxStatus.PENDING).count() == 3
+    await service.fault(outage=False)
+    await service.deliver(start + timedelta(hours=7))
+    assert len(await service.pushed("o_admin")) == 3
+
+
+async def test_after_two_days_of_refusals_a_notification_is_given_up_with_the_reason(service):
+    await _three_declarations(service)
+    await service.fault(outage=True)
+    await service.deliver(datetime.now(UTC) + timedelta(hours=49))
+    rows = await Outbox.all()
+    assert all(row.status == OutboxStatus.GAVE_UP and "gave up" in row.last_error for row in rows)
+
+
+async def test_a_worker_that_lost_its_lease_cannot_overwrite_the_outcome(service):
+    from storage.outbox import claim_next, mark_failed, mark_sent
+
+    await _three_declarations(service)
+    now = datetime.now(UTC)
+    slow = await claim_next(now)
+    fast = await claim_next(now + timedelta(minutes=2))  # the lease ran out; another worker takes the row
+    assert fast is not None and fast.id == slow.id
+    assert await mark_sent(fast, now + timedelta(minutes=2))
+    assert not await mark_failed(slow, now + timedelta(minutes=3), "late", retry_at=None)
+    assert (await Outbox.get(id=slow.id)).status == OutboxStatus.SENT

@@ -215,3 +215,9 @@ async def test_100_concurrent_registrations_in_one_region_get_100_distinct_seria
     assert all("注册成功" in reply for reply in replies)
     numbers = await Person.all().values_list("cert_number", flat=True)
     assert sorted(numbers) == [f"410700{datetime.now(CHINA).year}{serial:06d}" for serial in range(1, 101)]
+
+
+async def test_names_with_rarer_han_characters_are_accepted(service):
+    sun = service.user("o_liu")
+    await sun.says("注册")
+    assert "第 2 步" in await sun.says("刘䶮")

@@ -151,3 +151,10 @@ async def test_two_admins_approving_at_the_same_moment_make_exactly_one_decision
         assert await AuditEntry.filter(action="decided", target=f"hour_record:{record.id}").count() == 1
         assert await Outbox.filter(kind="declaration_decided", payload__contains={"record_id": record.id}).count() <= 1
     assert await Outbox.filter(kind="declaration_decided").count() == 10
+
+
+@pytest.mark.parametrize("text", ["通过 ²", "驳回 ² 理由", "通过 99999999999999999999"])
+async def test_odd_numbers_in_review_commands_get_a_sentence(service, text):
+    await an_admin("o_admin", "unit", unit=await a_unit())
+    reply = await service.user("o_admin").says(text)
+    assert "系统繁忙" not in reply and ("编号" in reply or "不存在" in reply)

@@ -28,6 +28,7 @@ from storage.filings import (
     filings_in_scope,
     update_own_filing,
 )
+from storage.ids import as_number
 from storage.models import Admin, AdminRole
 
 routes = web.RouteTableDef()
@@ -68,7 +69,7 @@ def checked_filing(form) -> tuple[dict[str, str], dict[str, str]]:
 
 def _id(request: web.Request) -> int:
     text = request.match_info["id"]
-    return int(text) if text.isdigit() else 0
+    return as_number(text) or 0
 
 
 async def _page(

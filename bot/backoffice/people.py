@@ -16,7 +16,7 @@ from storage.backoffice import (
     unbind_wechat,
     units_in_scope,
 )
-from storage.ids import gender_of
+from storage.ids import as_number, gender_of, mask_id_number, normalise
 from storage.models import RecordStatus
 
 routes = web.RouteTableDef()
@@ -30,7 +30,7 @@ STATUS_NAMES = {
 
 def _person_id(request: web.Request) -> int:
     text = request.match_info["id"]
-    return int(text) if text.isdigit() else 0
+    return as_number(text) or 0
 
 
 @routes.get("/admin/people")
@@ -40,7 +40,9 @@ async def people(request: web.Request) -> dict:
     text = request.query.get("q", "")
     found = await search_people(admin, text)
     if text:
-        await console_read(admin, "people_search", f"query:{text[:20]}")
+        # What was looked for, not the ID number itself: the audit log holds ID numbers masked only.
+        shown = mask_id_number(normalise(text)) if len(normalise(text)) == 18 else text[:20]
+        await console_read(admin, "people_search", f"query:{shown}")
     return {"q": text, "people": found}
 
 
@@ -77,6 +79,6 @@ async def unbind(request: web.Request) -> web.Response:
 @routes.post("/admin/people/{id}/unit")
 async def move(request: web.Request) -> web.Response:
     form = await request.post()
-    unit_id = int(form["unit"]) if str(form.get("unit", "")).isdigit() else 0
+    unit_id = as_number(form.get("unit")) or 0
     person = await change_unit(current_admin(request), _person_id(request), unit_id)
     return await _detail(request, [f"单位已更正为：{person.unit.name}"])

@@ -25,6 +25,7 @@ from storage.filings import (
     plan_overview,
     plans_of_own_unit,
 )
+from storage.ids import as_number
 from storage.models import AdminRole
 
 routes = web.RouteTableDef()
@@ -48,7 +49,7 @@ INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}  # shown in the ph
 
 def _id(request: web.Request) -> int:
     text = request.match_info["id"]
-    return int(text) if text.isdigit() else 0
+    return as_number(text) or 0
 
 
 def _this_year() -> int:
@@ -56,7 +57,8 @@ def _this_year() -> int:
 
 
 def _year(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and FIRST_YEAR <= int(text) <= _this_year() + 1 else _this_year()
+    year = as_number(text, 4)
+    return year if year and FIRST_YEAR <= year <= _this_year() + 1 else _this_year()
 
 
 async def _page(request: web.Request, flash: list[str], errors: list[str] | None = None, form: dict | None = None):
@@ -96,7 +98,7 @@ async def file(request: web.Request) -> web.Response:
     form = await request.post()
     text = str(form.get("text", ""))
     year_text = str(form.get("year", "")).strip()
-    shown = {"year": int(year_text) if year_text.isdigit() else _this_year(), "text": text}
+    shown = {"year": as_number(year_text, 4) or _this_year(), "text": text}
     upload = form.get("file")
     try:
         checked = None
@@ -104,7 +106,7 @@ async def file(request: web.Request) -> web.Response:
             # Browsers send the name as UTF-8; some clients percent-encode it (RFC 7578, 4.2): read both alike.
             name = unquote(upload.filename)
             checked = checked_plan_file(name, upload.file.read(PLAN_FILE_MAX_BYTES + 1))
-        if not year_text.isdigit():
+        if as_number(year_text, 4) is None:
             raise PlanRefused("year")
         plan, replaced = await file_plan(
             current_admin(request),

@@ -23,7 +23,7 @@ from bot.backoffice.auth import current_admin
 from handlers.chat import CHINA
 from handlers.entry import hours_figure
 from handlers.hours_import import table_from_bytes
-from storage.ids import normalise
+from storage.ids import as_number, is_digits, normalise
 from storage.queries import MAX_NUMBERS, NumberProblem, Outcome, QueryResult, TooManyNumbers, audit_query, query_numbers
 
 routes = web.RouteTableDef()
@@ -57,7 +57,7 @@ def numbers_in_text(text: str) -> list[str]:
 def numbers_in_table(rows: list[list[str]]) -> list[str]:
     """The first column; the first row is a header, and skipped, when it holds no number."""
     cells = [row[0].strip() for row in rows if row and row[0].strip()]
-    if cells and not normalise(cells[0]).removesuffix("X").isdigit():
+    if cells and not is_digits(normalise(cells[0]).removesuffix("X")):
         cells = cells[1:]
     return cells
 
@@ -75,7 +75,8 @@ async def _asked(request: web.Request) -> tuple[list[str], int, str]:
     form = await request.post()
     this_year = datetime.now(CHINA).year
     year_text = str(form.get("year", ""))
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= this_year else this_year
+    year = as_number(year_text, 4)
+    year = year if year and 2000 <= year <= this_year else this_year
     texts = numbers_in_text(str(form.get("numbers", "")))
     upload = form.get("file")
     if isinstance(upload, web.FileField) and upload.filename:

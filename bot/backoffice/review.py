@@ -13,6 +13,7 @@ from handlers.entry import CATEGORY_NAMES, hours_figure
 from storage.backoffice import console_read, pending_for_console, record_in_scope, units_in_scope
 from storage.declarations import decide
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
+from storage.ids import as_number
 from storage.models import Category
 
 routes = web.RouteTableDef()
@@ -20,7 +21,7 @@ MAX_AT_ONCE = 100
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return as_number(value)
 
 
 async def _listing(request: web.Request, flash: list[str]) -> web.Response:
@@ -49,7 +50,7 @@ async def review_page(request: web.Request) -> web.Response:
 async def decide_several(request: web.Request) -> web.Response:
     admin = current_admin(request)
     form = await request.post()
-    ids = [int(value) for value in form.getall("ids", []) if str(value).isdigit()][:MAX_AT_ONCE]
+    ids = [number for value in form.getall("ids", []) if (number := as_number(value))][:MAX_AT_ONCE]
     approve = form.get("action") == "approve"
     reason = str(form.get("reason", "")).strip()[:200]
     if not ids:
@@ -73,7 +74,7 @@ async def decide_several(request: web.Request) -> web.Response:
 @routes.get("/admin/review/{id}/evidence")
 async def evidence(request: web.Request) -> web.Response:
     admin = current_admin(request)
-    record = await record_in_scope(admin, int(request.match_info["id"]) if request.match_info["id"].isdigit() else 0)
+    record = await record_in_scope(admin, as_number(request.match_info["id"]) or 0)
     if not record.evidence:
         raise web.HTTPNotFound(text="证明材料尚未取回或未上传")
     await console_read(admin, "evidence", f"hour_record:{record.id}")

@@ -28,6 +28,7 @@ from storage.filings import (
     seal_applications_in_scope,
     seal_status_in_scope,
 )
+from storage.ids import as_number
 from storage.models import AdminRole, ApplicationStatus, SealApplication
 
 routes = web.RouteTableDef()
@@ -52,7 +53,7 @@ ALREADY = "该申请已由{who}处理（{status}），未重复处理。"
 
 def _id(request: web.Request) -> int:
     text = request.match_info["id"]
-    return int(text) if text.isdigit() else 0
+    return as_number(text) or 0
 
 
 def _today() -> date:

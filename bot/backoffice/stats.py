@@ -18,6 +18,7 @@ from bot.backoffice.query import xlsx_response
 from handlers.chat import CHINA
 from handlers.entry import hours_figure
 from storage.audit import audit
+from storage.ids import as_number
 from storage.models import AdminRole, Region
 from storage.queries import Figures, YearStatistics, year_statistics
 from storage.regions import PROVINCE_CODE
@@ -76,7 +77,8 @@ def chart_bars(statistics: YearStatistics) -> list[Bar]:
 
 def _year(text: str | None) -> int:
     this_year = datetime.now(CHINA).year
-    return int(text) if text and text.isdigit() and 2000 <= int(text) <= this_year else this_year
+    year = as_number(text, 4)
+    return year if year and 2000 <= year <= this_year else this_year
 
 
 async def _statistics(request: web.Request) -> YearStatistics:
