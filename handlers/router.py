@@ -69,7 +69,7 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 DIALOGS: dict[str, DialogSpec] = {
-    spec.name: spec for spec in (register.DIALOG, declare.DIALOG, transfer.DIALOG, admin_bind.DIALOG)
+    spec.name: spec for spec in (register.DIALOG, declare.DIALOG, transfer.DIALOG, admin_bind.DIALOG, verify.DIALOG)
 }
 
 _BY_WORD = {normalise(word): command for command in COMMANDS for word in command.words}

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.chat import CHINA, Chat
+from handlers.dialogs import DialogSpec
 from handlers.entry import hours_figure
 from handlers.links import is_signed_code
 from handlers.replies import Refusal, Reply, Text
@@ -101,7 +102,6 @@ async def verify_code(code: str, secret: str) -> Verification:
     return await _view(snapshot) if snapshot else Verification(Status.INVALID)
 
 
-ASK_NUMBER = "请在“验证”后写上证书管理号或身份证号，如“验证 4101002026000001”。"
 TOO_MANY = "验证过于频繁，请稍后再试。"
 NOT_FOUND = "未查到该证书管理号或身份证号对应的证书，请核对号码。"
 NO_CERTIFICATE = "该人员（{name}，{unit}）已注册，但尚未生成电子证书。"
@@ -132,10 +132,24 @@ def verification_text(view: Verification) -> str:
     )
 
 
+ASK_FOR_NUMBER = "请发送要验证的证书管理号（16 位）或身份证号（18 位）。发送“取消”可退出。"
+
+
 async def verify_in_chat(chat: Chat) -> Reply:
+    """验证 <number>; without a number (the menu's VERIFY), ask for one and take the next message."""
     number = chat.args.strip()
     if not number:
-        raise Refusal(ASK_NUMBER)
+        await chat.goto(DIALOG_NAME, "number")
+        return Text(ASK_FOR_NUMBER)
+    return await _verify(chat, number)
+
+
+async def on_number(chat: Chat) -> Reply:
+    await chat.finish()
+    return await _verify(chat, chat.text)
+
+
+async def _verify(chat: Chat, number: str) -> Reply:
     if chat.config.verify_limiter is not None and not chat.config.verify_limiter.allow(f"chat:{chat.openid}"):
         raise Refusal(TOO_MANY)
     person = await find_person(number)
@@ -145,3 +159,7 @@ async def verify_in_chat(chat: Chat) -> Reply:
     if snapshot is None:
         return Text(NO_CERTIFICATE.format(name=mask_name(person.name), unit=person.unit.name))
     return Text(verification_text(await _view(snapshot)))
+
+
+DIALOG_NAME = "verify"
+DIALOG = DialogSpec(DIALOG_NAME, {"number": on_number})

@@ -192,7 +192,8 @@ async def test_verification_in_the_chat_shows_masked_facts(service):
         assert "证书验证结果：有效" in reply and "李*光" in reply and "李四光" not in reply
         assert person.id_number not in reply
     assert "未查到" in await service.user("o_hr").says("验证 4101002026999999")
-    assert "写上证书管理号" in await service.user("o_hr").clicks("VERIFY")
+    assert "请发送要验证的证书管理号" in await service.user("o_hr").clicks("VERIFY")
+    assert "李*光" in await service.user("o_hr").says(person.cert_number)  # the next message is the number
 
 
 async def test_verification_in_the_chat_is_rate_limited_per_openid(service):
