@@ -3,7 +3,7 @@ notice's attachment 3 (管理员信息备案表). The unit's name, industry and 
 
 import re
 
-from handlers.chat import Chat, Kind
+from handlers.chat import Chat
 from handlers.dialogs import DialogSpec
 from handlers.register import HAN
 from handlers.replies import Refusal, Reply, Text
@@ -93,9 +93,7 @@ def _field_step(index: int):
     field, _question, pattern, problem, optional = FIELDS[index]
 
     async def step(chat: Chat) -> Reply:
-        if chat.incoming.kind != Kind.TEXT:
-            raise Refusal("请用文字回复。发送“取消”可退出。")
-        answer = " ".join(chat.text.split())
+        answer = " ".join(chat.typed().split())
         if optional and answer in NO_VALUE:
             answer = ""
         elif not re.match(pattern, answer):

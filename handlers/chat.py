@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.ratelimit import RateLimiter
+from handlers.replies import Refusal
 from storage.clock import CHINA
 from storage.dialogs import Dialog, clear_dialog, load_dialog, save_dialog
 
@@ -29,6 +30,9 @@ class Incoming:
     text: str = ""  # the message content, for TEXT
     key: str = ""  # the event key, for CLICK, SCAN and subscribe-with-scene
     media_id: str = ""  # for IMAGE
+
+
+TEXT_ONLY = "请用文字回复。发送“取消”可退出当前办理。"
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,12 @@ class Chat:
     @property
     def text(self) -> str:
         return self.incoming.text.strip()
+
+    def typed(self) -> str:
+        """The words the user sent; a photo or a voice message at a step that wants words is refused politely."""
+        if self.incoming.kind != Kind.TEXT:
+            raise Refusal(TEXT_ONLY)
+        return self.text
 
     @property
     def today(self) -> date:

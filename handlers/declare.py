@@ -64,49 +64,43 @@ async def start(chat: Chat) -> Reply:
     return Text(ASK_YEAR.format(year=chat.today.year))
 
 
-def _text_of(chat: Chat) -> str:
-    if chat.incoming.kind != Kind.TEXT:
-        raise Refusal("请用文字回复。发送“取消”可退出申报。")
-    return chat.text
-
-
 async def on_year(chat: Chat) -> Reply:
     with refusing(chat.today):
-        year = check_year(parse_year(_text_of(chat), chat.today), chat.today)
+        year = check_year(parse_year(chat.typed(), chat.today), chat.today)
     await chat.goto(DIALOG_NAME, "category", year=year)
     return Text(ASK_CATEGORY)
 
 
 async def on_category(chat: Chat) -> Reply:
-    category = parse_category(_text_of(chat))
+    category = parse_category(chat.typed())
     await chat.goto(DIALOG_NAME, "course", category=str(category))
     return Text(ASK_COURSE)
 
 
 async def on_course(chat: Chat) -> Reply:
     with refusing(chat.today):
-        course = check_text(_text_of(chat))
+        course = check_text(chat.typed())
     await chat.goto(DIALOG_NAME, "provider", course=course)
     return Text(ASK_PROVIDER)
 
 
 async def on_provider(chat: Chat) -> Reply:
     with refusing(chat.today):
-        provider = check_text(_text_of(chat))
+        provider = check_text(chat.typed())
     await chat.goto(DIALOG_NAME, "date", provider=provider)
     return Text(ASK_DATE.format(year=chat.data["year"]))
 
 
 async def on_date(chat: Chat) -> Reply:
     with refusing(chat.today):
-        studied_on = check_date(parse_date(_text_of(chat)), chat.data["year"], chat.today)
+        studied_on = check_date(parse_date(chat.typed()), chat.data["year"], chat.today)
     await chat.goto(DIALOG_NAME, "hours", studied_on=studied_on.isoformat())
     return Text(ASK_HOURS)
 
 
 async def on_hours(chat: Chat) -> Reply:
     with refusing(chat.today):
-        hours = check_hours(_text_of(chat))
+        hours = check_hours(chat.typed())
     await chat.goto(DIALOG_NAME, "evidence", hours=str(hours))
     return Text(ASK_EVIDENCE)
 
@@ -134,7 +128,7 @@ async def on_evidence(chat: Chat) -> Reply:
 
 
 async def on_confirm(chat: Chat) -> Reply:
-    if _text_of(chat) not in YES:
+    if chat.typed() not in YES:
         raise Refusal(BAD_CONFIRM)
     person = await require_person(chat)
     with refusing(chat.today):  # checked again: the dialog may have waited across midnight or a year's end

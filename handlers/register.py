@@ -2,7 +2,7 @@
 
 import re
 
-from handlers.chat import Chat, Kind
+from handlers.chat import Chat
 from handlers.dialogs import DialogSpec
 from handlers.replies import Refusal, Reply, Text
 from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, UnitNotFound
@@ -51,7 +51,6 @@ REBOUND = (
 )
 ALREADY_BOUND = "您的微信已绑定证书管理号 {number}，无需再次注册。发送“学时”可查询学时。"
 UNIT_GONE = "所选单位已不存在，请重新输入单位关键词。"
-TEXT_ONLY = "请用文字回复。发送“取消”可退出注册。"
 
 YES = {"确认", "确定", "是", "对", "好", "提交", "1"}
 RESTART = {"重填", "重新填写", "重来", "否", "不对"}
@@ -65,14 +64,8 @@ async def start(chat: Chat) -> Reply:
     return Text(ASK_NAME)
 
 
-def _text_of(chat: Chat) -> str:
-    if chat.incoming.kind != Kind.TEXT:
-        raise Refusal(TEXT_ONLY)
-    return chat.text
-
-
 async def on_name(chat: Chat) -> Reply:
-    name = _text_of(chat).replace(" ", "")
+    name = chat.typed().replace(" ", "")
     if not (2 <= len(name) <= 20 and NAME_PATTERN.match(name)):
         raise Refusal(BAD_NAME)
     await chat.goto(DIALOG_NAME, "id_number", name=name)
@@ -81,7 +74,7 @@ async def on_name(chat: Chat) -> Reply:
 
 async def on_id_number(chat: Chat) -> Reply:
     try:
-        id_number = parse_id_number(_text_of(chat), chat.today)
+        id_number = parse_id_number(chat.typed(), chat.today)
     except InvalidIdNumber as bad:
         raise Refusal(ID_PROBLEMS[bad.problem]) from None
     registered = await person_by_id_number(id_number.number)
@@ -107,7 +100,7 @@ async def on_id_number(chat: Chat) -> Reply:
 
 
 async def on_unit_query(chat: Chat) -> Reply:
-    query = _text_of(chat)
+    query = chat.typed()
     units = await find_units(query)
     if not units:
         raise Refusal(NO_UNIT.format(query=query[:30]))
@@ -117,7 +110,7 @@ async def on_unit_query(chat: Chat) -> Reply:
 
 
 async def on_unit_pick(chat: Chat) -> Reply:
-    text = _text_of(chat)
+    text = chat.typed()
     choices: list[int] = chat.data["choices"]
     if as_number(text) is None:
         return await on_unit_query(chat)
@@ -142,7 +135,7 @@ async def on_unit_pick(chat: Chat) -> Reply:
 
 
 async def on_confirm(chat: Chat) -> Reply:
-    answer = _text_of(chat)
+    answer = chat.typed()
     if answer in RESTART:
         await chat.goto(DIALOG_NAME, "name")
         return Text(ASK_NAME)

@@ -7,7 +7,7 @@ The record is approved on entry and shown as transferred from paper.
 from datetime import date
 
 from handlers.access import require_admin
-from handlers.chat import Chat, Kind
+from handlers.chat import Chat
 from handlers.dialogs import DialogSpec
 from handlers.entry import (
     CATEGORY_NAMES,
@@ -58,12 +58,6 @@ DONE = "已转登，记录编号 {id}，已计入 {name} 的 {year} 年学时（
 YES = {"确认", "确定", "是", "1"}
 
 
-def _text_of(chat: Chat) -> str:
-    if chat.incoming.kind != Kind.TEXT:
-        raise Refusal("请用文字回复。发送“取消”可退出转登。")
-    return chat.text
-
-
 def _paper_void(chat: Chat) -> date:
     return chat.config.paper_certificates_void_after
 
@@ -76,7 +70,7 @@ async def start(chat: Chat) -> Reply:
 
 async def on_person(chat: Chat) -> Reply:
     admin = await require_admin(chat)
-    person = await find_person(_text_of(chat))
+    person = await find_person(chat.typed())
     if person is None:
         raise Refusal(NO_PERSON)
     if not await in_scope(admin, person):
@@ -86,7 +80,7 @@ async def on_person(chat: Chat) -> Reply:
 
 
 async def on_paper(chat: Chat) -> Reply:
-    paper = " ".join(_text_of(chat).split())
+    paper = " ".join(chat.typed().split())
     if not 2 <= len(paper) <= 50:
         raise Refusal(BAD_PAPER)
     await chat.goto(DIALOG_NAME, "year", paper=paper)
@@ -95,40 +89,40 @@ async def on_paper(chat: Chat) -> Reply:
 
 async def on_year(chat: Chat) -> Reply:
     with refusing(chat.today, _paper_void(chat)):
-        year = check_year(parse_year(_text_of(chat), chat.today), _paper_void(chat))
+        year = check_year(parse_year(chat.typed(), chat.today), _paper_void(chat))
     await chat.goto(DIALOG_NAME, "category", year=year)
     return Text(ASK_CATEGORY)
 
 
 async def on_category(chat: Chat) -> Reply:
-    await chat.goto(DIALOG_NAME, "course", category=str(parse_category(_text_of(chat))))
+    await chat.goto(DIALOG_NAME, "course", category=str(parse_category(chat.typed())))
     return Text(ASK_COURSE)
 
 
 async def on_course(chat: Chat) -> Reply:
     with refusing(chat.today):
-        course = check_text(_text_of(chat))
+        course = check_text(chat.typed())
     await chat.goto(DIALOG_NAME, "provider", course=course)
     return Text(ASK_PROVIDER)
 
 
 async def on_provider(chat: Chat) -> Reply:
     with refusing(chat.today):
-        provider = check_text(_text_of(chat))
+        provider = check_text(chat.typed())
     await chat.goto(DIALOG_NAME, "hours", provider=provider)
     return Text(ASK_HOURS)
 
 
 async def on_hours(chat: Chat) -> Reply:
     with refusing(chat.today):
-        hours = check_hours(_text_of(chat))
+        hours = check_hours(chat.typed())
     await chat.goto(DIALOG_NAME, "date", hours=str(hours))
     return Text(ASK_DATE.format(last_day=_paper_void(chat).isoformat()))
 
 
 async def on_date(chat: Chat) -> Reply:
     with refusing(chat.today, _paper_void(chat)):
-        studied_on = check_date(parse_date(_text_of(chat)), chat.data["year"], chat.today, _paper_void(chat))
+        studied_on = check_date(parse_date(chat.typed()), chat.data["year"], chat.today, _paper_void(chat))
     await chat.goto(DIALOG_NAME, "confirm", studied_on=studied_on.isoformat())
     entry, person = entry_from(chat.data), await Person.get(id=chat.data["person_id"])
     return Text(
@@ -147,7 +141,7 @@ async def on_date(chat: Chat) -> Reply:
 
 
 async def on_confirm(chat: Chat) -> Reply:
-    if _text_of(chat) not in YES:
+    if chat.typed() not in YES:
         raise Refusal(BAD_CONFIRM)
     admin = await require_admin(chat)
     person = await Person.get(id=chat.data["person_id"])

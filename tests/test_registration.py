@@ -221,3 +221,11 @@ async def test_names_with_rarer_han_characters_are_accepted(service):
     sun = service.user("o_liu")
     await sun.says("注册")
     assert "第 2 步" in await sun.says("刘䶮")
+
+
+async def test_a_photo_where_words_are_wanted_is_refused_and_the_step_waits(service):
+    user = service.user("o_photo")
+    await user.says("注册")
+    assert "请用文字回复" in await user.sends("image")
+    assert (await DialogState.get(openid="o_photo")).step == "name"
+    assert "第 2 步" in await user.says("周敏")
