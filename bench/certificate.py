@@ -33,7 +33,7 @@ import aiohttp
 # Run as a script, so bench/ is on sys.path: the webhook benchmark's seeding, servers and load driver.
 from webhook import HOST, JXJY, Prepared, Result, Scenario, Seeded, Server, check, configure, drive, prepare, seed
 
-from bot.console import read_reply
+from bot.devtools.chat_client import read_reply
 from bot.settings import Settings
 from handlers.chat import CHINA
 from render.cache import cached_pdf, cached_png

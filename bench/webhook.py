@@ -32,7 +32,7 @@ import aiohttp
 from tortoise.transactions import in_transaction
 from yarl import URL
 
-from bot.console import read_reply, sign, text_xml
+from bot.devtools.chat_client import read_reply, sign, text_xml
 from bot.settings import Settings
 from handlers.chat import CHINA
 from handlers.hours import hours_text

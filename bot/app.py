@@ -10,13 +10,13 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.backoffice import setup_backoffice
-from bot.gate import RetryGate
-from bot.notify import Deliverer
-from bot.pages import Pages
+from bot.console import setup_console
 from bot.settings import Settings
-from bot.webhook import WeChatEndpoint
-from bot.wechat_api import WeChatApi
+from bot.web.pages import Pages
+from bot.wechat.api import WeChatApi
+from bot.wechat.delivery import Deliverer
+from bot.wechat.endpoint import WeChatEndpoint
+from bot.wechat.gate import RetryGate
 from storage.db import database, is_healthy
 from storage.dialogs import purge_idle_dialogs
 
@@ -38,13 +38,15 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
     app.router.add_get("/healthz", healthz)
     aiohttp_jinja2.setup(
         app,
-        loader=jinja2.PackageLoader("bot", "templates"),
+        loader=jinja2.ChoiceLoader(
+            [jinja2.PackageLoader("bot.web", "templates"), jinja2.PackageLoader("bot.console", "templates")]
+        ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         context_processors=[aiohttp_jinja2.request_processor],
     )
     Pages(settings).add_routes(app)
-    setup_backoffice(app, settings)
+    setup_console(app, settings)
     if with_database:
         app.cleanup_ctx.append(_database(settings))
     app.cleanup_ctx.append(_purging_idle_dialogs(settings))

@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from yarl import URL
 
 from bot.app import make_app
-from bot.console import run_console
-from bot.fake_wechat import make_fake_wechat, run_fake_wechat
-from bot.menu import load_menu
+from bot.devtools.chat_client import run_chat_client
+from bot.devtools.fake_wechat import make_fake_wechat, run_fake_wechat
 from bot.settings import Settings
-from bot.wechat_api import MAX_QRCODE_SECONDS, WeChatApi, WeChatApiError, WeChatApiUnavailable
+from bot.wechat.api import MAX_QRCODE_SECONDS, WeChatApi, WeChatApiError, WeChatApiUnavailable
+from bot.wechat.menu import load_menu
 from handlers.admin_bind import SCENE_PREFIX
 from handlers.chat import CHINA
 from handlers.hours_import import HEADER as IMPORT_HEADER
@@ -133,7 +133,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     if args.safe and not settings.safe_mode:
         print("--safe 需要在 .env 中设置 WECHAT_AES_KEY。", file=sys.stderr)
         return 2
-    asyncio.run(run_console(settings, args.openid, args.url, args.safe))
+    asyncio.run(run_chat_client(settings, args.openid, args.url, args.safe))
     return 0
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from handlers.access import require_person
 from handlers.chat import CHINA, Chat
-from handlers.entry import hours_figure
+from handlers.hours_entry import hours_figure
 from handlers.links import holder_token, new_snapshot_code
 from handlers.replies import Article, News, Refusal, Reply
+from handlers.urls import Urls
 from render import certificate as doc
 from storage.certificates import SnapshotRevoked, certificate_facts, issue
 from storage.ids import as_number
@@ -48,17 +49,18 @@ async def show(chat: Chat) -> Reply:
         snapshot, _ = await issue(person, year, facts, chat.now, lambda: new_snapshot_code(secret))
     except SnapshotRevoked as revoked:
         raise Refusal(REVOKED.format(reason=revoked.reason)) from None
-    link = f"{chat.config.public_url}/c/{holder_token(snapshot.id, secret)}"
+    token = holder_token(snapshot.id, secret)
     summary = "；".join(
         f"{y['year']} 年 {hours_figure(sum(Decimal(r['hours']) for r in y['records']))} 学时"
         + ("（已达标）" if y["met"] else "")
         for y in reversed(facts["years"][-3:])
     )
     description = DESCRIPTION.format(number=person.cert_number, years=summary, days=chat.config.holder_link_days)
-    return News((Article(TITLE, description, link, image=f"{link}/certificate.png"),))
+    urls = chat.config.urls
+    return News((Article(TITLE, description, urls.holder_page(token), image=urls.holder_png(token)),))
 
 
-def certificate_document(snapshot: CertificateSnapshot, public_url: str) -> doc.Certificate:
+def certificate_document(snapshot: CertificateSnapshot, urls: Urls) -> doc.Certificate:
     """The render data of a snapshot, from the facts stored when it was issued."""
     facts: dict[str, Any] = snapshot.facts
     return doc.Certificate(
@@ -90,7 +92,7 @@ def certificate_document(snapshot: CertificateSnapshot, public_url: str) -> doc.
         issuer=snapshot.issuer,
         issued_on=_issue_day(snapshot),
         snapshot=snapshot.code,
-        verify_url=f"{public_url}/v/{snapshot.code}",
+        verify_url=urls.verification(snapshot.code),
     )
 
 

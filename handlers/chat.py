@@ -1,12 +1,13 @@
 """One incoming message and the dialog it belongs to, as the journeys see them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from handlers.ratelimit import RateLimiter
 from handlers.replies import Refusal
+from handlers.urls import Urls
 from storage.clock import CHINA
 from storage.dialogs import Dialog, clear_dialog, load_dialog, save_dialog
 
@@ -41,7 +42,7 @@ class JourneyConfig:
 
     dialog_idle_minutes: int = 30
     paper_certificates_void_after: date = date(2019, 10, 30)
-    public_url: str = "http://127.0.0.1:8080"
+    urls: Urls = field(default_factory=Urls)
     secret_key: str = ""
     holder_link_days: int = 7
     verify_limiter: RateLimiter | None = None

@@ -14,4 +14,4 @@ async def sign_in_link(chat: Chat) -> Reply:
     admin = await require_admin(chat)
     minutes = chat.config.console_link_minutes
     token = await create_console_link(admin, chat.now, timedelta(minutes=minutes))
-    return Text(LINK.format(minutes=minutes, url=f"{chat.config.public_url}/admin/login/{token}"))
+    return Text(LINK.format(minutes=minutes, url=chat.config.urls.console_sign_in(token)))

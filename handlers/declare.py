@@ -6,7 +6,7 @@ Also 我的申报 (the person's pending declarations) and 撤回 <编号> (withd
 from handlers.access import require_person
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec
-from handlers.entry import (
+from handlers.hours_entry import (
     CATEGORY_NAMES,
     entry_from,
     hours_figure,

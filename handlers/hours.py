@@ -1,7 +1,7 @@
 """学时查询: each year's approved hours against the policy, and what is still missing this year."""
 
 from handlers.chat import Chat
-from handlers.entry import hours_figure
+from handlers.hours_entry import hours_figure
 from handlers.replies import Reply, Text
 from storage.hours import HoursOverview, YearHours, hours_lookup
 

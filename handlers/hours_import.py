@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from handlers.entry import parse_category, parse_date, problem_text
+from handlers.hours_entry import parse_category, parse_date, problem_text
 from handlers.replies import Refusal
 from storage.declarations import (
     EntryProblem,

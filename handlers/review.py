@@ -2,7 +2,7 @@
 
 from handlers.access import require_admin
 from handlers.chat import Chat
-from handlers.entry import CATEGORY_NAMES, hours_figure
+from handlers.hours_entry import CATEGORY_NAMES, hours_figure
 from handlers.replies import Refusal, Reply, Text
 from storage.declarations import decide, pending_in_scope
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound

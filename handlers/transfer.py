@@ -9,7 +9,7 @@ from datetime import date
 from handlers.access import require_admin
 from handlers.chat import Chat
 from handlers.dialogs import DialogSpec
-from handlers.entry import (
+from handlers.hours_entry import (
     CATEGORY_NAMES,
     entry_from,
     hours_figure,

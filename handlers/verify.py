@@ -10,7 +10,7 @@ from typing import Any
 
 from handlers.chat import CHINA, Chat
 from handlers.dialogs import DialogSpec
-from handlers.entry import hours_figure
+from handlers.hours_entry import hours_figure
 from handlers.links import is_signed_code
 from handlers.replies import Refusal, Reply, Text
 from storage.certificates import latest_valid, newest_of, snapshot_by_code

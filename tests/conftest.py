@@ -16,8 +16,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import DELIVERER, make_app
-from bot.console import event_xml, media_xml, pushed_text, read_reply, sign, text_xml
-from bot.fake_wechat import make_fake_wechat
+from bot.devtools.chat_client import event_xml, media_xml, pushed_text, read_reply, sign, text_xml
+from bot.devtools.fake_wechat import make_fake_wechat
 from bot.settings import Settings
 from storage.db import database
 from storage.regions import load_regions

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.console import event_xml, read_reply
+from bot.devtools.chat_client import event_xml, read_reply
 from storage.admins import create_invite, resolve_scope
 from storage.models import Admin, AdminInvite, AdminRole, AuditEntry
 from tests.domain import a_unit

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.menu import click_keys, load_menu
+from bot.wechat.menu import click_keys, load_menu
 from handlers.router import menu_keys
 from tests.domain import a_credit_code
 

@@ -47,7 +47,7 @@ async def test_people_who_are_not_admins_get_no_link_and_no_console(console_serv
 
 async def test_an_idle_session_expires(console_service, world, monkeypatch):
     browser = await sign_in(console_service, "o_home")
-    import bot.backoffice.auth as auth
+    import bot.console.auth as auth
 
     later = auth.time.time() + 31 * 60
     monkeypatch.setattr(auth.time, "time", lambda: later)

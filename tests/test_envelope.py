@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from bot.console import ACCOUNT, event_xml, media_xml, sign, text_xml
-from bot.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, signature_of
+from bot.devtools.chat_client import ACCOUNT, event_xml, media_xml, sign, text_xml
+from bot.wechat.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, signature_of
 from storage.models import DialogState, Person
 from tests.conftest import make_settings
 

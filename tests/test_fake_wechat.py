@@ -8,7 +8,7 @@ import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.fake_wechat import make_fake_wechat
+from bot.devtools.fake_wechat import make_fake_wechat
 
 APP_ID, APP_SECRET = "wx5d3c1a0b9e8f7a6b", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 CUSTOM_SEND = "/cgi-bin/message/custom/send"

@@ -3,8 +3,8 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.notify import Deliverer
-from bot.wechat_api import WeChatApi
+from bot.wechat.api import WeChatApi
+from bot.wechat.delivery import Deliverer
 from storage.models import Outbox, OutboxAttempt, OutboxStatus
 from tests.conftest import make_settings, running_service
 from tests.domain import a_declaration, a_registered_person, a_unit, an_admin

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.console import read_reply, text_xml
+from bot.devtools.chat_client import read_reply, text_xml
 from handlers.chat import CHINA
 from storage.dialogs import Dialog, save_dialog
 from storage.models import DialogState, Person

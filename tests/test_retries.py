@@ -2,8 +2,8 @@
 
 import asyncio
 
-from bot.console import read_reply, text_xml
-from bot.gate import RetryGate
+from bot.devtools.chat_client import read_reply, text_xml
+from bot.wechat.gate import RetryGate
 from storage.models import CertSerial, Person
 from tests.domain import a_unit, an_id_number
 

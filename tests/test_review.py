@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from bot.console import read_reply, text_xml
+from bot.devtools.chat_client import read_reply, text_xml
 from storage.models import AuditEntry, HourRecord, Outbox, RecordStatus
 from tests.domain import a_declaration, a_registered_person, a_unit, an_admin
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.fake_wechat import make_fake_wechat
-from bot.wechat_api import REPLY_WINDOW_CLOSED, WeChatApi, WeChatApiError, WeChatApiUnavailable
+from bot.devtools.fake_wechat import make_fake_wechat
+from bot.wechat.api import REPLY_WINDOW_CLOSED, WeChatApi, WeChatApiError, WeChatApiUnavailable
 
 APP_ID, APP_SECRET = "wx5d3c1a0b9e8f7a6b", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # WeChat checks the signature, not the pixels

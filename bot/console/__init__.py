@@ -12,7 +12,7 @@ import aiohttp_session
 from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from bot.backoffice import audit, auth, filings, home, people, plans, query, review, seals, stats
+from bot.console import audit, auth, filings, home, people, plans, query, review, seals, stats
 from bot.settings import Settings
 
 SECTIONS = (auth, home, review, people, query, stats, seals, filings, plans, audit)
@@ -42,7 +42,7 @@ def larger_bodies(default_limit: int) -> Callable:
     return middleware
 
 
-def setup_backoffice(app: web.Application, settings: Settings) -> None:
+def setup_console(app: web.Application, settings: Settings) -> None:
     # The cookie is encrypted and signed with a key derived from SECRET_KEY; it holds the admin's id only.
     key = hashlib.sha256(f"console:{settings.secret_key}".encode()).digest()
     storage = EncryptedCookieStorage(

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.backoffice.auth import current_admin
+from bot.console.auth import current_admin
 from handlers.chat import CHINA
 from render.seal import seal_png
 from storage.certificates import PROVINCE_ISSUER

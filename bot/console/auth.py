@@ -11,12 +11,13 @@ from aiohttp import web
 from aiohttp_session import get_session, new_session
 
 from bot.settings import Settings
+from handlers import urls
 from storage.backoffice import LinkUnusable, admin_by_id, redeem_console_link
 from storage.errors import OutOfScope
 from storage.models import Admin
 
 routes = web.RouteTableDef()
-OPEN_PATHS = ("/admin/login/",)
+OPEN_PATHS = (urls.CONSOLE_SIGN_IN.removesuffix("{token}"),)
 
 
 def current_admin(request: web.Request) -> Admin:
@@ -61,7 +62,7 @@ def admin_gate(settings: Settings) -> Callable:
     return gate
 
 
-@routes.get("/admin/login/{token}")
+@routes.get(urls.CONSOLE_SIGN_IN)
 async def login(request: web.Request) -> web.StreamResponse:
     try:
         admin = await redeem_console_link(request.match_info["token"], datetime.now(UTC))
@@ -71,7 +72,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     session["admin_id"] = admin.id
     session["seen"] = int(time.time())
     session["csrf"] = secrets.token_urlsafe(24)
-    raise web.HTTPFound("/admin/")
+    raise web.HTTPFound(urls.CONSOLE_HOME)
 
 
 @routes.post("/admin/logout")

@@ -15,8 +15,8 @@ from aiohttp import web
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from bot.backoffice.auth import current_admin
-from bot.backoffice.home import ROLE_NAMES
+from bot.console.auth import current_admin
+from bot.console.home import ROLE_NAMES
 from handlers.admin_bind import FIELDS, LABELS, NO_VALUE
 from handlers.chat import CHINA
 from storage.backoffice import console_read

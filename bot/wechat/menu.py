@@ -9,7 +9,7 @@ MAX_NAME_BYTES, MAX_SUB_NAME_BYTES, MAX_KEY_BYTES = 16, 60, 128
 
 
 def load_menu() -> dict[str, Any]:
-    menu = tomllib.loads(files("bot").joinpath("menu.toml").read_text(encoding="utf-8"))
+    menu = tomllib.loads(files("bot.wechat").joinpath("menu.toml").read_text(encoding="utf-8"))
     _check(menu)
     return menu
 

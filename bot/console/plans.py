@@ -7,7 +7,7 @@ from urllib.parse import quote, unquote
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.backoffice.auth import current_admin
+from bot.console.auth import current_admin
 from handlers.chat import CHINA
 from storage.backoffice import console_read
 from storage.filings import (

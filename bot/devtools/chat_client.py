@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import aiohttp
 import defusedxml.ElementTree as safe_xml
 
-from bot.envelope import SafeMode, signature_of
 from bot.settings import Settings
+from bot.wechat.envelope import SafeMode, signature_of
 
 ACCOUNT = "gh_jxjy_local"  # the official account's own id, as ToUserName
 _msg_ids = itertools.count(int(time.time() * 1000))
@@ -129,7 +129,7 @@ async def _show_pushes(session: aiohttp.ClientSession, api_url: str, openid: str
         await asyncio.sleep(1)
 
 
-async def run_console(settings: Settings, openid: str, url: str, safe: bool) -> None:
+async def run_chat_client(settings: Settings, openid: str, url: str, safe: bool) -> None:
     print(f"以 {openid} 的身份与 {url} 对话（{'安全模式' if safe else '明文模式'}）。{HELP}")
     async with aiohttp.ClientSession() as session:
         pushes = asyncio.create_task(_show_pushes(session, settings.wechat_api_url, openid))

@@ -4,8 +4,8 @@ correcting a wrong unit. Every read of a person is audited."""
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.backoffice.auth import current_admin
-from handlers.entry import CATEGORY_NAMES, SOURCE_NAMES, hours_figure
+from bot.console.auth import current_admin
+from handlers.hours_entry import CATEGORY_NAMES, SOURCE_NAMES, hours_figure
 from storage.backoffice import (
     certificates_of,
     change_unit,

@@ -19,9 +19,9 @@ from aiohttp import web
 from openpyxl import Workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from bot.backoffice.auth import current_admin
+from bot.console.auth import current_admin
 from handlers.chat import CHINA
-from handlers.entry import hours_figure
+from handlers.hours_entry import hours_figure
 from handlers.hours_import import table_from_bytes
 from storage.ids import as_number, is_digits, normalise
 from storage.queries import MAX_NUMBERS, NumberProblem, Outcome, QueryResult, TooManyNumbers, audit_query, query_numbers

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.settings import Settings
-from bot.wechat_api import (
+from bot.wechat.api import (
     CUSTOM_MESSAGE_QUOTA,
     INVALID_OPENID,
     REPLY_WINDOW_CLOSED,
@@ -21,7 +21,7 @@ from bot.wechat_api import (
     WeChatApiError,
     WeChatApiUnavailable,
 )
-from handlers.entry import CATEGORY_NAMES
+from handlers.hours_entry import CATEGORY_NAMES
 from storage.declarations import store_evidence
 from storage.models import Category, Outbox
 from storage.outbox import claim_next, mark_failed, mark_sent

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.backoffice.auth import current_admin
-from handlers.entry import CATEGORY_NAMES, hours_figure
+from bot.console.auth import current_admin
+from handlers.hours_entry import CATEGORY_NAMES, hours_figure
 from storage.backoffice import console_read, pending_for_console, record_in_scope, units_in_scope
 from storage.declarations import decide
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound

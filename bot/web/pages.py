@@ -9,9 +9,11 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.settings import Settings
+from handlers import urls
 from handlers.certificate import certificate_document
 from handlers.links import LinkExpired, LinkInvalid, snapshot_of_holder_token
 from handlers.ratelimit import RateLimiter
+from handlers.urls import Urls
 from handlers.verify import Status, Verification, verify_code
 from render.cache import render_pdf, render_png
 from render.seal import seal_png
@@ -66,13 +68,14 @@ def _changes(view: Verification) -> list[tuple[object, str]]:
 class Pages:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.urls = Urls(settings.public_url)
         self.failed_verifications = RateLimiter(settings.verify_limit_per_minute)
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/v/{code}", self.verification)
-        app.router.add_get("/c/{token}", self.holder_page)
-        app.router.add_get("/c/{token}/certificate.png", self.holder_png)
-        app.router.add_get("/c/{token}/certificate.pdf", self.holder_pdf)
+        app.router.add_get(urls.VERIFICATION, self.verification)
+        app.router.add_get(urls.HOLDER_PAGE, self.holder_page)
+        app.router.add_get(urls.HOLDER_PNG, self.holder_png)
+        app.router.add_get(urls.HOLDER_PDF, self.holder_pdf)
 
     async def verification(self, request: web.Request) -> web.Response:
         view = await verify_code(request.match_info["code"], self.settings.secret_key)
@@ -88,7 +91,7 @@ class Pages:
             css_class=CSS_CLASSES[view.status],
             explanation=EXPLANATIONS[view.status],
             seal_src=_seal_data_uri(view.issuer) if view.issuer else "",
-            newer_url=f"{self.settings.public_url}/v/{view.newer_code}",
+            newer_url=self.urls.verification(view.newer_code),
             newer_changes=_changes(view),
         )
 
@@ -116,23 +119,23 @@ class Pages:
 
     async def holder_page(self, request: web.Request) -> web.Response:
         snapshot = await self._snapshot(request)
-        base = f"{self.settings.public_url}/c/{request.match_info['token']}"
+        token = request.match_info["token"]
         return page(
             request,
             "holder.html",
             cert_number=snapshot.facts["cert_number"],
-            png_url=f"{base}/certificate.png",
-            pdf_url=f"{base}/certificate.pdf",
+            png_url=self.urls.holder_png(token),
+            pdf_url=self.urls.holder_pdf(token),
             days=self.settings.holder_link_days,
         )
 
     async def holder_png(self, request: web.Request) -> web.Response:
-        document = certificate_document(await self._snapshot(request), self.settings.public_url)
+        document = certificate_document(await self._snapshot(request), self.urls)
         body = await render_png(document)
         return web.Response(body=body, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     async def holder_pdf(self, request: web.Request) -> web.Response:
-        document = certificate_document(await self._snapshot(request), self.settings.public_url)
+        document = certificate_document(await self._snapshot(request), self.urls)
         body = await render_pdf(document, self.settings.pdf_engine)
         filename = f"certificate-{document.cert_number}.pdf"
         return web.Response(

@@ -11,13 +11,14 @@ from wechatpy.events import BaseEvent
 from wechatpy.messages import BaseMessage
 from wechatpy.replies import ArticlesReply, TextReply
 
-from bot.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, decode_body, screen_xml
-from bot.gate import RetryGate
 from bot.settings import Settings
+from bot.wechat.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, decode_body, screen_xml
+from bot.wechat.gate import RetryGate
 from handlers.chat import Incoming, JourneyConfig, Kind
 from handlers.conversation import converse
 from handlers.ratelimit import RateLimiter
 from handlers.replies import News, Refusal, Reply, Text
+from handlers.urls import Urls
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class WeChatEndpoint:
         self.journey_config = JourneyConfig(
             dialog_idle_minutes=settings.dialog_idle_minutes,
             paper_certificates_void_after=settings.paper_certificates_void_after,
-            public_url=settings.public_url,
+            urls=Urls(settings.public_url),
             secret_key=settings.secret_key,
             holder_link_days=settings.holder_link_days,
             verify_limiter=RateLimiter(settings.verify_limit_per_minute),

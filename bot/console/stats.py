@@ -12,11 +12,11 @@ from aiohttp import web
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from bot.backoffice.auth import current_admin
-from bot.backoffice.home import scope_name
-from bot.backoffice.query import xlsx_response
+from bot.console.auth import current_admin
+from bot.console.home import scope_name
+from bot.console.query import xlsx_response
 from handlers.chat import CHINA
-from handlers.entry import hours_figure
+from handlers.hours_entry import hours_figure
 from storage.audit import audit
 from storage.ids import as_number
 from storage.models import AdminRole, Region

@@ -3,7 +3,7 @@
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.backoffice.auth import current_admin
+from bot.console.auth import current_admin
 from storage.admins import scope_of
 from storage.backoffice import units_in_scope
 from storage.models import Admin, AdminRole, HourRecord, Person, RecordStatus

@@ -1,0 +1,35 @@
+"""Every public link the service hands out, and the route each one lands on: one place for both.
+
+bot/ registers its routes from these patterns; journeys and pages build links with `Urls`, never by hand.
+"""
+
+from dataclasses import dataclass
+
+VERIFICATION = "/v/{code}"
+HOLDER_PAGE = "/c/{token}"
+HOLDER_PNG = "/c/{token}/certificate.png"
+HOLDER_PDF = "/c/{token}/certificate.pdf"
+CONSOLE_SIGN_IN = "/admin/login/{token}"
+CONSOLE_HOME = "/admin/"
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Absolute links under the service's public base (`PUBLIC_URL`)."""
+
+    base: str = "http://127.0.0.1:8080"
+
+    def verification(self, code: str) -> str:
+        return self.base + VERIFICATION.format(code=code)
+
+    def holder_page(self, token: str) -> str:
+        return self.base + HOLDER_PAGE.format(token=token)
+
+    def holder_png(self, token: str) -> str:
+        return self.base + HOLDER_PNG.format(token=token)
+
+    def holder_pdf(self, token: str) -> str:
+        return self.base + HOLDER_PDF.format(token=token)
+
+    def console_sign_in(self, token: str) -> str:
+        return self.base + CONSOLE_SIGN_IN.format(token=token)
