@@ -1,9 +1,10 @@
 """学时申报: a professional declares hours, the right admins hear of it, the record waits for review."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.wechat import endpoint
 from handlers.chat import CHINA
 from storage.models import AuditEntry, HourRecord, Outbox, RecordStatus
 from tests.domain import a_registered_person, a_unit, an_admin
@@ -73,42 +74,64 @@ async def test_pending_hours_do_not_count_until_approved(service):
     assert "计入 0/90" in reply and "另有 1 条申报正在审核" in reply
 
 
-@pytest.mark.parametrize(
-    ("step_answers", "expected"),
-    [
-        (["2019"], None),  # a past year is fine
-        (["1999"], "年度应为"),
-        ([str(this_year() + 1)], "年度应为"),
-        (["今年", "3"], "1（公需科目）或 2（专业科目）"),
-        (["今年", "1", "X"], "2–100 个字"),
-        (["今年", "1", "课程", "机构", "昨天"], "日期格式"),
-        (["今年", "1", "课程", "机构", f"{this_year() - 1}-12-31"], "应在所申报的年度之内"),
-        (["今年", "1", "课程", "机构", f"{this_year()}-12-32"], "日期格式"),
-        (["今年", "1", "课程", "机构", f"{this_year()}-01-02", "0"], "大于 0"),
-        (["今年", "1", "课程", "机构", f"{this_year()}-01-02", "1.25"], "半学时"),
-        (["今年", "1", "课程", "机构", f"{this_year()}-01-02", "500"], "不超过 90"),
-        (["今年", "1", "课程", "机构", f"{this_year()}-01-02", "很多"], "半学时"),
-    ],
-)
-async def test_each_bad_answer_is_explained_and_the_step_repeats(service, step_answers, expected):
+# A valid answer for each step of 申报, and the prompt that the next step opens with.
+VALID_ANSWERS = ("今年", "1", "课程", "机构", f"{this_year()}-01-02", "2")
+NEXT_PROMPTS = ("第 2 步", "第 3 步", "第 4 步", "第 5 步", "第 6 步", "第 7 步")
+
+
+async def test_a_past_year_is_accepted_and_the_dialog_moves_on(service):
     await a_registered_person("o_decl")
     user = service.user("o_decl")
     await user.says("申报")
-    for answer in step_answers[:-1]:
-        await user.says(answer)
-    reply = await user.says(step_answers[-1])
-    if expected:
-        assert expected in reply
+    assert "第 2 步" in await user.says("2019")
+
+
+@pytest.mark.parametrize(
+    ("step", "answer", "expected"),
+    [
+        (0, "1999", "年度应为"),
+        (0, str(this_year() + 1), "年度应为"),
+        (1, "3", "1（公需科目）或 2（专业科目）"),
+        (2, "X", "2–100 个字"),
+        (4, "昨天", "日期格式"),
+        (4, f"{this_year() - 1}-12-31", "应在所申报的年度之内"),
+        (4, f"{this_year()}-12-32", "日期格式"),
+        (5, "0", "大于 0"),
+        (5, "1.25", "半学时"),
+        (5, "500", "不超过 90"),
+        (5, "很多", "半学时"),
+    ],
+)
+async def test_each_bad_answer_is_explained_and_the_step_repeats(service, step, answer, expected):
+    await a_registered_person("o_decl")
+    user = service.user("o_decl")
+    await user.says("申报")
+    for earlier in VALID_ANSWERS[:step]:
+        await user.says(earlier)
+    reply = await user.says(answer)
+    assert expected in reply and NEXT_PROMPTS[step] not in reply
+    # the same step asks again: its valid answer is taken now and the dialog moves on
+    assert NEXT_PROMPTS[step] in await user.says(VALID_ANSWERS[step])
     assert not await HourRecord.exists()
 
 
-async def test_a_date_in_the_future_is_refused(service):
+class _MidJune(datetime):
+    """The service's clock on 15 June of this year, so a later date of the same year is in the future."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(this_year(), 6, 15, 4, 0, tzinfo=UTC).astimezone(tz)
+
+
+async def test_a_date_in_the_future_is_refused(service, monkeypatch):
+    monkeypatch.setattr(endpoint, "datetime", _MidJune)
     await a_registered_person("o_decl")
     user = service.user("o_decl")
     for answer in ("申报", "今年", "1", "课程名称", "机构名称"):
         await user.says(answer)
-    reply = await user.says(f"{this_year()}-12-31") if datetime.now(CHINA).month < 12 else "不能晚于今天"
-    assert "不能晚于今天" in reply
+    reply = await user.says(f"{this_year()}-06-16")
+    assert "不能晚于今天" in reply and "第 6 步" not in reply
+    assert "第 6 步" in await user.says(f"{this_year()}-06-15")
 
 
 async def test_someone_not_registered_cannot_declare(service):

@@ -8,7 +8,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -320,13 +319,9 @@ def test_a_repeat_render_comes_from_the_cache_at_once() -> None:
     cache = RenderCache()
     data = a_certificate()
     first = cache.render("png", certificate_png, data)
-
-    started = time.perf_counter()
     again = cache.render("png", certificate_png, a_certificate())
-    elapsed = time.perf_counter() - started
 
-    assert again is first
-    assert elapsed < 0.005
+    assert again is first  # the very same bytes object: nothing was rendered again
 
 
 def test_the_cache_forgets_the_least_recently_used_beyond_its_bounds() -> None:
@@ -360,27 +355,19 @@ def test_the_cache_keeps_within_its_byte_budget() -> None:
 
 def test_the_shared_cache_serves_a_repeat_png_and_pdf_at_once() -> None:
     first_png, first_pdf = cached_png(a_certificate(snapshot="sync")), cached_pdf(a_certificate(snapshot="sync"))
-
-    started = time.perf_counter()
     again_png, again_pdf = cached_png(a_certificate(snapshot="sync")), cached_pdf(a_certificate(snapshot="sync"))
-    elapsed = time.perf_counter() - started
 
-    assert (again_png, again_pdf) == (first_png, first_pdf)
-    assert elapsed < 0.005
+    assert again_png is first_png and again_pdf is first_pdf
 
 
 async def test_a_handler_awaiting_the_same_certificate_again_gets_it_from_the_cache_at_once() -> None:
     first_png = await render_png(a_certificate(snapshot="async"))
     first_pdf = await render_pdf(a_certificate(snapshot="async"))
-
-    started = time.perf_counter()
     again_png = await render_png(a_certificate(snapshot="async"))
     again_pdf = await render_pdf(a_certificate(snapshot="async"))
-    elapsed = time.perf_counter() - started
 
     assert again_png is first_png and again_pdf is first_pdf
     assert first_png == certificate_png(a_certificate(snapshot="async"))
-    assert elapsed < 0.005
 
 
 async def test_rendering_off_the_event_loop_gives_the_same_bytes() -> None:
