@@ -49,6 +49,7 @@ test: lint
 bench: setup
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/certificate.py
+	$(BIN)/python bench/uploads.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

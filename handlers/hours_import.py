@@ -4,14 +4,14 @@ Every row is checked first; the file is imported whole or not at all, and each b
 with its line number and reason.
 """
 
-import csv
-import io
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from handlers.hours_entry import parse_category, parse_date, problem_text
 from handlers.replies import Refusal
+from handlers.spreadsheets import TableLimits, TableRefused, read_table
 from storage.declarations import (
     EntryProblem,
     HoursEntry,
@@ -37,34 +37,6 @@ class ImportRefused(Exception):
     def __init__(self, problems: list[RowProblem]) -> None:
         super().__init__(f"{len(problems)} bad rows")
         self.problems = problems
-
-
-def read_table(path: Path) -> list[list[str]]:
-    """The file's rows as text cells, header included; XLSX dates become ISO dates."""
-    return table_from_bytes(path.read_bytes(), path.suffix)
-
-
-def table_from_bytes(data: bytes, suffix: str) -> list[list[str]]:
-    """read_table for a file already in memory (an upload), named by its suffix: ".xlsx", else CSV."""
-    if suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        return [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    text = data.decode("utf-8-sig")  # Excel writes a BOM into UTF-8 CSV
-    return [row for row in csv.reader(io.StringIO(text))]
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 async def check_rows(table: list[list[str]], today: date) -> tuple[list[ImportRow], list[RowProblem]]:
@@ -101,9 +73,17 @@ async def _check_row(line: int, cells: list[str], today: date) -> ImportRow:
     return ImportRow(line, number, entry)
 
 
+def _read(path: Path) -> list[list[str]]:
+    return read_table(path.read_bytes(), path.suffix, TableLimits(rows=MAX_ROWS + 1))
+
+
 async def import_file(path: Path, actor: str, now: datetime, today: date) -> int:
     """Import all rows or none; ImportRefused lists every bad row."""
-    rows, problems = await check_rows(read_table(path), today)
+    try:
+        table = await asyncio.to_thread(_read, path)
+    except TableRefused as refused:
+        raise ImportRefused([RowProblem(1, str(refused))]) from None
+    rows, problems = await check_rows(table, today)
     if problems:
         raise ImportRefused(problems)
     return await import_hours(rows, actor, now)

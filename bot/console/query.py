@@ -6,10 +6,8 @@ and audited exactly like the page and needs nothing kept on the server between t
 """
 
 import asyncio
-import csv
 import io
 import re
-import zipfile
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -17,12 +15,11 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 from openpyxl import Workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from bot.console.auth import current_admin
 from handlers.chat import CHINA
 from handlers.hours_entry import hours_figure
-from handlers.hours_import import table_from_bytes
+from handlers.spreadsheets import TableLimits, TableRefused, UnreadableTable, read_table
 from storage.ids import as_number, is_digits, normalise
 from storage.queries import MAX_NUMBERS, NumberProblem, Outcome, QueryResult, TooManyNumbers, audit_query, query_numbers
 
@@ -45,6 +42,10 @@ TOO_MANY = f"一次最多查询 {MAX_NUMBERS} 个号码，请分批查询。"
 BAD_FILE = "文件无法读取：请上传 CSV 或 XLSX 文件（第一列为号码）；旧版 .xls 请先另存为 .xlsx。"
 
 
+# Numbers sit in the first column; an earlier export sent back has 9 columns plus 5 a year.
+UPLOAD_LIMITS = TableLimits(rows=MAX_NUMBERS + 1, columns=60, cell_chars=200)
+
+
 class InputProblem(Exception):
     """What the admin sent cannot be queried; the sentence says why."""
 
@@ -62,14 +63,6 @@ def numbers_in_table(rows: list[list[str]]) -> list[str]:
     return cells
 
 
-def _read_upload(data: bytes, suffix: str) -> list[list[str]]:
-    try:
-        return table_from_bytes(data, suffix)
-    except UnicodeDecodeError:
-        # Excel on a Chinese Windows saves "CSV (逗号分隔)" in GBK.
-        return table_from_bytes(data.decode("gb18030").encode(), suffix)
-
-
 async def _asked(request: web.Request) -> tuple[list[str], int, str]:
     """The numbers, the newest year to show, and the numbers as text again for the form."""
     form = await request.post()
@@ -84,9 +77,11 @@ async def _asked(request: web.Request) -> tuple[list[str], int, str]:
         if suffix not in UPLOAD_SUFFIXES:
             raise InputProblem(BAD_FILE)
         try:
-            texts += numbers_in_table(await asyncio.to_thread(_read_upload, upload.file.read(), suffix))
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, csv.Error):
+            texts += numbers_in_table(await asyncio.to_thread(read_table, upload.file.read(), suffix, UPLOAD_LIMITS))
+        except UnreadableTable:
             raise InputProblem(BAD_FILE) from None
+        except TableRefused as refused:
+            raise InputProblem(str(refused)) from None
     if not texts:
         raise InputProblem(NO_NUMBERS)
     return texts, year, "\n".join(texts)
