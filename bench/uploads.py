@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handlers.spreadsheets import TableLimits, TableRefused, read_table  # noqa: E402
-from tests.uploads import a_dimension_bomb, a_row_bomb, an_inflation_bomb, an_xlsx  # noqa: E402
+from handlers.spreadsheets import TableLimits, TableRefused, read_table
+from tests.uploads import a_dimension_bomb, a_row_bomb, an_inflation_bomb, an_xlsx
 
 LIMITS = TableLimits(rows=5001, columns=60, cell_chars=200)  # the batch query's
 
