@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+# tests/ holds the bomb builders the tests use too; it is not an installed package
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handlers.spreadsheets import TableLimits, TableRefused, read_table
