@@ -15,6 +15,7 @@ from handlers import urls
 from storage.backoffice import LinkUnusable, admin_by_id, redeem_console_link
 from storage.errors import OutOfScope
 from storage.models import Admin
+from storage.text import UNSAFE_TEXT, is_safe_text
 
 routes = web.RouteTableDef()
 OPEN_PATHS = (urls.CONSOLE_SIGN_IN.removesuffix("{token}"),)
@@ -47,10 +48,15 @@ def admin_gate(settings: Settings) -> Callable:
         if admin is None:
             session.invalidate()
             return _page(request, 401, "请重新登录", SIGN_IN_AGAIN)
+        if not all(is_safe_text(value) for value in request.query.values()):
+            return _page(request, 400, "无法查询", UNSAFE_TEXT)
         if request.method == "POST":
             form = await request.post()
             if not secrets.compare_digest(str(form.get("csrf", "")), session.get("csrf", "")):
                 return _page(request, 403, "请求已失效", "页面已过期，请返回刷新后重试。")
+            # every typed field of every form passes the one text check before any page sees it
+            if not all(is_safe_text(value) for value in form.values() if isinstance(value, str)):
+                return _page(request, 400, "无法提交", UNSAFE_TEXT)
         session["seen"] = int(time.time())
         request["admin"] = admin
         request["csrf"] = session["csrf"]

@@ -5,20 +5,18 @@ The fields are checked with the same patterns as the chat's binding dialog (hand
 admin's filing means the same whichever way it was entered.
 """
 
-import io
 import re
 from datetime import datetime
 from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from bot.console.auth import current_admin
 from bot.console.home import ROLE_NAMES
 from handlers.admin_bind import FIELDS, LABELS, NO_VALUE
 from handlers.chat import CHINA
+from render.spreadsheet import Export
 from storage.backoffice import console_read
 from storage.filings import (
     FilingTooLong,
@@ -127,30 +125,16 @@ async def print_page(request: web.Request) -> dict:
 
 
 def filings_xlsx(filings: list[Admin], now: datetime) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "管理员备案"
-    sheet.append(["序号", *(title for title, _ in EXPORT_COLUMNS)])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    export = Export()
+    widths = (6, 12, 12, 30, 14, 22, 10, 6, 20, 14, 16, 16, 26, 8, 40)
+    sheet = export.sheet("管理员备案", widths=widths[: len(EXPORT_COLUMNS) + 1], freeze="B2")
+    sheet.header(["序号", *(title for title, _ in EXPORT_COLUMNS)])
     for number, filed in enumerate(filings, 1):
         unit = filing_unit(filed)
         sheet.append([number, *(str(value(filed, unit)) for _, value in EXPORT_COLUMNS)])
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            # What admins typed is text, never a formula, whatever it starts with.
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-    for column, width in zip(
-        "ABCDEFGHIJKLMNOP", (6, 12, 12, 30, 14, 22, 10, 6, 20, 14, 16, 16, 26, 8, 40), strict=False
-    ):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "B2"
     sheet.append([])
     sheet.append([f"导出时间：{now.astimezone(CHINA):%Y-%m-%d %H:%M}"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return export.bytes()
 
 
 @routes.get("/admin/filings/export.xlsx")

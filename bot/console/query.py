@@ -6,7 +6,6 @@ and audited exactly like the page and needs nothing kept on the server between t
 """
 
 import asyncio
-import io
 import re
 from datetime import datetime
 from pathlib import Path
@@ -14,12 +13,12 @@ from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
-from openpyxl import Workbook
 
 from bot.console.auth import current_admin
 from handlers.chat import CHINA
 from handlers.hours_entry import hours_figure
 from handlers.spreadsheets import TableLimits, TableRefused, UnreadableTable, read_table
+from render.spreadsheet import Export
 from storage.ids import as_number, is_digits, normalise
 from storage.queries import MAX_NUMBERS, NumberProblem, Outcome, QueryResult, TooManyNumbers, audit_query, query_numbers
 
@@ -141,10 +140,8 @@ async def export(request: web.Request) -> web.Response:
 
 def query_workbook(result: QueryResult) -> bytes:
     """Every number in the admin's order, one row each, so the sheet lines up with the list they sent."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("查询结果")
-    for column, width in zip("ABCDEFGH", (6, 21, 9, 10, 21, 18, 24, 10), strict=True):
-        sheet.column_dimensions[column].width = width
+    export = Export()
+    sheet = export.sheet("查询结果", widths=(6, 21, 9, 10, 21, 18, 24, 10))
     header = ["序号", "查询号码", "查询结果", "姓名", "身份证号", "证书管理号", "单位", "地区"]
     for year in result.years:
         header += [f"{year}公需学时", f"{year}专业学时", f"{year}计入学时", f"{year}要求学时", f"{year}是否达标"]
@@ -160,9 +157,7 @@ def query_workbook(result: QueryResult) -> bytes:
         for hours in person.years:
             row += [hours.public, hours.professional, hours.counted, hours.policy.total_hours, MET[hours.met]]
         sheet.append([*row, None if person.in_scope else "管理范围外，姓名和身份证号已脱敏"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return export.bytes()
 
 
 def xlsx_response(data: bytes, filename: str) -> web.Response:

@@ -3,20 +3,18 @@ region (the province) or per unit, with bar charts drawn here as inline SVG (no 
 export. storage/queries.py does the counting."""
 
 import asyncio
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
 import aiohttp_jinja2
 from aiohttp import web
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from bot.console.auth import current_admin
 from bot.console.home import scope_name
 from bot.console.query import xlsx_response
 from handlers.chat import CHINA
 from handlers.hours_entry import hours_figure
+from render.spreadsheet import Export, ExportSheet
 from storage.audit import audit
 from storage.ids import as_number
 from storage.models import AdminRole, Region
@@ -137,29 +135,24 @@ async def export(request: web.Request) -> web.Response:
 
 
 def stats_workbook(statistics: YearStatistics, scope: str) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(f"{statistics.year}年度")
-    for column, width in zip("ABCDEFGH", (28, 10, 10, 9, 12, 12, 12, 12), strict=True):
-        sheet.column_dimensions[column].width = width
+    export = Export()
+    sheet = export.sheet(f"{statistics.year}年度", widths=(28, 10, 10, 9, 12, 12, 12, 12))
     first = "地区" if statistics.by == "region" else "单位"
     header = ["注册人数", "达标人数", "达标率", "公需科目学时", "专业科目学时", "人均公需学时", "人均专业学时"]
     sheet.append([first, *header])
     for figures in [*statistics.groups, statistics.total]:
         sheet.append(_figures_row(sheet, figures))
-    about = book.create_sheet("说明")
+    about = export.sheet("说明")
     about.append(["年度", statistics.year])
     about.append(["范围", scope + (f" · {region_name(statistics)}" if statistics.region else "")])
     about.append(["导出时间", f"{datetime.now(CHINA):%Y-%m-%d %H:%M}"])
     for line in DEFINITIONS:
         about.append([line])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return export.bytes()
 
 
-def _figures_row(sheet, figures: Figures) -> list:
-    rate = WriteOnlyCell(sheet, value=round(figures.rate, 4) if figures.rate is not None else None)
-    rate.number_format = "0.0%"
+def _figures_row(sheet: ExportSheet, figures: Figures) -> list:
+    rate = sheet.number(round(figures.rate, 4) if figures.rate is not None else None, "0.0%")
     return [
         figures.name,
         figures.people,
