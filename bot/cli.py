@@ -6,7 +6,6 @@ import contextlib
 import gc
 import getpass
 import json
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from yarl import URL
 from bot.app import make_app
 from bot.devtools.chat_client import run_chat_client
 from bot.devtools.fake_wechat import make_fake_wechat, run_fake_wechat
+from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.wechat.api import MAX_QRCODE_SECONDS, WeChatApi, WeChatApiError, WeChatApiUnavailable
 from bot.wechat.menu import load_menu
@@ -47,7 +47,7 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     # SQLite runs in a worker thread: hand the GIL between it and the event loop every 0.5 ms, not Python's
     # default 5 ms, or each query can wait that long for its result to be picked up.
     sys.setswitchinterval(0.0005)

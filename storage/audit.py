@@ -1,13 +1,30 @@
-"""The audit log: who did what, when, before and after. Callers pass facts already masked."""
+"""The audit log: who did what, when, before and after.
+
+Callers pass facts already masked; every text is masked again here, so an ID number however it was typed
+(with spaces, hyphens, inside a search text) never reaches the log in full.
+"""
 
 from typing import Any
 
+from storage.ids import mask_id_numbers_in
 from storage.models import AuditEntry, HourRecord
 
 
 async def audit(actor: str, action: str, target: str, before: Any = None, after: Any = None) -> None:
     """Call inside the transaction of the change, so the entry exists exactly when the change does."""
-    await AuditEntry.create(actor=actor, action=action, target=target, before=before, after=after)
+    await AuditEntry.create(
+        actor=actor, action=action, target=mask_id_numbers_in(target), before=_masked(before), after=_masked(after)
+    )
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_id_numbers_in(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 def record_facts(record: HourRecord) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 - 统一社会信用代码, GB 32100-2015: 18 characters and a MOD 31-3 check character.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -77,6 +78,19 @@ def is_credit_code(text: str) -> bool:
 def mask_id_number(number: str) -> str:
     """410105********1234: enough for the holder to recognise, too little to misuse."""
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+# An ID number however it was typed or pasted: full-width digits, single spaces, hyphens or invisible
+# characters between the digits, inside a longer text. Two certificate numbers side by side are not one.
+_SEPARATOR = r"[ \-\u00ad\u200b-\u200f\u202a-\u202e\u2060\ufeff]?"
+_ID_NUMBER_ANYWHERE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}){{17}}[\dXxＸｘ](?![\dXxＸｘ])")
+_LONG_DIGIT_RUN = re.compile(r"\d{19,}")  # an ID number with digits typed before or after it
+
+
+def mask_id_numbers_in(text: str) -> str:
+    """Every ID number inside a text masked as mask_id_number does; the rest unchanged."""
+    text = _LONG_DIGIT_RUN.sub(lambda run: mask_id_number(run[0]), text)
+    return _ID_NUMBER_ANYWHERE.sub(lambda found: mask_id_number(normalise(re.sub(_SEPARATOR, "", found[0]))), text)
 
 
 def mask_name(name: str) -> str:

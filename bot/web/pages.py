@@ -104,6 +104,7 @@ class Pages:
         return peer
 
     async def _snapshot(self, request: web.Request):
+        """The snapshot the holder's link names; a revoked certificate shows why, and no image or PDF."""
         try:
             snapshot_id = snapshot_of_holder_token(
                 request.match_info["token"], self.settings.secret_key, self.settings.holder_link_days
@@ -115,6 +116,8 @@ class Pages:
         snapshot = await snapshot_by_id(snapshot_id)
         if snapshot is None:
             raise refused(request, 404, "链接无效", INVALID_LINK)
+        if snapshot.revoked_at is not None:
+            raise refused(request, 410, "证书已撤销", REVOKED.format(reason=snapshot.revoke_reason))
         return snapshot
 
     async def holder_page(self, request: web.Request) -> web.Response:
@@ -147,6 +150,7 @@ class Pages:
 
 EXPIRED = "为保护您的个人信息，证书链接有效期有限。请在服务号发送“证书”获取新的链接。"
 INVALID_LINK = "请在服务号发送“证书”获取证书链接。"
+REVOKED = "该证书已被撤销（原因：{reason}），不再提供图片和 PDF。如有疑问，请联系所在单位的继续教育管理员。"
 
 
 _HTTP_ERRORS: dict[int, type[web.HTTPException]] = {403: web.HTTPForbidden, 404: web.HTTPNotFound, 410: web.HTTPGone}

@@ -1,0 +1,75 @@
+"""Personal data stays where it belongs: no full ID number in the audit log or the service log however it
+was typed, and a revoked certificate's holder link serves no image or PDF."""
+
+import logging
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from yarl import URL
+
+from bot.logs import IdNumbersMasked
+from storage.audit import audit
+from storage.certificates import revoke
+from storage.ids import mask_id_numbers_in
+from storage.models import AuditEntry, CertificateSnapshot
+from tests.console import sign_in
+from tests.test_certificate import _certificate_link, a_person_with_hours
+
+ID = "410105199003071234"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        ID,
+        "410105 19900307 1234",
+        "410105-1990-0307-1234",
+        "４１０１０５１９９００３０７１２３４",
+        "410105\u200b199003071234",
+    ],
+)
+def test_an_id_number_is_masked_however_it_was_typed(typed):
+    masked = mask_id_numbers_in(f"查询 {typed} 的记录")
+    assert masked == "查询 410105********1234 的记录"
+
+
+def test_certificate_numbers_side_by_side_are_left_alone():
+    assert mask_id_numbers_in("4101002026000001 4101002026000002") == "4101002026000001 4101002026000002"
+
+
+async def test_the_audit_log_masks_an_id_number_anywhere_in_an_entry(service):
+    await audit("admin:1", "read:people_search", f"q=张 {ID[:6]}-{ID[6:]}", after={"typed": [f"x{ID}y"]})
+    entry = await AuditEntry.get()
+    assert ID not in entry.target and ID[6:14] not in str(entry.after)
+    assert "410105********1234" in entry.target
+
+
+async def test_a_people_search_by_a_hyphenated_id_number_is_audited_masked(console_service, world):
+    browser = await sign_in(console_service, "o_home")
+    number = world["person"].id_number
+    await browser.get("/admin/people", q=f"{number[:6]}-{number[6:14]}-{number[14:]}")
+    entry = await AuditEntry.get(action="read:people_search")
+    assert number[6:14] not in entry.target
+    await browser.close()
+
+
+def test_the_service_log_masks_id_numbers_in_messages_and_tracebacks():
+    try:
+        raise ValueError(f"duplicate key {ID}")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "lookup of %s failed", (ID,), sys.exc_info())
+    IdNumbersMasked().filter(record)
+    line = logging.Formatter().format(record)
+    assert ID not in line and "410105********1234" in line and "ValueError" in line
+
+
+async def test_a_revoked_certificates_holder_link_shows_the_revocation_and_serves_no_image_or_pdf(service):
+    await a_person_with_hours()
+    link = URL(await _certificate_link(service))
+    await revoke((await CertificateSnapshot.get()).code, "重复签发", datetime.now(UTC), "admin:1")
+    page = await service.client.get(link.path)
+    assert page.status == 410 and "已被撤销" in await page.text() and "重复签发" in await page.text()
+    for suffix in ("certificate.png", "certificate.pdf"):
+        response = await service.client.get(f"{link.path}/{suffix}")
+        assert response.status == 410 and response.content_type == "text/html"
