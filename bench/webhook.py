@@ -172,6 +172,7 @@ def configure(database_url: str) -> tuple[Settings, dict[str, str]]:
     settings = Settings(
         wechat_token=TOKEN,
         wechat_aes_key=AES_KEY,
+        wechat_encryption="plain",  # both scenarios against one service: plaintext too
         wechat_app_id=APP_ID,
         secret_key=SECRET_KEY,
         database_url=database_url,
@@ -181,6 +182,7 @@ def configure(database_url: str) -> tuple[Settings, dict[str, str]]:
         "DATABASE_URL": database_url,
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_AES_KEY": AES_KEY,
+        "WECHAT_ENCRYPTION": "plain",
         "WECHAT_APP_ID": APP_ID,
         "SECRET_KEY": SECRET_KEY,
         "REDIS_URL": "",

@@ -133,7 +133,8 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     if args.safe and not settings.safe_mode:
         print("--safe 需要在 .env 中设置 WECHAT_AES_KEY。", file=sys.stderr)
         return 2
-    asyncio.run(run_chat_client(settings, args.openid, args.url, args.safe))
+    # in compat and safe mode the service reads encrypted messages only, so the client encrypts every one
+    asyncio.run(run_chat_client(settings, args.openid, args.url, args.safe or settings.encrypted_only))
     return 0
 
 

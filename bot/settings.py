@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_WECHAT_API = "https://api.weixin.qq.com"
@@ -15,8 +15,12 @@ class Settings(BaseSettings):
     wechat_token: str = Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9]+$")
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
-    # Safe mode (encrypt_type=aes) is accepted when this 43-character EncodingAESKey is set.
+    # The 43-character EncodingAESKey of safe mode (encrypt_type=aes).
     wechat_aes_key: str = ""
+    # plain: WeChat's 明文模式, the URL signature is the only check (it covers no part of the body).
+    # compat / safe: 兼容模式 / 安全模式; every POST must be encrypted and carry msg_signature over the
+    # ciphertext, and the message is read from the ciphertext only. Default: safe with a key, plain without.
+    wechat_encryption: Literal["plain", "compat", "safe"] | None = None
     wechat_api_url: str = REAL_WECHAT_API
 
     database_url: str = "sqlite://var/jxjy.sqlite3"
@@ -69,6 +73,20 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must start with sqlite:// or postgres://")
         return value
 
+    @model_validator(mode="after")
+    def _encryption_needs_its_key(self) -> "Settings":
+        if self.wechat_encryption is None:
+            self.wechat_encryption = "safe" if self.wechat_aes_key else "plain"
+        if self.wechat_encryption != "plain" and not self.wechat_aes_key:
+            raise ValueError(f"WECHAT_ENCRYPTION={self.wechat_encryption} needs WECHAT_AES_KEY (the EncodingAESKey)")
+        return self
+
     @property
     def safe_mode(self) -> bool:
+        """Encrypted POSTs can be read (and their replies encrypted)."""
         return bool(self.wechat_aes_key)
+
+    @property
+    def encrypted_only(self) -> bool:
+        """Plaintext POSTs are refused: the body must be bound by msg_signature."""
+        return self.wechat_encryption in ("compat", "safe")

@@ -62,6 +62,9 @@ class WeChatEndpoint:
         encrypted = query.get("encrypt_type", "raw").lower() == "aes"
         try:
             check_query_signature(self.settings, query)
+            if self.settings.encrypted_only and not encrypted:
+                # the URL signature covers no part of the body: a plaintext body could be anyone's
+                raise Forbidden(f"plaintext POST refused in {self.settings.wechat_encryption} mode")
             body = decode_body(await request.read())  # over client_max_size: 413
             if encrypted:
                 if self.safe_mode is None:
