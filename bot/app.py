@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.console import setup_console
 from bot.settings import Settings
 from bot.web.pages import Pages
+from bot.web.security import add_security_headers, add_static_files
 from bot.wechat.api import WeChatApi
 from bot.wechat.delivery import Deliverer
 from bot.wechat.endpoint import WeChatEndpoint
@@ -46,6 +47,8 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
         context_processors=[aiohttp_jinja2.request_processor],
     )
     Pages(settings).add_routes(app)
+    add_static_files(app)
+    app.on_response_prepare.append(add_security_headers)
     setup_console(app, settings)
     if with_database:
         app.cleanup_ctx.append(_database(settings))

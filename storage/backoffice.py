@@ -42,6 +42,11 @@ async def create_console_link(admin: Admin, now: datetime, valid_for: timedelta)
     return token
 
 
+async def console_link_usable(token: str, now: datetime) -> bool:
+    """Whether a sign-in link could still be redeemed; reading it spends nothing."""
+    return await ConsoleLink.filter(token_hash=_token_hash(token), used_at=None, expires_at__gt=now).exists()
+
+
 async def redeem_console_link(token: str, now: datetime) -> Admin:
     """Use a sign-in link once; reused, expired or unknown links are refused alike."""
     digest = _token_hash(token)

@@ -60,6 +60,8 @@ async def console_page(service, browser: Browser, openid: str, phone: bool) -> P
     page = await context.new_page()
     reply = await service.user(openid).says("后台")
     await page.goto(str(service.client.make_url(URL(LINK.search(reply)[1]).path)))
+    await page.get_by_role("button", name="进入管理后台").click()
+    await page.wait_for_url("**/admin/")
     return page
 
 

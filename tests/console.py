@@ -53,8 +53,11 @@ async def sign_in(service, openid: str) -> ConsoleBrowser:
     link = LINK.search(reply)
     assert link, reply
     browser = ConsoleBrowser(service, aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)))
-    status, _ = await browser.get(URL(link[1]).path)
-    assert status == 200, status
+    path = URL(link[1]).path
+    status, html = await browser.get(path)
+    assert status == 200 and "进入管理后台" in html, status
+    async with browser.session.post(browser.url(path)) as response:  # the button
+        assert response.status == 200 and response.url.path == "/admin/", response.status
     return browser
 
 

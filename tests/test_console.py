@@ -23,15 +23,20 @@ async def test_a_sign_in_link_works_once_and_expires(console_service, world):
     reply = await console_service.user("o_home").says("后台")
     path = URL(LINK.search(reply)[1]).path
     first, second = anonymous(console_service), anonymous(console_service)
-    assert (await first.get(path))[0] == 200
+    async with first.session.post(first.url(path)) as response:  # 进入管理后台
+        assert response.status == 200 and response.url.path == "/admin/"
     status, html = await second.get(path)
     assert status == 403 and "已使用过或已过期" in html
+    async with second.session.post(second.url(path)) as response:
+        assert response.status == 403
     assert (await second.get("/admin/"))[0] == 401
 
     reply = await console_service.user("o_home").says("后台")
     path = URL(LINK.search(reply)[1]).path
     await ConsoleLink.filter(used_at=None).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert (await second.get(path))[0] == 403
+    async with second.session.post(second.url(path)) as response:
+        assert response.status == 403
     await first.close()
     await second.close()
 

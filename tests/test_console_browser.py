@@ -14,6 +14,8 @@ async def open_console(service, page: Page, openid: str) -> None:
     """Tap the link that 后台 sends in the chat."""
     reply = await service.user(openid).says("后台")
     await page.goto(str(service.client.make_url(URL(LINK.search(reply)[1]).path)))
+    await page.get_by_role("button", name="进入管理后台").click()
+    await page.wait_for_url("**/admin/")
 
 
 async def test_an_admin_signs_in_from_the_chat_link_and_approves_a_declaration(console_service, world, phone):
@@ -34,6 +36,8 @@ async def test_the_link_cannot_be_opened_twice(console_service, world, phone):
     reply = await console_service.user("o_home").says("后台")
     url = str(console_service.client.make_url(URL(LINK.search(reply)[1]).path))
     await phone.goto(url)
+    await phone.get_by_role("button", name="进入管理后台").click()
+    await phone.wait_for_url("**/admin/")
     await phone.context.clear_cookies()
     response = await phone.goto(url)
     assert response.status == 403

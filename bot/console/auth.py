@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session, new_session
+from yarl import URL
 
 from bot.settings import Settings
 from handlers import urls
-from storage.backoffice import LinkUnusable, admin_by_id, redeem_console_link
+from storage.backoffice import LinkUnusable, admin_by_id, console_link_usable, redeem_console_link
 from storage.errors import OutOfScope
 from storage.models import Admin
 from storage.text import UNSAFE_TEXT, is_safe_text
@@ -30,6 +31,7 @@ def _page(request: web.Request, status: int, heading: str, text: str) -> web.Res
 
 
 SIGN_IN_AGAIN = "请在服务号发送“后台”，点击收到的链接登录。链接 10 分钟内有效，只能使用一次。"
+LINK_SPENT = "该登录链接已使用过或已过期。" + SIGN_IN_AGAIN
 
 
 def admin_gate(settings: Settings) -> Callable:
@@ -69,16 +71,32 @@ def admin_gate(settings: Settings) -> Callable:
 
 
 @routes.get(urls.CONSOLE_SIGN_IN)
+async def sign_in_page(request: web.Request) -> web.StreamResponse:
+    """Opening the link spends nothing (link previewers and HEAD requests open it too): a button does."""
+    if not await console_link_usable(request.match_info["token"], datetime.now(UTC)):
+        return _page(request, 403, "链接已失效", LINK_SPENT)
+    return aiohttp_jinja2.render_template("admin/sign_in.html", request, {})
+
+
+@routes.post(urls.CONSOLE_SIGN_IN)
 async def login(request: web.Request) -> web.StreamResponse:
+    if not _same_origin(request):
+        return _page(request, 403, "请求已失效", "请从服务号收到的链接打开管理后台。")
     try:
         admin = await redeem_console_link(request.match_info["token"], datetime.now(UTC))
     except LinkUnusable:
-        return _page(request, 403, "链接已失效", "该登录链接已使用过或已过期。" + SIGN_IN_AGAIN)
+        return _page(request, 403, "链接已失效", LINK_SPENT)
     session = await new_session(request)
     session["admin_id"] = admin.id
     session["seen"] = int(time.time())
     session["csrf"] = secrets.token_urlsafe(24)
-    raise web.HTTPFound(urls.CONSOLE_HOME)
+    raise web.HTTPSeeOther(urls.CONSOLE_HOME)
+
+
+def _same_origin(request: web.Request) -> bool:
+    """A sign-in form posted from another site is refused (login CSRF); browsers send Origin with a POST."""
+    origin = request.headers.get("Origin")
+    return origin is None or origin == "null" or URL(origin).host == request.host.split(":")[0]
 
 
 @routes.post("/admin/logout")

@@ -1,0 +1,71 @@
+"""Every page sends security headers; the console's one-time link is spent only by pressing its button."""
+
+import pytest
+from yarl import URL
+
+from storage.models import ConsoleLink
+from tests.console import LINK, anonymous, sign_in
+from tests.test_certificate import _certificate_link, a_person_with_hours
+
+
+def assert_security_headers(response) -> None:
+    csp = response.headers["Content-Security-Policy"]
+    assert (
+        "frame-ancestors 'none'" in csp
+        and "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("style-src")[0]
+    )
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+async def test_public_pages_and_errors_send_security_headers(service):
+    for path in ("/healthz", "/v/NOTACODE", "/c/not-a-token", "/static/pages.js", "/no-such-page"):
+        response = await service.client.get(path)
+        assert_security_headers(response)
+
+
+async def test_holder_pages_and_their_files_are_never_cached(service):
+    await a_person_with_hours()
+    link = URL(await _certificate_link(service))
+    for path in (link.path, f"{link.path}/certificate.png", f"{link.path}/certificate.pdf"):
+        response = await service.client.get(path)
+        assert response.status == 200 and response.headers["Cache-Control"] == "no-store", path
+        assert_security_headers(response)
+
+
+async def test_console_pages_are_never_cached_and_carry_no_inline_script(console_service, world):
+    browser = await sign_in(console_service, "o_province")
+    for path in ("/admin/", "/admin/review", "/admin/people", f"/admin/people/{world['person'].id}", "/admin/filings"):
+        async with browser.session.get(browser.url(path)) as response:
+            html = await response.text()
+            assert response.status == 200 and response.headers["Cache-Control"] == "no-store", path
+            assert_security_headers(response)
+            assert "onclick=" not in html and "onsubmit=" not in html and "<script>" not in html
+    await browser.close()
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_opening_or_previewing_the_sign_in_link_does_not_spend_it(console_service, world, method):
+    reply = await console_service.user("o_home").says("后台")
+    path = URL(LINK.search(reply)[1]).path
+    visitor = anonymous(console_service)
+    for _ in range(3):  # a link previewer, then the admin's own tap
+        async with visitor.session.request(method, visitor.url(path)) as response:
+            assert response.status == 200
+    assert await ConsoleLink.filter(used_at=None).count() == 1
+    async with visitor.session.post(visitor.url(path)) as response:
+        assert response.status == 200 and response.url.path == "/admin/"
+    async with visitor.session.post(visitor.url(path)) as response:
+        assert response.status == 403 and "已使用过或已过期" in await response.text()
+    await visitor.close()
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused(console_service, world):
+    reply = await console_service.user("o_home").says("后台")
+    path = URL(LINK.search(reply)[1]).path
+    visitor = anonymous(console_service)
+    async with visitor.session.post(visitor.url(path), headers={"Origin": "https://evil.example"}) as response:
+        assert response.status == 403
+    assert await ConsoleLink.filter(used_at=None).count() == 1
+    await visitor.close()
