@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.console import setup_console
 from bot.console.sessions import EncryptedCookieSessionStore
-from bot.settings import Settings
+from bot.settings import SETTINGS, Settings
 from bot.web.pages import Pages
 from bot.wechat.api import MemoryTokenStore, TokenStore, WeChatApi
 from bot.wechat.delivery import Deliverer
@@ -26,7 +26,6 @@ from storage.dialogs import DatabaseDialogStore, DialogStore
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("settings", Settings)
 DIALOG_GRACE = timedelta(days=1)
 DELIVERER = web.AppKey("deliverer", Deliverer)
 

@@ -44,7 +44,6 @@ def setup_console(app: web.Application, settings: Settings, sessions: SessionSto
     # Outermost of all, before anything reads the body.
     app.middlewares.insert(0, larger_bodies(settings.max_body_bytes))
     app[SESSIONS] = sessions
-    app[auth.SIGN_IN_AGAIN_TEXT] = auth.SIGN_IN_AGAIN.format(minutes=settings.console_link_minutes)
     sessions.install(app)
     app.middlewares.append(auth.admin_gate(sessions))
     aiohttp_jinja2.get_env(app).globals["scope_name"] = home.scope_name

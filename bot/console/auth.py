@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.sessions import SESSIONS, SessionStore
+from bot.settings import SETTINGS
 from handlers import urls
 from storage.backoffice import LinkUnusable, admin_by_id, redeem_console_link
 from storage.errors import OutOfScope
@@ -27,11 +28,10 @@ def _page(request: web.Request, status: int, heading: str, text: str) -> web.Res
 
 
 SIGN_IN_AGAIN = "请在服务号发送“后台”，点击收到的链接登录。链接 {minutes} 分钟内有效，只能使用一次。"
-SIGN_IN_AGAIN_TEXT = web.AppKey("sign_in_again", str)
 
 
 def sign_in_again(request: web.Request) -> str:
-    return request.app[SIGN_IN_AGAIN_TEXT]
+    return SIGN_IN_AGAIN.format(minutes=request.app[SETTINGS].console_link_minutes)
 
 
 def admin_gate(sessions: SessionStore) -> Callable:
