@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Literal
 
+from aiohttp import web
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,7 +21,7 @@ class Settings(BaseSettings):
     wechat_api_url: str = REAL_WECHAT_API
 
     database_url: str = "sqlite://var/jxjy.sqlite3"
-    redis_url: str = ""
+    redis_url: str = ""  # not yet used: every store is in-process or in the database today
     public_url: str = "http://127.0.0.1:8080"
     secret_key: str = Field(min_length=16)
 
@@ -49,8 +50,7 @@ class Settings(BaseSettings):
     console_idle_minutes: int = 30
 
     # Dates of the notice: configuration, not code.
-    pilot_start: date = date(2017, 9, 15)  # Zhengzhou
-    province_start: date = date(2017, 12, 1)
+    pilot_start: date = date(2017, 9, 15)  # Zhengzhou; the console's paperwork starts with its year
     paper_certificates_void_after: date = date(2019, 10, 30)
 
     @field_validator("wechat_aes_key")
@@ -72,3 +72,7 @@ class Settings(BaseSettings):
     @property
     def safe_mode(self) -> bool:
         return bool(self.wechat_aes_key)
+
+
+# Where the app keeps its Settings, for the pages that need one of them.
+SETTINGS = web.AppKey("settings", Settings)
