@@ -11,29 +11,54 @@ import jinja2
 from aiohttp import web
 
 from bot.console import setup_console
-from bot.settings import Settings
+from bot.console.sessions import EncryptedCookieSessionStore
+from bot.settings import SETTINGS, Settings
 from bot.web.pages import Pages
 from bot.web.security import add_security_headers, add_static_files
-from bot.wechat.api import WeChatApi
+from bot.wechat.api import MemoryTokenStore, TokenStore, WeChatApi
 from bot.wechat.delivery import Deliverer
 from bot.wechat.endpoint import WeChatEndpoint
-from bot.wechat.gate import RetryGate
+from bot.wechat.gate import MemoryReplyCache, MemoryUserLocks, RetryGate
+from handlers.chat import JourneyConfig
+from handlers.ratelimit import MemoryRateLimiter
+from handlers.urls import Urls
 from storage.db import database, is_healthy
-from storage.dialogs import purge_idle_dialogs
+from storage.dialogs import DatabaseDialogStore, DialogStore
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("settings", Settings)
 DIALOG_GRACE = timedelta(days=1)
 DELIVERER = web.AppKey("deliverer", Deliverer)
 
 
 def make_app(settings: Settings, with_database: bool = True) -> web.Application:
-    """`with_database=False` when the caller has opened the database already (tests, benchmarks)."""
+    """`with_database=False` when the caller has opened the database already (tests, benchmarks).
+
+    The one place that chooses where state lives: each store below is an interface with an in-process or
+    database version today (tests/contracts/ says what any version must do).
+    """
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    gate = RetryGate()
-    endpoint = WeChatEndpoint(settings, gate)
+    gate = RetryGate(MemoryReplyCache(), MemoryUserLocks())
+    dialogs = DatabaseDialogStore(idle=timedelta(minutes=settings.dialog_idle_minutes))
+    # Failed verifications per client, in the chat ("chat:<openid>") and on the page (the IP address).
+    failed_verifications = MemoryRateLimiter(settings.verify_limit_per_minute)
+    journeys = JourneyConfig(
+        dialog_idle_minutes=settings.dialog_idle_minutes,
+        paper_certificates_void_after=settings.paper_certificates_void_after,
+        urls=Urls(settings.public_url),
+        secret_key=settings.secret_key,
+        holder_link_days=settings.holder_link_days,
+        verify_limiter=failed_verifications,
+        console_link_minutes=settings.console_link_minutes,
+        dialogs=dialogs,
+    )
+    sessions = EncryptedCookieSessionStore(
+        settings.secret_key,
+        idle_seconds=settings.console_idle_minutes * 60,
+        secure=settings.public_url.startswith("https://"),
+    )
+    endpoint = WeChatEndpoint(settings, gate, journeys)
     app.router.add_get("/wechat", endpoint.verify)
     app.router.add_post("/wechat", endpoint.receive)
     app.router.add_get("/healthz", healthz)
@@ -46,14 +71,14 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
         undefined=jinja2.StrictUndefined,
         context_processors=[aiohttp_jinja2.request_processor],
     )
-    Pages(settings).add_routes(app)
+    Pages(settings, failed_verifications).add_routes(app)
     add_static_files(app)
     app.on_response_prepare.append(add_security_headers)
-    setup_console(app, settings)
+    setup_console(app, settings, sessions)
     if with_database:
         app.cleanup_ctx.append(_database(settings))
-    app.cleanup_ctx.append(_purging_idle_dialogs(settings))
-    app.cleanup_ctx.append(_delivering_outbox(settings))
+    app.cleanup_ctx.append(_purging_idle_dialogs(settings, dialogs))
+    app.cleanup_ctx.append(_delivering_outbox(settings, MemoryTokenStore()))
     app.on_shutdown.append(lambda _app: gate.drain())
     return app
 
@@ -72,7 +97,7 @@ def _database(settings: Settings):
     return context
 
 
-def _purging_idle_dialogs(settings: Settings):
+def _purging_idle_dialogs(settings: Settings, dialogs: DialogStore):
     """Half-finished dialogs hold personal data (an ID number, say): drop them a day after they expired.
 
     Not at once: a user who comes back after 40 minutes should still be told their dialog expired, which
@@ -84,7 +109,7 @@ def _purging_idle_dialogs(settings: Settings):
             keep = timedelta(minutes=settings.dialog_idle_minutes) + DIALOG_GRACE
             while True:
                 try:
-                    await purge_idle_dialogs(datetime.now(UTC) - keep)
+                    await dialogs.purge_idle(datetime.now(UTC) - keep)
                 except Exception:
                     log.exception("purging idle dialogs failed")
                 await asyncio.sleep(600)
@@ -98,11 +123,11 @@ def _purging_idle_dialogs(settings: Settings):
     return context
 
 
-def _delivering_outbox(settings: Settings):
+def _delivering_outbox(settings: Settings, tokens: TokenStore):
     """The outbox worker, in the service's own process; with outbox_poll_seconds=0 nobody polls (tests)."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        api = WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret)
+        api = WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret, tokens=tokens)
         app[DELIVERER] = Deliverer(api, settings)
         task = asyncio.create_task(app[DELIVERER].run_forever()) if settings.outbox_poll_seconds > 0 else None
         yield

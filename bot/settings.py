@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Literal
 
+from aiohttp import web
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,7 +25,7 @@ class Settings(BaseSettings):
     wechat_api_url: str = REAL_WECHAT_API
 
     database_url: str = "sqlite://var/jxjy.sqlite3"
-    redis_url: str = ""
+    redis_url: str = ""  # not yet used: every store is in-process or in the database today
     public_url: str = "http://127.0.0.1:8080"
     secret_key: str = Field(min_length=16)
 
@@ -53,8 +54,7 @@ class Settings(BaseSettings):
     console_idle_minutes: int = 30
 
     # Dates of the notice: configuration, not code.
-    pilot_start: date = date(2017, 9, 15)  # Zhengzhou
-    province_start: date = date(2017, 12, 1)
+    pilot_start: date = date(2017, 9, 15)  # Zhengzhou; the console's paperwork starts with its year
     paper_certificates_void_after: date = date(2019, 10, 30)
 
     @field_validator("wechat_aes_key")
@@ -90,3 +90,7 @@ class Settings(BaseSettings):
     def encrypted_only(self) -> bool:
         """Plaintext POSTs are refused: the body must be bound by msg_signature."""
         return self.wechat_encryption in ("compat", "safe")
+
+
+# Where the app keeps its Settings, for the pages that need one of them.
+SETTINGS = web.AppKey("settings", Settings)

@@ -1,7 +1,7 @@
 """One incoming message and the dialog it belongs to, as the journeys see them."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -9,7 +9,7 @@ from handlers.ratelimit import RateLimiter
 from handlers.replies import Refusal
 from handlers.urls import Urls
 from storage.clock import CHINA
-from storage.dialogs import Dialog, clear_dialog, load_dialog, save_dialog
+from storage.dialogs import DatabaseDialogStore, Dialog, DialogStore
 
 
 class Kind(StrEnum):
@@ -47,13 +47,14 @@ class JourneyConfig:
     holder_link_days: int = 7
     verify_limiter: RateLimiter | None = None
     console_link_minutes: int = 10
+    dialogs: DialogStore = field(default_factory=DatabaseDialogStore)
 
 
 @dataclass
 class Chat:
     """What a journey gets: the message, the user's open dialog, and ways to move it along.
 
-    The dialog is read from the database only when asked for (`load_dialog`): a command such as 学时 never
+    The dialog is read from its store only when asked for (`load_dialog`): a command such as 学时 never
     looks at it, and that saves a round trip on the busiest path.
     """
 
@@ -66,8 +67,7 @@ class Chat:
 
     async def load_dialog(self) -> Dialog | None:
         if not self._dialog_known:
-            idle = timedelta(minutes=self.config.dialog_idle_minutes)
-            loaded = await load_dialog(self.openid, self.now, idle)
+            loaded = await self.config.dialogs.load(self.openid, self.now)
             self.dialog, self.expired, self._dialog_known = loaded.dialog, loaded.expired, True
         return self.dialog
 
@@ -102,8 +102,8 @@ class Chat:
         """Move to a step, keeping what the dialog has gathered so far plus `data`."""
         kept = self.data if self.dialog and self.dialog.name == dialog else {}
         self.dialog, self._dialog_known = Dialog(dialog, step, {**kept, **data}), True
-        await save_dialog(self.openid, self.dialog, self.incoming.received_at)
+        await self.config.dialogs.save(self.openid, self.dialog, self.incoming.received_at)
 
     async def finish(self) -> None:
         self.dialog, self._dialog_known = None, True
-        await clear_dialog(self.openid)
+        await self.config.dialogs.clear(self.openid)

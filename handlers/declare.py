@@ -93,7 +93,7 @@ async def on_provider(chat: Chat) -> Reply:
 
 async def on_date(chat: Chat) -> Reply:
     with refusing(chat.today):
-        studied_on = check_date(parse_date(chat.typed()), chat.data["year"], chat.today)
+        studied_on = check_date(parse_date(chat.typed(), chat.today), chat.data["year"], chat.today)
     await chat.goto(DIALOG_NAME, "hours", studied_on=studied_on.isoformat())
     return Text(ASK_HOURS)
 

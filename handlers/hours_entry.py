@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from handlers.replies import Refusal
-from storage.declarations import MAX_HOURS_PER_RECORD, EntryProblem, HoursEntry, InvalidEntry
+from storage.declarations import FIRST_YEAR, MAX_HOURS_PER_RECORD, EntryProblem, HoursEntry, InvalidEntry
 from storage.ids import as_number, normalise
 from storage.models import Category, RecordSource
 
@@ -34,7 +34,7 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 PROBLEMS = {
-    EntryProblem.YEAR: "年度应为 2000 年至今年之间的年份，如 {this_year}。",
+    EntryProblem.YEAR: f"年度应为 {FIRST_YEAR} 年至今年之间的年份，如 {{this_year}}。",
     EntryProblem.DATE_OUTSIDE_YEAR: "学习日期应在所申报的年度之内。",
     EntryProblem.DATE_IN_FUTURE: "学习日期不能晚于今天。",
     EntryProblem.DATE_AFTER_PAPER_VOID: "纸质证书已于 {paper_void} 起作废，转登的学时日期不能晚于该日。",
@@ -42,7 +42,7 @@ PROBLEMS = {
     EntryProblem.TEXT: "名称应为 2–100 个字。",
 }
 BAD_CATEGORY = "科目类别请回复 1（公需科目）或 2（专业科目）。"
-BAD_DATE = "日期格式不对，请按“2026-03-15”的格式输入。"
+BAD_DATE = "日期格式不对，请按“{example}”的格式输入。"
 
 
 def problem_text(problem: EntryProblem, today: date, paper_void: date | None = None) -> str:
@@ -56,7 +56,7 @@ def parse_category(text: str) -> Category:
     return category
 
 
-def parse_date(text: str) -> date:
+def parse_date(text: str, today: date) -> date:
     compact = normalise(text)
     match = _DATE.match(text.strip()) or _COMPACT_DATE.match(compact)
     try:
@@ -64,7 +64,7 @@ def parse_date(text: str) -> date:
             raise ValueError
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise Refusal(BAD_DATE) from None
+        raise Refusal(BAD_DATE.format(example=date(today.year, 3, 15).isoformat())) from None
 
 
 def parse_year(text: str, today: date) -> int:

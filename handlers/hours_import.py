@@ -65,7 +65,7 @@ async def _check_row(line: int, cells: list[str], today: date) -> ImportRow:
         raise Refusal(problem_text(EntryProblem.YEAR, today))
     try:
         entry = check_entry(
-            HoursEntry(int(year), parse_category(category), course, provider, parse_date(studied_on), hours),
+            HoursEntry(int(year), parse_category(category), course, provider, parse_date(studied_on, today), hours),
             today,
         )
     except InvalidEntry as invalid:

@@ -122,7 +122,7 @@ async def on_hours(chat: Chat) -> Reply:
 
 async def on_date(chat: Chat) -> Reply:
     with refusing(chat.today, _paper_void(chat)):
-        studied_on = check_date(parse_date(chat.typed()), chat.data["year"], chat.today, _paper_void(chat))
+        studied_on = check_date(parse_date(chat.typed(), chat.today), chat.data["year"], chat.today, _paper_void(chat))
     await chat.goto(DIALOG_NAME, "confirm", studied_on=studied_on.isoformat())
     entry, person = entry_from(chat.data), await Person.get(id=chat.data["person_id"])
     return Text(

@@ -150,7 +150,7 @@ async def on_number(chat: Chat) -> Reply:
 
 
 async def _verify(chat: Chat, number: str) -> Reply:
-    if chat.config.verify_limiter is not None and not chat.config.verify_limiter.allow(f"chat:{chat.openid}"):
+    if chat.config.verify_limiter is not None and not await chat.config.verify_limiter.allow(f"chat:{chat.openid}"):
         raise Refusal(TOO_MANY)
     person = await find_person(number)
     if person is None:

@@ -32,8 +32,6 @@ from storage.models import (
     Unit,
 )
 
-FIRST_YEAR = 2017  # the notice: the pilot began in 2017
-
 
 class InvalidSealApplication(StorageRefusal):
     def __init__(self, field: str) -> None:  # "applicant", "issuer", "applied_on"
@@ -147,8 +145,11 @@ def _application_facts(application: SealApplication) -> dict[str, Any]:
     }
 
 
-async def apply_for_seal(admin: Admin, applicant: str, issuer: str, applied_on: date, today: date) -> SealApplication:
-    """A region admin files 附件2 for their region; refused while an earlier one still waits."""
+async def apply_for_seal(
+    admin: Admin, applicant: str, issuer: str, applied_on: date, today: date, pilot_start: date
+) -> SealApplication:
+    """A region admin files 附件2 for their region; refused while an earlier one still waits. Dated from the
+    year the notice's pilot began (`pilot_start`) to today."""
     if admin.role != AdminRole.REGION:
         raise OutOfScope("seal_application")
     applicant, issuer = _one_line(applicant), _one_line(issuer)
@@ -156,7 +157,7 @@ async def apply_for_seal(admin: Admin, applicant: str, issuer: str, applied_on: 
         raise InvalidSealApplication("applicant")
     if not ISSUER_LENGTH[0] <= len(issuer) <= ISSUER_LENGTH[1]:
         raise InvalidSealApplication("issuer")
-    if not date(FIRST_YEAR, 1, 1) <= applied_on <= today:
+    if not date(pilot_start.year, 1, 1) <= applied_on <= today:
         raise InvalidSealApplication("applied_on")
     async with in_transaction():
         # The region's row is the lock two region admins submitting at once queue on (PostgreSQL; SQLite runs
@@ -372,12 +373,14 @@ async def file_plan(
     remove_file: bool,
     today: date,
     now: datetime,
+    pilot_start: date,
 ) -> tuple[TrainingPlan, bool]:
-    """A unit admin files the unit's plan for a year; filing the same year again replaces it (the file stays
-    unless a new one is sent or removal is asked for). Returns the plan and whether it replaced an earlier one."""
+    """A unit admin files the unit's plan for a year, from the year the notice's pilot began to next year;
+    filing the same year again replaces it (the file stays unless a new one is sent or removal is asked for).
+    Returns the plan and whether it replaced an earlier one."""
     if admin.role != AdminRole.UNIT:
         raise OutOfScope("training_plan")
-    if not FIRST_YEAR <= year <= today.year + 1:  # next year's plan is written this year
+    if not pilot_start.year <= year <= today.year + 1:  # next year's plan is written this year
         raise PlanRefused("year")
     text = text.strip().replace("\r\n", "\n")
     if not PLAN_TEXT_LENGTH[0] <= len(text) <= PLAN_TEXT_LENGTH[1]:

@@ -80,10 +80,12 @@ async def _empty_postgres(url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    """An empty database of each kind (schema created by whoever opens it)."""
-    if request.param == "sqlite":
+DATABASES = ("sqlite", "postgres")
+
+
+async def an_empty_database(kind: str, request: pytest.FixtureRequest, tmp_path) -> str:
+    """The URL of an empty database of `kind` (schema created by whoever opens it); skips where there is none."""
+    if kind == "sqlite":
         if request.node.get_closest_marker("postgres_only"):
             pytest.skip("needs PostgreSQL's row locks and concurrent connections")
         return f"sqlite://{tmp_path}/jxjy.sqlite3"
@@ -92,6 +94,12 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     url = _postgres_url(TEST_DATABASE)
     await _empty_postgres(url)
     return url
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database of each kind."""
+    return await an_empty_database(request.param, request, tmp_path)
 
 
 def make_settings(database_url: str, **overrides) -> Settings:

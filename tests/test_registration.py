@@ -7,7 +7,7 @@ import pytest
 
 from bot.devtools.chat_client import read_reply, text_xml
 from handlers.chat import CHINA
-from storage.dialogs import Dialog, save_dialog
+from storage.dialogs import DatabaseDialogStore, Dialog
 from storage.models import DialogState, Person
 from tests.conftest import make_settings, running_service
 from tests.domain import a_registered_person, a_unit, an_id_number, with_wrong_check_character
@@ -202,10 +202,10 @@ async def test_a_dialog_idle_for_29_minutes_continues(service):
 @pytest.mark.postgres_only
 async def test_100_concurrent_registrations_in_one_region_get_100_distinct_serials(service):
     unit = await a_unit(region="410700")
-    now = datetime.now(UTC)
+    now, dialogs = datetime.now(UTC), DatabaseDialogStore()
     for i in range(100):
         data = {"name": "并发测试", "id_number": an_id_number(sequence=i), "unit_id": unit.id}
-        await save_dialog(f"o_rush_{i}", Dialog("register", "confirm", data), now)
+        await dialogs.save(f"o_rush_{i}", Dialog("register", "confirm", data), now)
 
     async def confirm(i: int) -> str:
         response, signed = await service.post(text_xml(f"o_rush_{i}", "确认"))

@@ -110,4 +110,4 @@ async def test_one_users_messages_are_handled_one_at_a_time_and_other_users_in_p
     await asyncio.gather(*(gate.once(f"{user}-{i}", user, work_for(user)) for i in range(5) for user in ("o_a", "o_b")))
     assert most_at_once == {"o_a": 1, "o_b": 1}
     assert both_users_at_once
-    assert gate._user_locks == {}  # nothing left behind once everyone is done
+    assert len(gate.locks) == 0  # nothing left behind once everyone is done

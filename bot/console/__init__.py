@@ -4,15 +4,13 @@ Each module holds one area of the console and its `routes`; storage/backoffice.p
 writing, so a page never decides who may see what.
 """
 
-import hashlib
 from collections.abc import Awaitable, Callable
 
 import aiohttp_jinja2
-import aiohttp_session
 from aiohttp import web
-from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bot.console import audit, auth, filings, home, people, plans, query, review, seals, stats
+from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import Settings
 
 SECTIONS = (auth, home, review, people, query, stats, seals, filings, plans, audit)
@@ -42,21 +40,12 @@ def larger_bodies(default_limit: int) -> Callable:
     return middleware
 
 
-def setup_console(app: web.Application, settings: Settings) -> None:
-    # The cookie is encrypted and signed with a key derived from SECRET_KEY; it holds the admin's id only.
-    key = hashlib.sha256(f"console:{settings.secret_key}".encode()).digest()
-    storage = EncryptedCookieStorage(
-        key,
-        cookie_name="jxjy_console",
-        httponly=True,
-        secure=settings.public_url.startswith("https://"),
-        samesite="Lax",
-        path="/admin",
-    )
+def setup_console(app: web.Application, settings: Settings, sessions: SessionStore) -> None:
     # Outermost of all, before anything reads the body.
     app.middlewares.insert(0, larger_bodies(settings.max_body_bytes))
-    aiohttp_session.setup(app, storage)
-    app.middlewares.append(auth.admin_gate(settings))
+    app[SESSIONS] = sessions
+    sessions.install(app)
+    app.middlewares.append(auth.admin_gate(sessions))
     aiohttp_jinja2.get_env(app).globals["scope_name"] = home.scope_name
     for section in SECTIONS:
         app.router.add_routes(section.routes)

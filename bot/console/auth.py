@@ -2,16 +2,15 @@
 every console request passes."""
 
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import aiohttp_jinja2
 from aiohttp import web
-from aiohttp_session import get_session, new_session
 from yarl import URL
 
-from bot.settings import Settings
+from bot.console.sessions import SESSIONS, SessionStore
+from bot.settings import SETTINGS
 from handlers import urls
 from storage.backoffice import LinkUnusable, admin_by_id, console_link_usable, redeem_console_link
 from storage.errors import OutOfScope
@@ -30,38 +29,41 @@ def _page(request: web.Request, status: int, heading: str, text: str) -> web.Res
     return aiohttp_jinja2.render_template("message.html", request, {"heading": heading, "text": text}, status=status)
 
 
-SIGN_IN_AGAIN = "请在服务号发送“后台”，点击收到的链接登录。链接 10 分钟内有效，只能使用一次。"
-LINK_SPENT = "该登录链接已使用过或已过期。" + SIGN_IN_AGAIN
+SIGN_IN_AGAIN = "请在服务号发送“后台”，点击收到的链接登录。链接 {minutes} 分钟内有效，只能使用一次。"
 
 
-def admin_gate(settings: Settings) -> Callable:
-    idle_seconds = settings.console_idle_minutes * 60
+def sign_in_again(request: web.Request) -> str:
+    return SIGN_IN_AGAIN.format(minutes=request.app[SETTINGS].console_link_minutes)
 
+
+def link_spent(request: web.Request) -> str:
+    return "该登录链接已使用过或已过期。" + sign_in_again(request)
+
+
+def admin_gate(sessions: SessionStore) -> Callable:
     @web.middleware
     async def gate(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
         if not request.path.startswith("/admin") or request.path.startswith(OPEN_PATHS):
             return await handler(request)
-        session = await get_session(request)
-        admin_id, seen = session.get("admin_id"), session.get("seen", 0)
-        if not admin_id or time.time() - seen > idle_seconds:
-            session.invalidate()
-            return _page(request, 401, "请重新登录", SIGN_IN_AGAIN)
-        admin = await admin_by_id(admin_id)
+        session = await sessions.current(request)
+        if session is None:
+            return _page(request, 401, "请重新登录", sign_in_again(request))
+        admin = await admin_by_id(session.admin_id)
         if admin is None:
-            session.invalidate()
-            return _page(request, 401, "请重新登录", SIGN_IN_AGAIN)
+            await sessions.end(request)
+            return _page(request, 401, "请重新登录", sign_in_again(request))
         if not all(is_safe_text(value) for value in request.query.values()):
             return _page(request, 400, "无法查询", UNSAFE_TEXT)
         if request.method == "POST":
             form = await request.post()
-            if not secrets.compare_digest(str(form.get("csrf", "")), session.get("csrf", "")):
+            if not secrets.compare_digest(str(form.get("csrf", "")), session.csrf):
                 return _page(request, 403, "请求已失效", "页面已过期，请返回刷新后重试。")
             # every typed field of every form passes the one text check before any page sees it
             if not all(is_safe_text(value) for value in form.values() if isinstance(value, str)):
                 return _page(request, 400, "无法提交", UNSAFE_TEXT)
-        session["seen"] = int(time.time())
+        await sessions.touch(request)
         request["admin"] = admin
-        request["csrf"] = session["csrf"]
+        request["csrf"] = session.csrf
         try:
             return await handler(request)
         except OutOfScope:
@@ -74,7 +76,7 @@ def admin_gate(settings: Settings) -> Callable:
 async def sign_in_page(request: web.Request) -> web.StreamResponse:
     """Opening the link spends nothing (link previewers and HEAD requests open it too): a button does."""
     if not await console_link_usable(request.match_info["token"], datetime.now(UTC)):
-        return _page(request, 403, "链接已失效", LINK_SPENT)
+        return _page(request, 403, "链接已失效", link_spent(request))
     return aiohttp_jinja2.render_template("admin/sign_in.html", request, {})
 
 
@@ -85,11 +87,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     try:
         admin = await redeem_console_link(request.match_info["token"], datetime.now(UTC))
     except LinkUnusable:
-        return _page(request, 403, "链接已失效", LINK_SPENT)
-    session = await new_session(request)
-    session["admin_id"] = admin.id
-    session["seen"] = int(time.time())
-    session["csrf"] = secrets.token_urlsafe(24)
+        return _page(request, 403, "链接已失效", link_spent(request))
+    await request.app[SESSIONS].begin(request, admin.id, csrf=secrets.token_urlsafe(24))
     raise web.HTTPSeeOther(urls.CONSOLE_HOME)
 
 
@@ -101,5 +100,5 @@ def _same_origin(request: web.Request) -> bool:
 
 @routes.post("/admin/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    (await get_session(request)).invalidate()
+    await request.app[SESSIONS].end(request)
     return _page(request, 200, "已退出", "您已退出管理后台。")

@@ -8,10 +8,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.settings import SETTINGS
 from handlers.chat import CHINA
 from storage.backoffice import console_read
 from storage.filings import (
-    FIRST_YEAR,
     PLAN_FILE_KINDS,
     PLAN_FILE_MAX_BYTES,
     PLAN_TEXT_LENGTH,
@@ -35,7 +35,7 @@ FILING_PATH = "/admin/plans"
 UPLOAD_LIMIT = PLAN_FILE_MAX_BYTES + 256 * 1024
 SHOWN_AT_MOST = 500
 PROBLEMS = {
-    "year": f"年度应在 {FIRST_YEAR} 年至明年之间。",
+    "year": "年度应在 {first_year} 年至明年之间。",
     "text": f"请填写培训计划内容（{PLAN_TEXT_LENGTH[0]}–{PLAN_TEXT_LENGTH[1]} 字）。",
     "file_type": "附件只能是 PDF、Word（DOC/DOCX）、Excel（XLSX）或图片（PNG/JPG）文件。",
     "file_size": f"附件不能超过 {PLAN_FILE_MAX_BYTES // (1024 * 1024)} MB。",
@@ -56,17 +56,22 @@ def _this_year() -> int:
     return datetime.now(CHINA).year
 
 
-def _year(text: str | None) -> int:
+def _first_year(request: web.Request) -> int:
+    """Plans are filed from the year the notice's pilot began."""
+    return request.app[SETTINGS].pilot_start.year
+
+
+def _year(text: str | None, first_year: int) -> int:
     year = as_number(text, 4)
-    return year if year and FIRST_YEAR <= year <= _this_year() + 1 else _this_year()
+    return year if year and first_year <= year <= _this_year() + 1 else _this_year()
 
 
 async def _page(request: web.Request, flash: list[str], errors: list[str] | None = None, form: dict | None = None):
     admin = current_admin(request)
-    year = _year(request.query.get("year"))
+    year = _year(request.query.get("year"), _first_year(request))
     context = {
         "year": year,
-        "years": list(range(_this_year() + 1, FIRST_YEAR - 1, -1)),
+        "years": list(range(_this_year() + 1, _first_year(request) - 1, -1)),
         "flash": flash,
         "errors": errors or [],
         "form": form or {"year": _this_year(), "text": ""},
@@ -116,9 +121,11 @@ async def file(request: web.Request) -> web.Response:
             form.get("remove_file") == "1",
             datetime.now(CHINA).date(),
             datetime.now(UTC),
+            request.app[SETTINGS].pilot_start,
         )
     except PlanRefused as refused:
-        return await _page(request, [], [PROBLEMS[refused.why]], shown)
+        problem = PROBLEMS[refused.why].format(first_year=_first_year(request))
+        return await _page(request, [], [problem], shown)
     raise web.HTTPSeeOther(f"/admin/plans/{plan.id}?{'refiled' if replaced else 'filed'}=1")
 
 

@@ -12,6 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.settings import SETTINGS
 from handlers.chat import CHINA
 from render.seal import seal_png
 from storage.certificates import PROVINCE_ISSUER
@@ -99,7 +100,12 @@ async def apply(request: web.Request) -> web.Response:
         return await _page(request, [], [PROBLEMS["applied_on"]], values)
     try:
         application = await apply_for_seal(
-            current_admin(request), values["applicant"], values["issuer"], applied_on, _today()
+            current_admin(request),
+            values["applicant"],
+            values["issuer"],
+            applied_on,
+            _today(),
+            request.app[SETTINGS].pilot_start,
         )
     except InvalidSealApplication as invalid:
         return await _page(request, [], [PROBLEMS[invalid.field]], values)

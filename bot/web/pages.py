@@ -66,10 +66,10 @@ def _changes(view: Verification) -> list[tuple[object, str]]:
 
 
 class Pages:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, failed_verifications: RateLimiter) -> None:
         self.settings = settings
         self.urls = Urls(settings.public_url)
-        self.failed_verifications = RateLimiter(settings.verify_limit_per_minute)
+        self.failed_verifications = failed_verifications
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(urls.VERIFICATION, self.verification)
@@ -81,7 +81,7 @@ class Pages:
         view = await verify_code(request.match_info["code"], self.settings.secret_key)
         # Only failures count, per client: someone guessing codes is slowed down, and a genuine code always
         # answers, so nobody can lock verifiers out by failing on purpose.
-        if view.status == Status.INVALID and not self.failed_verifications.allow(self._client(request)):
+        if view.status == Status.INVALID and not await self.failed_verifications.allow(self._client(request)):
             return message(request, "请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
         return page(
             request,

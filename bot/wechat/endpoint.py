@@ -16,9 +16,7 @@ from bot.wechat.envelope import BadRequest, Forbidden, SafeMode, check_query_sig
 from bot.wechat.gate import RetryGate
 from handlers.chat import Incoming, JourneyConfig, Kind
 from handlers.conversation import converse
-from handlers.ratelimit import RateLimiter
 from handlers.replies import News, Refusal, Reply, Text
-from handlers.urls import Urls
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +33,11 @@ _EVENT_KINDS = {
 
 
 class WeChatEndpoint:
-    def __init__(self, settings: Settings, gate: RetryGate) -> None:
+    def __init__(self, settings: Settings, gate: RetryGate, journey_config: JourneyConfig) -> None:
         self.settings = settings
         self.gate = gate
         self.safe_mode = SafeMode(settings) if settings.safe_mode else None
-        self.journey_config = JourneyConfig(
-            dialog_idle_minutes=settings.dialog_idle_minutes,
-            paper_certificates_void_after=settings.paper_certificates_void_after,
-            urls=Urls(settings.public_url),
-            secret_key=settings.secret_key,
-            holder_link_days=settings.holder_link_days,
-            verify_limiter=RateLimiter(settings.verify_limit_per_minute),
-            console_link_minutes=settings.console_link_minutes,
-        )
+        self.journey_config = journey_config
 
     async def verify(self, request: web.Request) -> web.Response:
         """WeChat's server-address check: echo `echostr` only to a correctly signed request."""

@@ -2,91 +2,133 @@
 message take effect once and answers every try with the first try's reply; it also lets one user's
 messages through one at a time while different users go in parallel.
 
-In-process here. A Redis version keeps the same two methods for a service of several processes.
+Two seams, each a small interface with an in-process version here: `ReplyCache` (the first try's reply,
+shared with its retries) and `UserLocks` (one user at a time). A service of several processes swaps in
+versions that share their state; tests/contracts/ holds what any version must do.
 """
 
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+Work = Callable[[], Awaitable[str]]
 
 
-class RetryGate:
-    def __init__(self, ttl_seconds: float = 120.0, max_entries: int = 100_000) -> None:
+class ReplyCache(Protocol):
+    """The reply to each message, computed once and shared with every retry of it for a while."""
+
+    async def once(self, key: Hashable, work: Work) -> str:
+        """The reply to the message `key`: computed once by `work`, shared with every try of it.
+
+        A try that arrives while the work runs waits for it. A caller that is cancelled (WeChat gave up
+        on that try) does not cancel the work; the next try picks up its result.
+        """
+        ...
+
+    async def drain(self) -> None:
+        """Let the work in flight finish (on shutdown)."""
+        ...
+
+
+class UserLocks(Protocol):
+    """One user's messages one at a time; different users in parallel."""
+
+    def holding(self, user: str) -> AbstractAsyncContextManager[None]:
+        """`async with locks.holding(openid):` waits until no one else holds this user's lock."""
+        ...
+
+
+class MemoryReplyCache:
+    """For one process. Replies are kept `ttl_seconds` (WeChat's retries come within 15 s), and at most
+    `max_entries` of them; work still running is never forgotten."""
+
+    def __init__(
+        self, ttl_seconds: float = 120.0, max_entries: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
+        self._clock = clock
         self._replies: OrderedDict[Hashable, tuple[float, asyncio.Future[str]]] = OrderedDict()
-        self._user_locks: dict[str, asyncio.Lock] = {}
-        self._user_waiting: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def once(self, key: Hashable, user: str, work: Callable[[], Awaitable[str]]) -> str:
-        """The reply to the message `key`: computed once by `work`, shared with every retry of it.
-
-        The work runs in its own task, so a try that WeChat abandons does not abandon the work;
-        the next try picks up its result.
-        """
+    async def once(self, key: Hashable, work: Work) -> str:
         self._forget_expired()
         entry = self._replies.get(key)
         if entry is None:
             future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-            self._replies[key] = (time.monotonic(), future)
-            task = asyncio.create_task(self._run(user, work, future))
+            self._replies[key] = (self._clock(), future)
+            # Its own task, so a try that WeChat abandons does not abandon the work.
+            task = asyncio.create_task(_settle(future, work))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
             future = entry[1]
         return await asyncio.shield(future)
 
-    async def _run(self, user: str, work: Callable[[], Awaitable[str]], future: asyncio.Future[str]) -> None:
-        try:
-            async with self._user_lock(user):
-                future.set_result(await work())
-        except BaseException as error:
-            future.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _forget_expired(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         while self._replies:
             key, (created, future) = next(iter(self._replies.items()))
             if (now - created < self._ttl or not future.done()) and len(self._replies) <= self._max:
                 break
             del self._replies[key]
 
-    def _user_lock(self, user: str) -> "_UserLock":
-        return _UserLock(self, user)
+
+async def _settle(future: asyncio.Future[str], work: Work) -> None:
+    try:
+        future.set_result(await work())
+    except BaseException as error:
+        future.set_exception(error)
+        if not isinstance(error, Exception):
+            raise
+
+
+class MemoryUserLocks:
+    """One asyncio.Lock per user, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        """How many users' locks are held or waited for."""
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def holding(self, user: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(user, asyncio.Lock())
+        self._waiting[user] = self._waiting.get(user, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[user] -= 1
+            if self._waiting[user] == 0:
+                del self._waiting[user]
+                del self._locks[user]
+
+
+class RetryGate:
+    """Each message once, its retries answered alike, one user at a time: the reply cache around the user's lock."""
+
+    def __init__(self, replies: ReplyCache | None = None, locks: UserLocks | None = None) -> None:
+        self.replies: ReplyCache = replies if replies is not None else MemoryReplyCache()
+        self.locks: UserLocks = locks if locks is not None else MemoryUserLocks()
+
+    async def once(self, key: Hashable, user: str, work: Work) -> str:
+        async def in_turn() -> str:
+            async with self.locks.holding(user):
+                return await work()
+
+        return await self.replies.once(key, in_turn)
 
     async def drain(self) -> None:
         """Let in-flight messages finish (on shutdown)."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-class _UserLock:
-    """One asyncio.Lock per user, dropped when nobody holds or waits for it."""
-
-    def __init__(self, gate: RetryGate, user: str) -> None:
-        self.gate, self.user = gate, user
-
-    async def __aenter__(self) -> None:
-        gate = self.gate
-        lock = gate._user_locks.setdefault(self.user, asyncio.Lock())
-        gate._user_waiting[self.user] = gate._user_waiting.get(self.user, 0) + 1
-        try:
-            await lock.acquire()
-        except BaseException:
-            self._release_count()
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.gate._user_locks[self.user].release()
-        self._release_count()
-
-    def _release_count(self) -> None:
-        gate = self.gate
-        gate._user_waiting[self.user] -= 1
-        if gate._user_waiting[self.user] == 0:
-            del gate._user_waiting[self.user]
-            del gate._user_locks[self.user]
+        await self.replies.drain()

@@ -1,0 +1,123 @@
+"""Every implementation of every state seam, listed once. Each contract module runs its whole suite over the
+implementations listed here for its seam: a new one (a Redis version, say) is one more entry below and then
+has to pass the same tests.
+
+An entry is a function returning an async context manager that gives the store, so an implementation that
+needs a connection or a clean slate opens and cleans it there. Each is built with the settings below.
+"""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.console.sessions import EncryptedCookieSessionStore, SessionStore
+from bot.wechat.api import MemoryTokenStore, TokenStore
+from bot.wechat.gate import MemoryReplyCache, MemoryUserLocks, ReplyCache, UserLocks
+from handlers.ratelimit import MemoryRateLimiter, RateLimiter
+from storage.db import database
+from storage.dialogs import DatabaseDialogStore, DialogStore
+from tests.conftest import an_empty_database
+
+
+class Clock:
+    """Seconds that move only when a test moves them."""
+
+    def __init__(self, now: float = 1_767_225_600.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@asynccontextmanager
+async def _ready(store: Any) -> AsyncIterator[Any]:
+    yield store
+
+
+@asynccontextmanager
+async def _database_dialogs(kind: str, request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[DialogStore]:
+    async with database(await an_empty_database(kind, request, tmp_path)):
+        yield DatabaseDialogStore(DIALOG_IDLE)
+
+
+# What every implementation is built with, so the tests can speak of it.
+REPLY_TTL = 120.0
+LIMIT, WINDOW = 3, 60.0
+TOKEN_MARGIN = 300.0
+SESSION_IDLE = 30 * 60.0
+DIALOG_IDLE = timedelta(minutes=30)
+
+# name -> (clock) -> store
+REPLY_CACHES: dict[str, Callable[..., AbstractAsyncContextManager[ReplyCache]]] = {
+    "memory": lambda clock: _ready(MemoryReplyCache(ttl_seconds=REPLY_TTL, clock=clock)),
+}
+# name -> () -> store
+USER_LOCKS: dict[str, Callable[..., AbstractAsyncContextManager[UserLocks]]] = {
+    "memory": lambda: _ready(MemoryUserLocks()),
+}
+# name -> (clock) -> limiter
+RATE_LIMITERS: dict[str, Callable[..., AbstractAsyncContextManager[RateLimiter]]] = {
+    "memory": lambda clock: _ready(MemoryRateLimiter(LIMIT, WINDOW, clock)),
+}
+# name -> (clock) -> store
+TOKEN_STORES: dict[str, Callable[..., AbstractAsyncContextManager[TokenStore]]] = {
+    "memory": lambda clock: _ready(MemoryTokenStore(TOKEN_MARGIN, clock)),
+}
+# name -> (clock) -> store
+SESSION_STORES: dict[str, Callable[..., AbstractAsyncContextManager[SessionStore]]] = {
+    "encrypted cookie": lambda clock: _ready(
+        EncryptedCookieSessionStore("contract-secret-key-0123456789", SESSION_IDLE, secure=False, clock=clock)
+    ),
+}
+# name -> (request, tmp_path) -> store; the database version once on each database the suite runs on
+DIALOG_STORES: dict[str, Callable[..., AbstractAsyncContextManager[DialogStore]]] = {
+    "database-sqlite": lambda request, tmp_path: _database_dialogs("sqlite", request, tmp_path),
+    "database-postgres": lambda request, tmp_path: _database_dialogs("postgres", request, tmp_path),
+}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=sorted(REPLY_CACHES))
+async def reply_cache(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[ReplyCache]:
+    async with REPLY_CACHES[request.param](clock) as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(USER_LOCKS))
+async def user_locks(request: pytest.FixtureRequest) -> AsyncIterator[UserLocks]:
+    async with USER_LOCKS[request.param]() as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(RATE_LIMITERS))
+async def limiter(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[RateLimiter]:
+    async with RATE_LIMITERS[request.param](clock) as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(TOKEN_STORES))
+async def tokens(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[TokenStore]:
+    async with TOKEN_STORES[request.param](clock) as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(SESSION_STORES))
+async def sessions(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[SessionStore]:
+    async with SESSION_STORES[request.param](clock) as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(DIALOG_STORES))
+async def dialogs(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[DialogStore]:
+    async with DIALOG_STORES[request.param](request, tmp_path) as store:
+        yield store
