@@ -18,7 +18,7 @@ from bot.web.security import add_security_headers, add_static_files
 from bot.wechat.api import MemoryTokenStore, TokenStore, WeChatApi
 from bot.wechat.delivery import Deliverer
 from bot.wechat.endpoint import WeChatEndpoint
-from bot.wechat.gate import MemoryReplyCache, MemoryUserLocks, RetryGate
+from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, RetryGate
 from handlers.chat import JourneyConfig
 from handlers.ratelimit import MemoryRateLimiter
 from handlers.urls import Urls
@@ -39,7 +39,8 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
     """
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    gate = RetryGate(MemoryReplyCache(), MemoryUserLocks())
+    gate = RetryGate(MemoryReplyCache(ttl_seconds=remembered_seconds(settings)), MemoryUserLocks())
+    nonces = MemoryNonceMemory(ttl_seconds=remembered_seconds(settings))
     dialogs = DatabaseDialogStore(idle=timedelta(minutes=settings.dialog_idle_minutes))
     # Failed verifications per client, in the chat ("chat:<openid>") and on the page (the IP address).
     failed_verifications = MemoryRateLimiter(settings.verify_limit_per_minute)
@@ -58,7 +59,7 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
         idle_seconds=settings.console_idle_minutes * 60,
         secure=settings.public_url.startswith("https://"),
     )
-    endpoint = WeChatEndpoint(settings, gate, journeys)
+    endpoint = WeChatEndpoint(settings, gate, journeys, nonces)
     app.router.add_get("/wechat", endpoint.verify)
     app.router.add_post("/wechat", endpoint.receive)
     app.router.add_get("/healthz", healthz)
@@ -81,6 +82,12 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
     app.cleanup_ctx.append(_delivering_outbox(settings, MemoryTokenStore()))
     app.on_shutdown.append(lambda _app: gate.drain())
     return app
+
+
+def remembered_seconds(settings: Settings) -> float:
+    """How long a message's reply and its URL's nonce are kept: as long as its timestamp is accepted, on
+    either side of our clock, so an identical replay is answered from memory and never runs again."""
+    return 2 * settings.signature_max_age_seconds + 60
 
 
 async def healthz(request: web.Request) -> web.Response:

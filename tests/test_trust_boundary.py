@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from bot.app import remembered_seconds
 from bot.devtools.chat_client import read_reply, sign, text_xml
 from storage.models import ConsoleLink, Person
 from tests.conftest import SAMPLE_AES_KEY, make_settings, running_service
@@ -70,3 +71,31 @@ async def test_plain_mode_with_a_key_still_reads_both(database_url):
     async with running_service(settings) as service:
         assert "注册" in await service.user("o_x", safe=True).says("帮助")
         assert "注册" in await service.user("o_x", safe=False).says("帮助")
+
+
+async def test_a_signed_url_reused_with_another_body_is_refused_in_every_mode(service):
+    """Plain mode too: the pair (timestamp, nonce) belongs to the first message it carried."""
+    await an_admin("o_admin", "province")
+    first = sign(service.settings, text_xml("o_someone", "帮助", msg_id=1))
+    response = await service.client.post("/wechat", params=first.query, data=first.body.encode())
+    assert response.status == 200
+    forged = text_xml("o_admin", "后台", msg_id=2)
+    response = await service.client.post("/wechat", params=first.query, data=forged.encode())
+    assert response.status == 403
+    assert not await ConsoleLink.exists()
+
+
+async def test_an_identical_replay_is_answered_from_memory_and_takes_no_second_effect(service):
+    await an_admin("o_admin", "province")
+    signed = sign(service.settings, text_xml("o_admin", "后台", msg_id=77))
+    replies = []
+    for _ in range(2):
+        response = await service.client.post("/wechat", params=signed.query, data=signed.body.encode())
+        assert response.status == 200
+        replies.append(await response.text())
+    assert replies[0] == replies[1] and await ConsoleLink.all().count() == 1
+
+
+def test_replies_and_nonces_are_remembered_as_long_as_a_timestamp_is_accepted():
+    settings = make_settings("sqlite://:memory:")
+    assert remembered_seconds(settings) >= 2 * settings.signature_max_age_seconds

@@ -1,5 +1,6 @@
 """The /wechat endpoint: verify, decrypt, parse, de-duplicate, serialise per user, dispatch, reply."""
 
+import hashlib
 import logging
 import time
 from collections.abc import Hashable
@@ -12,8 +13,8 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import ArticlesReply, TextReply
 
 from bot.settings import Settings
-from bot.wechat.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, decode_body, screen_xml
-from bot.wechat.gate import RetryGate
+from bot.wechat.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, decode_body, screen_message
+from bot.wechat.gate import NonceMemory, RetryGate
 from handlers.chat import Incoming, JourneyConfig, Kind
 from handlers.conversation import converse
 from handlers.replies import News, Refusal, Reply, Text
@@ -33,9 +34,10 @@ _EVENT_KINDS = {
 
 
 class WeChatEndpoint:
-    def __init__(self, settings: Settings, gate: RetryGate, journey_config: JourneyConfig) -> None:
+    def __init__(self, settings: Settings, gate: RetryGate, journey_config: JourneyConfig, nonces: NonceMemory) -> None:
         self.settings = settings
         self.gate = gate
+        self.nonces = nonces
         self.safe_mode = SafeMode(settings) if settings.safe_mode else None
         self.journey_config = journey_config
 
@@ -61,9 +63,11 @@ class WeChatEndpoint:
                     raise BadRequest("safe mode is not configured (WECHAT_AES_KEY)")
                 body = self.safe_mode.open(body, query)
             else:
-                screen_xml(body)
+                screen_message(body)
             message = _parse(body)
             incoming = to_incoming(message)
+            if not await self.nonces.bind(query["timestamp"], query["nonce"], message_digest(message)):
+                raise Forbidden("a signed URL seen before, now with another message")
         except Forbidden as refused:
             log.warning("refused a POST to /wechat: %s", refused)
             raise web.HTTPForbidden(text="bad signature") from None
@@ -105,6 +109,11 @@ def retry_key(message: BaseMessage) -> Hashable:
     if isinstance(message, BaseEvent):
         return ("event", message.source, message.time, message.event, _event_key(message))
     return ("message", message.source, message.id)
+
+
+def message_digest(message: BaseMessage) -> str:
+    """A short, stable name for the message a retry key identifies (what a nonce is bound to)."""
+    return hashlib.sha256(repr(retry_key(message)).encode()).hexdigest()[:32]
 
 
 def _event_key(message: BaseMessage) -> str:

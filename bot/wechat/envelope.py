@@ -56,6 +56,39 @@ def screen_xml(text: str) -> None:
         raise BadRequest("root element is not <xml>")
 
 
+# Fields the service reads: each must be one element holding text only. Numbers are at most 20 digits
+# (MsgId is a 64-bit integer; CreateTime seconds since 1970).
+_TEXT_FIELDS = frozenset(
+    {"ToUserName", "FromUserName", "MsgType", "Content", "Event", "EventKey", "MediaId", "PicUrl", "Ticket"}
+)
+_NUMBER_FIELDS = frozenset({"CreateTime", "MsgId"})
+_MAX_DEPTH = 4  # <xml> and menu events' nested lists (ScanCodeInfo, SendPicsInfo > PicList > item)
+
+
+def screen_message(text: str) -> None:
+    """The message XML has the shape WeChat sends: one <xml> of fields, each field once, the fields the
+    service reads holding text (numbers where numbers belong), nesting no deeper than WeChat's own."""
+    screen_xml(text)
+    root = safe_xml.fromstring(text, forbid_dtd=True)
+    seen: set[str] = set()
+    for field in root:
+        if field.tag in seen:
+            raise BadRequest(f"{field.tag} appears twice")
+        seen.add(field.tag)
+        if field.tag in _TEXT_FIELDS | _NUMBER_FIELDS and len(field):
+            raise BadRequest(f"{field.tag} holds elements")
+        if field.tag in _NUMBER_FIELDS and not (is_digits(field.text or "") and len(field.text or "") <= 20):
+            raise BadRequest(f"{field.tag} is not a number")
+    if _depth(root) > _MAX_DEPTH:
+        raise BadRequest("nested too deep")
+
+
+def _depth(element, limit: int = _MAX_DEPTH + 1) -> int:
+    if limit == 0 or not len(element):
+        return 1
+    return 1 + max(_depth(child, limit - 1) for child in element)
+
+
 def decode_body(body: bytes) -> str:
     try:
         return body.decode("utf-8")
@@ -84,7 +117,7 @@ class SafeMode:
             inner = self.crypto.decrypt_message({"Encrypt": encrypted}, msg_signature, timestamp, nonce)
         except Exception as error:  # bad base64, bad padding, wrong app id, bad UTF-8 inside
             raise BadRequest(f"cannot decrypt: {type(error).__name__}") from None
-        screen_xml(inner)
+        screen_message(inner)
         return inner
 
     def seal(self, reply_xml: str, nonce: str, timestamp: str | None = None) -> str:

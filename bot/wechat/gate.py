@@ -2,8 +2,9 @@
 message take effect once and answers every try with the first try's reply; it also lets one user's
 messages through one at a time while different users go in parallel.
 
-Two seams, each a small interface with an in-process version here: `ReplyCache` (the first try's reply,
-shared with its retries) and `UserLocks` (one user at a time). A service of several processes swaps in
+Three seams, each a small interface with an in-process version here: `ReplyCache` (the first try's reply,
+shared with its retries), `UserLocks` (one user at a time) and `NonceMemory` (a signed URL carries one
+message only). A service of several processes swaps in
 versions that share their state; tests/contracts/ holds what any version must do.
 """
 
@@ -39,6 +40,39 @@ class UserLocks(Protocol):
     def holding(self, user: str) -> AbstractAsyncContextManager[None]:
         """`async with locks.holding(openid):` waits until no one else holds this user's lock."""
         ...
+
+
+class NonceMemory(Protocol):
+    """Each signed URL's (timestamp, nonce), bound to the first message it carried.
+
+    The URL signature covers no part of the body, so the same URL with another body is a forgery; the same
+    message again is a retry or a replay, which the reply cache answers without a second effect.
+    """
+
+    async def bind(self, timestamp: str, nonce: str, message: str) -> bool:
+        """True when the pair is new (now bound to `message`) or already bound to `message`; else False."""
+        ...
+
+
+class MemoryNonceMemory:
+    """For one process. A pair is remembered for `ttl_seconds`, which must cover the whole time its timestamp
+    is accepted (twice the replay window: a timestamp may be that far behind or ahead of our clock)."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 1_000_000, clock: Callable[[], float] = time.monotonic):
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._clock = clock
+        self._bound: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
+
+    async def bind(self, timestamp: str, nonce: str, message: str) -> bool:
+        now = self._clock()
+        while self._bound:
+            oldest, (since, _) = next(iter(self._bound.items()))
+            if now - since < self._ttl and len(self._bound) < self._max:
+                break
+            del self._bound[oldest]
+        bound = self._bound.setdefault((timestamp, nonce), (now, message))
+        return bound[1] == message
 
 
 class MemoryReplyCache:

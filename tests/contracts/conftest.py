@@ -15,7 +15,7 @@ import pytest
 
 from bot.console.sessions import EncryptedCookieSessionStore, SessionStore
 from bot.wechat.api import MemoryTokenStore, TokenStore
-from bot.wechat.gate import MemoryReplyCache, MemoryUserLocks, ReplyCache, UserLocks
+from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, NonceMemory, ReplyCache, UserLocks
 from handlers.ratelimit import MemoryRateLimiter, RateLimiter
 from storage.db import database
 from storage.dialogs import DatabaseDialogStore, DialogStore
@@ -57,6 +57,11 @@ DIALOG_IDLE = timedelta(minutes=30)
 REPLY_CACHES: dict[str, Callable[..., AbstractAsyncContextManager[ReplyCache]]] = {
     "memory": lambda clock: _ready(MemoryReplyCache(ttl_seconds=REPLY_TTL, clock=clock)),
 }
+NONCE_TTL = 660.0
+# name -> (clock) -> store
+NONCE_MEMORIES: dict[str, Callable[..., AbstractAsyncContextManager[NonceMemory]]] = {
+    "memory": lambda clock: _ready(MemoryNonceMemory(ttl_seconds=NONCE_TTL, clock=clock)),
+}
 # name -> () -> store
 USER_LOCKS: dict[str, Callable[..., AbstractAsyncContextManager[UserLocks]]] = {
     "memory": lambda: _ready(MemoryUserLocks()),
@@ -90,6 +95,12 @@ def clock() -> Clock:
 @pytest.fixture(params=sorted(REPLY_CACHES))
 async def reply_cache(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[ReplyCache]:
     async with REPLY_CACHES[request.param](clock) as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(NONCE_MEMORIES))
+async def nonces(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[NonceMemory]:
+    async with NONCE_MEMORIES[request.param](clock) as store:
         yield store
 
 
