@@ -157,6 +157,23 @@ def cmd_menu_push(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(push())
 
 
+def cmd_wechat_callback_ips(settings: Settings, args: argparse.Namespace) -> int:
+    async def fetch() -> int:
+        async with _api(settings) as api:
+            try:
+                addresses = await api.callback_ips()
+            except (WeChatApiError, WeChatApiUnavailable) as error:
+                print(f"获取失败：{error}", file=sys.stderr)
+                return 1
+        print(json.dumps(addresses))
+        print(
+            f"以上 {len(addresses)} 个地址可填入 WECHAT_CALLBACK_IPS（微信会不定期调整，请定期更新）。", file=sys.stderr
+        )
+        return 0
+
+    return asyncio.run(fetch())
+
+
 def _api(settings: Settings) -> WeChatApi:
     return WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret)
 
@@ -283,6 +300,12 @@ def parser() -> argparse.ArgumentParser:
     menu = commands.add_parser("menu", help="the custom menu").add_subparsers(dest="action", required=True)
     menu.add_parser("show", help="print the menu as WeChat's JSON").set_defaults(run=cmd_menu_show)
     menu.add_parser("push", help="create the menu through the WeChat API").set_defaults(run=cmd_menu_push)
+    wechat = commands.add_parser("wechat", help="facts from the WeChat API").add_subparsers(
+        dest="action", required=True
+    )
+    wechat.add_parser(
+        "callback-ips", help="WeChat's current callback addresses, as JSON for WECHAT_CALLBACK_IPS"
+    ).set_defaults(run=cmd_wechat_callback_ips)
 
     fake = commands.add_parser("fake-wechat", help="a local stand-in for the WeChat API, with fault injection")
     fake.add_argument("--host", default="127.0.0.1")

@@ -1,6 +1,7 @@
 """All configuration, read once from the environment or `.env` and handed down."""
 
 from datetime import date
+from ipaddress import IPv4Network, IPv6Network
 from typing import Literal
 
 from aiohttp import web
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     # ciphertext, and the message is read from the ciphertext only. Default: safe with a key, plain without.
     wechat_encryption: Literal["plain", "compat", "safe"] | None = None
     wechat_api_url: str = REAL_WECHAT_API
+    # Optional: POSTs to /wechat from anywhere else are refused (CIDR ranges, as JSON; `jxjy wechat
+    # callback-ips` prints WeChat's current list). Empty: any address, the signature being the check.
+    wechat_callback_ips: list[IPv4Network | IPv6Network] = []
 
     database_url: str = "sqlite://var/jxjy.sqlite3"
     redis_url: str = ""  # not yet used: every store is in-process or in the database today

@@ -99,3 +99,17 @@ async def test_an_identical_replay_is_answered_from_memory_and_takes_no_second_e
 def test_replies_and_nonces_are_remembered_as_long_as_a_timestamp_is_accepted():
     settings = make_settings("sqlite://:memory:")
     assert remembered_seconds(settings) >= 2 * settings.signature_max_age_seconds
+
+
+async def test_with_callback_addresses_set_a_post_from_elsewhere_is_refused(database_url):
+    settings = make_settings(database_url, wechat_callback_ips=["203.0.113.0/24", "2001:db8::/32"])
+    async with running_service(settings) as service:
+        signed = sign(settings, text_xml("o_x", "帮助"))
+        response = await service.client.post("/wechat", params=signed.query, data=signed.body.encode())
+        assert response.status == 403  # from 127.0.0.1 directly
+        # through our own proxy (127.0.0.1 is trusted), from one of WeChat's addresses
+        forwarded = {"X-Forwarded-For": "203.0.113.9"}
+        response = await service.client.post(
+            "/wechat", params=signed.query, data=signed.body.encode(), headers=forwarded
+        )
+        assert response.status == 200

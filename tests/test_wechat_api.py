@@ -215,3 +215,7 @@ async def test_the_menu_created_is_the_menu_wechat_keeps(api: WeChatApi, wechat:
     await api.create_menu(menu)
 
     assert (await (await wechat.control.get("/_fake/menu")).json())["menu"] == menu
+
+
+async def test_wechats_callback_addresses_come_through_the_api(api: WeChatApi):
+    assert await api.callback_ips() == ["127.0.0.1", "203.0.113.0/24"]

@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 TOKEN_SECONDS = 7200
+CALLBACK_IPS = ("127.0.0.1", "203.0.113.0/24")  # what /cgi-bin/getcallbackip answers here
 SUPERSEDED_TOKEN_SECONDS = 300  # a token replaced through /cgi-bin/token keeps working this long
 MEDIA_SECONDS = 3 * 24 * 3600  # temporary media
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -326,6 +327,12 @@ class FakeWeChat:
             answer["expire_seconds"] = min(expire, MAX_QRCODE_SECONDS)
         return web.json_response(answer)
 
+    async def callback_ips(self, request: web.Request) -> web.Response:
+        """The addresses WeChat's servers call from (a documentation range here, and this machine)."""
+        self.authorise(request)
+        self.fail_if_faulted(request.path)
+        return web.json_response({"ip_list": list(CALLBACK_IPS)})
+
     async def menu_create(self, request: web.Request) -> web.Response:
         self.authorise(request)
         body = await _json_body(request)
@@ -420,6 +427,7 @@ def make_fake_wechat(app_id: str, app_secret: str, clock: Callable[[], float] = 
     app.router.add_get("/cgi-bin/media/get", fake.media_get)
     app.router.add_post("/cgi-bin/qrcode/create", fake.qrcode_create)
     app.router.add_post("/cgi-bin/menu/create", fake.menu_create)
+    app.router.add_get("/cgi-bin/getcallbackip", fake.callback_ips)
     app.router.add_get("/_fake/sent", fake.get_sent)
     app.router.add_get("/_fake/faults", fake.get_faults)
     app.router.add_post("/_fake/faults", fake.post_faults)

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.settings import Settings
+from bot.web.security import client_address
 from handlers import urls
 from handlers.certificate import certificate_document
 from handlers.links import LinkExpired, LinkInvalid, snapshot_of_holder_token
@@ -81,7 +82,9 @@ class Pages:
         view = await verify_code(request.match_info["code"], self.settings.secret_key)
         # Only failures count, per client: someone guessing codes is slowed down, and a genuine code always
         # answers, so nobody can lock verifiers out by failing on purpose.
-        if view.status == Status.INVALID and not await self.failed_verifications.allow(self._client(request)):
+        if view.status == Status.INVALID and not await self.failed_verifications.allow(
+            client_address(request, self.settings.trusted_proxies)
+        ):
             return message(request, "请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
         return page(
             request,
@@ -94,14 +97,6 @@ class Pages:
             newer_url=self.urls.verification(view.newer_code),
             newer_changes=_changes(view),
         )
-
-    def _client(self, request: web.Request) -> str:
-        """The verifier's address: behind our own reverse proxy, the one it saw (the last X-Forwarded-For hop)."""
-        peer = request.remote or "unknown"
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if peer in self.settings.trusted_proxies and forwarded:
-            return forwarded.split(",")[-1].strip()
-        return peer
 
     async def _snapshot(self, request: web.Request):
         """The snapshot the holder's link names; a revoked certificate shows why, and no image or PDF."""

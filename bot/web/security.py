@@ -24,6 +24,15 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
         headers["Cache-Control"] = "no-store"
 
 
+def client_address(request: web.Request, trusted_proxies: list[str]) -> str:
+    """Who sent the request: behind our own reverse proxy, the address it saw (the last X-Forwarded-For hop)."""
+    peer = request.remote or "unknown"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if peer in trusted_proxies and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return peer
+
+
 def add_static_files(app: web.Application) -> None:
     from importlib.resources import files
 

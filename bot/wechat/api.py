@@ -197,6 +197,11 @@ class WeChatApi:
         answer = await self._call("POST", "/cgi-bin/qrcode/create", payload=payload)
         return str(answer["ticket"]), str(answer["url"])
 
+    async def callback_ips(self) -> list[str]:
+        """The addresses (single IPs or CIDR ranges) WeChat's servers push messages from."""
+        answer = await self._call("GET", "/cgi-bin/getcallbackip")
+        return [str(ip) for ip in answer.get("ip_list", [])]
+
     async def create_menu(self, menu: Mapping[str, Any]) -> None:
         await self._call("POST", "/cgi-bin/menu/create", payload=dict(menu))
 

@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import Hashable
 from datetime import UTC, datetime
+from ipaddress import ip_address
 
 from aiohttp import web
 from wechatpy import parse_message
@@ -13,6 +14,7 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import ArticlesReply, TextReply
 
 from bot.settings import Settings
+from bot.web.security import client_address
 from bot.wechat.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, decode_body, screen_message
 from bot.wechat.gate import NonceMemory, RetryGate
 from handlers.chat import Incoming, JourneyConfig, Kind
@@ -53,6 +55,7 @@ class WeChatEndpoint:
         query = request.query
         encrypted = query.get("encrypt_type", "raw").lower() == "aes"
         try:
+            self._check_sender_address(request)
             check_query_signature(self.settings, query)
             if self.settings.encrypted_only and not encrypted:
                 # the URL signature covers no part of the body: a plaintext body could be anyone's
@@ -79,6 +82,18 @@ class WeChatEndpoint:
         if encrypted and reply_xml != NOTHING and self.safe_mode is not None:
             reply_xml = self.safe_mode.seal(reply_xml, query.get("nonce", ""))
         return web.Response(text=reply_xml, content_type="application/xml" if reply_xml != NOTHING else "text/plain")
+
+    def _check_sender_address(self, request: web.Request) -> None:
+        """With WECHAT_CALLBACK_IPS set, only WeChat's servers may post (a second wall behind the signature)."""
+        allowed = self.settings.wechat_callback_ips
+        if not allowed:
+            return
+        try:
+            sender = ip_address(client_address(request, self.settings.trusted_proxies))
+        except ValueError:
+            raise Forbidden("sender address unreadable") from None
+        if not any(sender in network for network in allowed):
+            raise Forbidden(f"{sender} is not one of WeChat's callback addresses")
 
     async def _answer(self, message: BaseMessage, incoming: Incoming) -> str:
         try:
