@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from bot.console import setup_console
-from bot.console.sessions import EncryptedCookieSessionStore
+from bot.console.sessions import DatabaseSessionStore
 from bot.settings import SETTINGS, Settings
 from bot.web.pages import Pages
 from bot.web.security import add_security_headers, add_static_files
@@ -22,6 +22,7 @@ from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks
 from handlers.chat import JourneyConfig
 from handlers.ratelimit import MemoryRateLimiter
 from handlers.urls import Urls
+from storage.console_sessions import purge_idle_sessions
 from storage.db import database, is_healthy
 from storage.dialogs import DatabaseDialogStore, DialogStore
 
@@ -54,10 +55,8 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
         console_link_minutes=settings.console_link_minutes,
         dialogs=dialogs,
     )
-    sessions = EncryptedCookieSessionStore(
-        settings.secret_key,
-        idle_seconds=settings.console_idle_minutes * 60,
-        secure=settings.public_url.startswith("https://"),
+    sessions = DatabaseSessionStore(
+        idle_seconds=settings.console_idle_minutes * 60, secure=settings.public_url.startswith("https://")
     )
     endpoint = WeChatEndpoint(settings, gate, journeys, nonces)
     app.router.add_get("/wechat", endpoint.verify)
@@ -105,7 +104,8 @@ def _database(settings: Settings):
 
 
 def _purging_idle_dialogs(settings: Settings, dialogs: DialogStore):
-    """Half-finished dialogs hold personal data (an ID number, say): drop them a day after they expired.
+    """Half-finished dialogs hold personal data (an ID number, say): drop them a day after they expired;
+    idle console sessions as soon as they expire.
 
     Not at once: a user who comes back after 40 minutes should still be told their dialog expired, which
     the dialog's own row is needed for.
@@ -117,6 +117,7 @@ def _purging_idle_dialogs(settings: Settings, dialogs: DialogStore):
             while True:
                 try:
                     await dialogs.purge_idle(datetime.now(UTC) - keep)
+                    await purge_idle_sessions(datetime.now(UTC) - timedelta(minutes=settings.console_idle_minutes))
                 except Exception:
                     log.exception("purging idle dialogs failed")
                 await asyncio.sleep(600)

@@ -292,6 +292,22 @@ class ConsoleLink(Model):
         table = "console_link"
 
 
+class ConsoleSession(Model):
+    """A browser signed in to the admin console. The browser's cookie holds a random id; only its hash is kept,
+    so a database leak signs nobody in."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    admin_id = fields.IntField(db_index=True)  # ended when the admin goes: the gate finds no admin
+    scope = fields.CharField(max_length=64)  # the admin's scope at sign-in: a changed scope ends the session
+    csrf = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    seen_at = fields.DatetimeField()
+
+    class Meta:
+        table = "console_session"
+
+
 class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"
     APPROVED = "approved"  # 备案

@@ -3,7 +3,8 @@
 import pytest
 from yarl import URL
 
-from storage.models import ConsoleLink
+from storage.console_sessions import close_sessions_of
+from storage.models import Admin, ConsoleLink, ConsoleSession
 from tests.console import LINK, anonymous, sign_in
 from tests.test_certificate import _certificate_link, a_person_with_hours
 
@@ -69,3 +70,50 @@ async def test_a_sign_in_posted_from_another_site_is_refused(console_service, wo
         assert response.status == 403
     assert await ConsoleLink.filter(used_at=None).count() == 1
     await visitor.close()
+
+
+def _cookie(browser) -> str:
+    return next(c.value for c in browser.session.cookie_jar if c.key == "jxjy_console")
+
+
+async def test_the_cookie_holds_only_a_random_id_new_at_every_sign_in(console_service, world):
+    browser = await sign_in(console_service, "o_home")
+    first = _cookie(browser)
+    assert len(first) >= 40 and first.replace("-", "").replace("_", "").isalnum()  # random, no data in it
+    assert await ConsoleSession.filter(token_hash=first).count() == 0  # only its hash is stored
+    again = await sign_in(console_service, "o_home")
+    assert _cookie(again) != first
+    await browser.close()
+    await again.close()
+
+
+async def test_a_session_ended_on_the_server_is_over_for_a_copied_cookie_too(console_service, world):
+    browser = await sign_in(console_service, "o_home")
+    stolen = anonymous(console_service)
+    stolen.session.cookie_jar.update_cookies({"jxjy_console": _cookie(browser)}, URL(browser.url("/admin/")))
+    assert (await stolen.get("/admin/"))[0] == 200
+    await browser.post("/admin/logout")
+    assert (await stolen.get("/admin/"))[0] == 401
+    await browser.close()
+    await stolen.close()
+
+
+async def test_an_admin_removed_or_given_another_scope_is_signed_out_at_once(console_service, world):
+    unit_admin = await sign_in(console_service, "o_home")
+    await Admin.filter(openid="o_home").update(unit_id=world["far"].id)  # moved to a unit in Luoyang
+    status, html = await unit_admin.get("/admin/")
+    assert status == 401 and "孙丽" not in html
+    region_admin = await sign_in(console_service, "o_zhengzhou")
+    await Admin.filter(openid="o_zhengzhou").delete()
+    assert (await region_admin.get("/admin/review"))[0] == 401
+    await unit_admin.close()
+    await region_admin.close()
+
+
+async def test_every_session_of_an_admin_can_be_ended_together(console_service, world):
+    phone, desk = await sign_in(console_service, "o_home"), await sign_in(console_service, "o_home")
+    admin = await Admin.get(openid="o_home")
+    assert await close_sessions_of(admin.id) == 2
+    assert (await phone.get("/admin/"))[0] == 401 and (await desk.get("/admin/"))[0] == 401
+    await phone.close()
+    await desk.close()

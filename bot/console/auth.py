@@ -13,6 +13,7 @@ from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import SETTINGS
 from handlers import urls
 from storage.backoffice import LinkUnusable, admin_by_id, console_link_usable, redeem_console_link
+from storage.console_sessions import scope_key
 from storage.errors import OutOfScope
 from storage.models import Admin
 from storage.text import UNSAFE_TEXT, is_safe_text
@@ -49,7 +50,7 @@ def admin_gate(sessions: SessionStore) -> Callable:
         if session is None:
             return _page(request, 401, "请重新登录", sign_in_again(request))
         admin = await admin_by_id(session.admin_id)
-        if admin is None:
+        if admin is None or scope_key(admin) != session.scope:  # removed, or their scope changed since
             await sessions.end(request)
             return _page(request, 401, "请重新登录", sign_in_again(request))
         if not all(is_safe_text(value) for value in request.query.values()):
@@ -88,7 +89,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         admin = await redeem_console_link(request.match_info["token"], datetime.now(UTC))
     except LinkUnusable:
         return _page(request, 403, "链接已失效", link_spent(request))
-    await request.app[SESSIONS].begin(request, admin.id, csrf=secrets.token_urlsafe(24))
+    await request.app[SESSIONS].begin(request, admin.id, csrf=secrets.token_urlsafe(24), scope=scope_key(admin))
     raise web.HTTPSeeOther(urls.CONSOLE_HOME)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.console.sessions import EncryptedCookieSessionStore, SessionStore
+from bot.console.sessions import DatabaseSessionStore, SessionStore
 from bot.wechat.api import MemoryTokenStore, TokenStore
 from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, NonceMemory, ReplyCache, UserLocks
 from handlers.ratelimit import MemoryRateLimiter, RateLimiter
@@ -46,6 +46,12 @@ async def _database_dialogs(kind: str, request: pytest.FixtureRequest, tmp_path)
         yield DatabaseDialogStore(DIALOG_IDLE)
 
 
+@asynccontextmanager
+async def _in_database(kind: str, request: pytest.FixtureRequest, tmp_path, store: Any) -> AsyncIterator[Any]:
+    async with database(await an_empty_database(kind, request, tmp_path)):
+        yield store
+
+
 # What every implementation is built with, so the tests can speak of it.
 REPLY_TTL = 120.0
 LIMIT, WINDOW = 3, 60.0
@@ -74,10 +80,13 @@ RATE_LIMITERS: dict[str, Callable[..., AbstractAsyncContextManager[RateLimiter]]
 TOKEN_STORES: dict[str, Callable[..., AbstractAsyncContextManager[TokenStore]]] = {
     "memory": lambda clock: _ready(MemoryTokenStore(TOKEN_MARGIN, clock)),
 }
-# name -> (clock) -> store
+# name -> (clock, request, tmp_path) -> store
 SESSION_STORES: dict[str, Callable[..., AbstractAsyncContextManager[SessionStore]]] = {
-    "encrypted cookie": lambda clock: _ready(
-        EncryptedCookieSessionStore("contract-secret-key-0123456789", SESSION_IDLE, secure=False, clock=clock)
+    "database-sqlite": lambda clock, request, tmp_path: _in_database(
+        "sqlite", request, tmp_path, DatabaseSessionStore(SESSION_IDLE, secure=False, clock=clock)
+    ),
+    "database-postgres": lambda clock, request, tmp_path: _in_database(
+        "postgres", request, tmp_path, DatabaseSessionStore(SESSION_IDLE, secure=False, clock=clock)
     ),
 }
 # name -> (request, tmp_path) -> store; the database version once on each database the suite runs on
@@ -123,8 +132,8 @@ async def tokens(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[
 
 
 @pytest.fixture(params=sorted(SESSION_STORES))
-async def sessions(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[SessionStore]:
-    async with SESSION_STORES[request.param](clock) as store:
+async def sessions(request: pytest.FixtureRequest, clock: Clock, tmp_path) -> AsyncIterator[SessionStore]:
+    async with SESSION_STORES[request.param](clock, request, tmp_path) as store:
         yield store
 
 
