@@ -121,7 +121,6 @@ async def on_confirm(chat: Chat) -> Reply:
         await chat.finish()
         raise Refusal(ALREADY_ADMIN) from None
     await chat.finish()
-    await admin.fetch_related("unit", "region")
     return Text(DONE.format(role=ROLE_NAMES[admin.role], scope=_scope_name(admin)))
 
 

@@ -19,7 +19,6 @@ from handlers.hours_entry import (
     refusing,
 )
 from handlers.replies import Refusal, Reply, Text
-from storage.admins import in_scope
 from storage.declarations import (
     check_date,
     check_entry,
@@ -31,7 +30,8 @@ from storage.declarations import (
 )
 from storage.errors import OutOfScope
 from storage.ids import mask_id_number
-from storage.models import Person
+from storage.people import person_by_id
+from storage.scope import in_scope
 
 DIALOG_NAME = "transfer"
 
@@ -124,7 +124,7 @@ async def on_date(chat: Chat) -> Reply:
     with refusing(chat.today, _paper_void(chat)):
         studied_on = check_date(parse_date(chat.typed()), chat.data["year"], chat.today, _paper_void(chat))
     await chat.goto(DIALOG_NAME, "confirm", studied_on=studied_on.isoformat())
-    entry, person = entry_from(chat.data), await Person.get(id=chat.data["person_id"])
+    entry, person = entry_from(chat.data), await person_by_id(chat.data["person_id"])
     return Text(
         CONFIRM.format(
             name=person.name,
@@ -144,7 +144,7 @@ async def on_confirm(chat: Chat) -> Reply:
     if chat.typed() not in YES:
         raise Refusal(BAD_CONFIRM)
     admin = await require_admin(chat)
-    person = await Person.get(id=chat.data["person_id"])
+    person = await person_by_id(chat.data["person_id"])
     with refusing(chat.today, _paper_void(chat)):
         entry = check_entry(entry_from(chat.data), chat.today, latest=_paper_void(chat))
     try:

@@ -167,6 +167,11 @@ async def newest_of(snapshot: CertificateSnapshot) -> CertificateSnapshot:
     return snapshot
 
 
+async def certificates_of(person: Person) -> list[CertificateSnapshot]:
+    """Every snapshot issued to a person, newest first; the caller has checked the person is in scope."""
+    return await CertificateSnapshot.filter(person_id=person.id).order_by("-id")
+
+
 async def latest_valid(person: Person) -> CertificateSnapshot | None:
     return (
         await CertificateSnapshot.filter(person_id=person.id, superseded_by=None, revoked_at=None)

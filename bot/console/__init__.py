@@ -1,7 +1,7 @@
 """The admin console (H5): signed in from the chat, limited to the admin's scope on every request.
 
-Each module holds one area of the console and its `routes`; storage/backoffice.py does the scoped reading and
-writing, so a page never decides who may see what.
+Each module holds one area of the console and its `routes`; storage/ does the scoped reading and writing (the
+rule itself is storage/scope.py), so a page never decides who may see what.
 """
 
 import hashlib

@@ -12,7 +12,8 @@ from aiohttp_session import get_session, new_session
 
 from bot.settings import Settings
 from handlers import urls
-from storage.backoffice import LinkUnusable, admin_by_id, redeem_console_link
+from storage.admins import admin_by_id
+from storage.console_links import LinkUnusable, redeem_console_link
 from storage.errors import OutOfScope
 from storage.models import Admin
 

@@ -19,7 +19,7 @@ from bot.console.auth import current_admin
 from bot.console.home import ROLE_NAMES
 from handlers.admin_bind import FIELDS, LABELS, NO_VALUE
 from handlers.chat import CHINA
-from storage.backoffice import console_read
+from storage.audit import console_read
 from storage.filings import (
     FilingTooLong,
     export_filings,

@@ -4,9 +4,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from storage.admins import scope_of
-from storage.backoffice import units_in_scope
-from storage.models import Admin, AdminRole, HourRecord, Person, RecordStatus
+from storage.models import Admin, AdminRole
+from storage.scope import scope_summary
 
 routes = web.RouteTableDef()
 ROLE_NAMES = {AdminRole.UNIT: "单位管理员", AdminRole.REGION: "地区管理员", AdminRole.PROVINCE: "省级管理员"}
@@ -23,9 +22,5 @@ def scope_name(admin: Admin) -> str:
 @routes.get("/admin/")
 @aiohttp_jinja2.template("admin/home.html")
 async def home(request: web.Request) -> dict:
-    admin = current_admin(request)
-    return {
-        "pending": await HourRecord.filter(scope_of(admin, person="person__"), status=RecordStatus.PENDING).count(),
-        "people": await Person.filter(scope_of(admin)).count(),
-        "units": await units_in_scope(admin).count(),
-    }
+    summary = await scope_summary(current_admin(request))
+    return {"pending": summary.pending, "people": summary.people, "units": summary.units}

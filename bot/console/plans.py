@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.console.auth import current_admin
 from handlers.chat import CHINA
-from storage.backoffice import console_read
+from storage.audit import console_read
 from storage.filings import (
     FIRST_YEAR,
     PLAN_FILE_KINDS,

@@ -1,5 +1,5 @@
 """Certificate query on the console: one number or a batch (pasted, or a CSV/XLSX upload), shown as a table
-and exported as XLSX. storage/queries.py decides who is shown in full and who masked.
+and exported as XLSX. storage/batch_query.py decides who is shown in full and who masked.
 
 The export is a POST of the same input, never a URL carrying numbers: it re-runs the query, so it is scoped
 and audited exactly like the page and needs nothing kept on the server between the two requests.
@@ -23,8 +23,16 @@ from bot.console.auth import current_admin
 from handlers.chat import CHINA
 from handlers.hours_entry import hours_figure
 from handlers.hours_import import table_from_bytes
+from storage.batch_query import (
+    MAX_NUMBERS,
+    NumberProblem,
+    Outcome,
+    QueryResult,
+    TooManyNumbers,
+    audit_query,
+    query_numbers,
+)
 from storage.ids import as_number, is_digits, normalise
-from storage.queries import MAX_NUMBERS, NumberProblem, Outcome, QueryResult, TooManyNumbers, audit_query, query_numbers
 
 routes = web.RouteTableDef()
 SHOWN_ON_PAGE = 500  # a phone shows this many rows of each list; the export holds them all
