@@ -9,15 +9,7 @@ from datetime import date
 from handlers.access import require_admin
 from handlers.chat import Chat
 from handlers.dialogs import DialogSpec
-from handlers.hours_entry import (
-    CATEGORY_NAMES,
-    entry_from,
-    hours_figure,
-    parse_category,
-    parse_date,
-    parse_year,
-    refusing,
-)
+from handlers.hours_entry import entry_from, parse_category, parse_date, parse_year, refusing
 from handlers.replies import Refusal, Reply, Text
 from storage.declarations import (
     check_date,
@@ -32,6 +24,7 @@ from storage.errors import OutOfScope
 from storage.ids import mask_id_number
 from storage.people import person_by_id
 from storage.scope import in_scope
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 DIALOG_NAME = "transfer"
 

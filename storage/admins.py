@@ -10,9 +10,10 @@ from tortoise.transactions import in_transaction
 from storage.audit import audit
 from storage.errors import AdminScopeInvalid, AlreadyAdmin, InviteUnusable
 from storage.models import Admin, AdminInvite, AdminRole, Region, RegionKind, Unit
+from storage.vocabulary import FILING_LABELS
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # nothing to misread: no 0/O, 1/I
-FILING_FIELDS = ("name", "gender", "department", "post", "phone", "fax", "email", "postcode", "address")
+FILING_FIELDS = tuple(FILING_LABELS)  # 附件3's fields an admin files
 
 
 @dataclass(frozen=True)

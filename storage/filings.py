@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from storage.admins import FILING_FIELDS
 from storage.audit import audit
-from storage.certificates import PROVINCE_ISSUER, default_issuer_name, file_seal
+from storage.certificates import file_seal
 from storage.errors import AlreadyDecided, OutOfScope, StorageRefusal
 from storage.models import (
     Admin,
@@ -30,6 +30,7 @@ from storage.models import (
     Unit,
 )
 from storage.scope import FILINGS, PLANS, REGIONS, SEAL_APPLICATIONS, reaches_everything, scope_q, units_in_scope
+from storage.vocabulary import PROVINCE_ISSUER, PROVINCE_NAME, default_issuer_name
 
 FIRST_YEAR = 2017  # the notice: the pilot began in 2017
 
@@ -223,7 +224,7 @@ def filing_unit(admin: Admin) -> FilingUnit:
         return FilingUnit(admin.unit.name, admin.unit.industry, admin.unit.credit_code, admin.unit.region.name)
     if admin.role == AdminRole.REGION and admin.region:
         return FilingUnit(default_issuer_name(admin.region), "", "", admin.region.name)
-    return FilingUnit(PROVINCE_ISSUER, "", "", "河南省")
+    return FilingUnit(PROVINCE_ISSUER, "", "", PROVINCE_NAME)
 
 
 def _filings(admin: Admin):

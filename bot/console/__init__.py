@@ -14,6 +14,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bot.console import audit, auth, filings, home, people, plans, query, review, seals, stats
 from bot.settings import Settings
+from storage.vocabulary import hours_figure
 
 SECTIONS = (auth, home, review, people, query, stats, seals, filings, plans, audit)
 
@@ -57,6 +58,6 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     app.middlewares.insert(0, larger_bodies(settings.max_body_bytes))
     aiohttp_session.setup(app, storage)
     app.middlewares.append(auth.admin_gate(settings))
-    aiohttp_jinja2.get_env(app).globals["scope_name"] = home.scope_name
+    aiohttp_jinja2.get_env(app).globals.update(scope_name=home.scope_name, hours_figure=hours_figure)
     for section in SECTIONS:
         app.router.add_routes(section.routes)

@@ -6,9 +6,9 @@ from aiohttp import web
 from bot.console.auth import current_admin
 from storage.models import Admin, AdminRole
 from storage.scope import scope_summary
+from storage.vocabulary import PROVINCE_NAME, ROLE_NAMES
 
 routes = web.RouteTableDef()
-ROLE_NAMES = {AdminRole.UNIT: "单位管理员", AdminRole.REGION: "地区管理员", AdminRole.PROVINCE: "省级管理员"}
 
 
 def scope_name(admin: Admin) -> str:
@@ -16,7 +16,7 @@ def scope_name(admin: Admin) -> str:
         return f"{ROLE_NAMES[admin.role]} · {admin.unit.name}"
     if admin.role == AdminRole.REGION and admin.region:
         return f"{ROLE_NAMES[admin.role]} · {admin.region.name}"
-    return f"{ROLE_NAMES[admin.role]} · 河南省"
+    return f"{ROLE_NAMES[admin.role]} · {PROVINCE_NAME}"
 
 
 @routes.get("/admin/")

@@ -21,7 +21,6 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from bot.console.auth import current_admin
 from handlers.chat import CHINA
-from handlers.hours_entry import hours_figure
 from handlers.hours_import import table_from_bytes
 from storage.batch_query import (
     MAX_NUMBERS,
@@ -118,7 +117,6 @@ def _page(request: web.Request, **context) -> web.Response:
         "shown": SHOWN_ON_PAGE,
         "max_numbers": MAX_NUMBERS,
         "problems": PROBLEMS,
-        "hours_figure": hours_figure,
     }
     status = 400 if context.get("problem") else 200
     return aiohttp_jinja2.render_template("admin/query.html", request, defaults | context, status=status)

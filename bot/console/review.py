@@ -9,13 +9,13 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from handlers.hours_entry import CATEGORY_NAMES, hours_figure
 from storage.audit import console_read
 from storage.declarations import decide, pending_for_console, record_in_scope
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
 from storage.ids import as_number
 from storage.models import Category
 from storage.scope import units_in_scope
+from storage.vocabulary import CATEGORY_NAMES
 
 routes = web.RouteTableDef()
 MAX_AT_ONCE = 100
@@ -36,7 +36,6 @@ async def _listing(request: web.Request, flash: list[str]) -> web.Response:
         "units": await units_in_scope(admin, limit=500),
         "chosen": {"unit": unit_id, "year": year, "category": category},
         "categories": CATEGORY_NAMES,
-        "hours_figure": hours_figure,
         "flash": flash,
     }
     return aiohttp_jinja2.render_template("admin/review.html", request, context)

@@ -16,12 +16,12 @@ from bot.console.auth import current_admin
 from bot.console.home import scope_name
 from bot.console.query import xlsx_response
 from handlers.chat import CHINA
-from handlers.hours_entry import hours_figure
 from storage.audit import audit
 from storage.ids import as_number
 from storage.models import AdminRole
 from storage.regions import PROVINCE_CODE, all_regions
 from storage.statistics import Figures, YearStatistics, year_statistics
+from storage.vocabulary import hours_figure
 
 routes = web.RouteTableDef()
 PROVINCE_UNITS = "省直单位"
@@ -115,7 +115,6 @@ async def stats_page(request: web.Request) -> dict:
         "region_name": region_name(statistics),
         "years": range(this_year, this_year - 8, -1),
         "percent": percent,
-        "hours_figure": hours_figure,
         "definitions": DEFINITIONS,
         "truncated": len([g for g in statistics.groups if g.people]) > CHART_ROWS,
         "chart_rows": CHART_ROWS,
