@@ -99,12 +99,14 @@ async def _asked(request: web.Request) -> tuple[list[str], int, str]:
     return texts, year, "\n".join(texts)
 
 
-async def _run(request: web.Request) -> tuple[QueryResult, int, str]:
+async def _run(request: web.Request, action: str) -> tuple[QueryResult, int, str]:
+    """The query asked, run within the admin's scope and audited as `action`."""
     texts, year, echoed = await _asked(request)
     try:
         result = await query_numbers(current_admin(request), texts, year, datetime.now(CHINA).date())
     except TooManyNumbers:
         raise InputProblem(TOO_MANY) from None
+    await audit_query(current_admin(request), action, result)
     return result, year, echoed
 
 
@@ -130,10 +132,9 @@ async def query_page(request: web.Request) -> web.Response:
 @routes.post("/admin/query")
 async def query(request: web.Request) -> web.Response:
     try:
-        result, year, echoed = await _run(request)
+        result, year, echoed = await _run(request, "read:query")
     except InputProblem as problem:
         return _page(request, problem=str(problem))
-    await audit_query(current_admin(request), "read:query", result)
     # The form keeps the admin's own numbers (an upload's too), so 导出 Excel re-sends them; it shows nothing
     # they did not type or upload. The result below it holds the masking.
     return _page(request, result=result, year=year, numbers=echoed)
@@ -142,10 +143,9 @@ async def query(request: web.Request) -> web.Response:
 @routes.post("/admin/query/export.xlsx")
 async def export(request: web.Request) -> web.Response:
     try:
-        result, _, _ = await _run(request)
+        result, _, _ = await _run(request, "export:query")
     except InputProblem as problem:
         return _page(request, problem=str(problem))
-    await audit_query(current_admin(request), "export:query", result)
     data = await asyncio.to_thread(query_workbook, result)
     return xlsx_response(data, f"证书查询结果-{datetime.now(CHINA):%Y%m%d}.xlsx")
 
