@@ -10,11 +10,11 @@ from handlers.replies import Refusal, Reply, Text
 from storage.admins import admin_by_openid, redeem_invite, usable_invite
 from storage.errors import AlreadyAdmin, InviteUnusable
 from storage.models import Admin, AdminInvite, AdminRole
+from storage.vocabulary import FILING_LABELS, PROVINCE_NAME, ROLE_NAMES
 
 DIALOG_NAME = "admin_bind"
 SCENE_PREFIX = "admin:"  # the scene of an invite's QR code: admin:<code>
 
-ROLE_NAMES = {AdminRole.UNIT: "单位管理员", AdminRole.REGION: "地区管理员", AdminRole.PROVINCE: "省级管理员"}
 ASK_CODE = "请在“绑定管理员”后写上邀请码，如“绑定管理员 7KQ2M9XD”。邀请码由上级管理员发放。"
 INVITE_PROBLEMS = {
     "unknown": "邀请码不正确，请核对后重新发送。",
@@ -44,17 +44,6 @@ FIELDS = (
     ("address", "9/9 邮寄地址？", r"^.{5,100}$", "请填写 5–100 个字的邮寄地址。", False),
 )
 CONFIRM = "请核对备案信息：\n{summary}\n\n回复“确认”完成绑定；回复“取消”放弃。"
-LABELS = {
-    "name": "姓名",
-    "gender": "性别",
-    "department": "工作部门",
-    "post": "职务",
-    "phone": "联系电话",
-    "fax": "传真",
-    "email": "电子信箱",
-    "postcode": "邮编",
-    "address": "邮寄地址",
-}
 DONE = "绑定成功！您已是{role}（{scope}）。\n发送“待审”查看待审核的申报，“转登”转登纸质证书学时，“帮助”查看全部功能。"
 YES = {"确认", "确定", "是", "1"}
 
@@ -64,7 +53,7 @@ def _scope_name(holder: AdminInvite | Admin) -> str:
         return holder.unit.name
     if holder.role == AdminRole.REGION and holder.region:
         return holder.region.name
-    return "河南省"
+    return PROVINCE_NAME
 
 
 async def _start_with(chat: Chat, code: str) -> Reply:
@@ -103,7 +92,7 @@ def _field_step(index: int):
             await chat.goto(DIALOG_NAME, FIELDS[index + 1][0], filing=filing)
             return Text(FIELDS[index + 1][1])
         await chat.goto(DIALOG_NAME, "confirm", filing=filing)
-        summary = "\n".join(f"{LABELS[k]}：{filing[k] or '无'}" for k, *_ in FIELDS)
+        summary = "\n".join(f"{FILING_LABELS[k]}：{filing[k] or '无'}" for k, *_ in FIELDS)
         return Text(CONFIRM.format(summary=summary))
 
     return step
@@ -121,7 +110,6 @@ async def on_confirm(chat: Chat) -> Reply:
         await chat.finish()
         raise Refusal(ALREADY_ADMIN) from None
     await chat.finish()
-    await admin.fetch_related("unit", "region")
     return Text(DONE.format(role=ROLE_NAMES[admin.role], scope=_scope_name(admin)))
 
 

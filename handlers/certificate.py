@@ -10,14 +10,14 @@ from typing import Any
 
 from handlers.access import require_person
 from handlers.chat import CHINA, Chat
-from handlers.hours_entry import hours_figure
 from handlers.links import holder_token, new_snapshot_code
 from handlers.replies import Article, News, Refusal, Reply
 from handlers.urls import Urls
 from render import certificate as doc
 from storage.certificates import SnapshotRevoked, certificate_facts, issue
 from storage.ids import as_number
-from storage.models import CertificateSnapshot
+from storage.models import Category, CertificateSnapshot, RecordSource
+from storage.vocabulary import hours_figure
 
 NO_HOURS = "您还没有审核通过的学时，暂不能生成证书。发送“申报”申报学时，单位管理员审核通过后即可生成。"
 NO_HOURS_IN_YEAR = "您 {year} 年没有审核通过的学时。发送“证书”可查看全部年度的证书。"
@@ -26,12 +26,8 @@ BAD_YEAR = "请发送“证书”，或“证书 年份”只看一年，如“�
 TITLE = "河南省专业技术人员继续教育证书"
 DESCRIPTION = "证书管理号 {number}\n{years}\n点击查看证书，可下载 A4 PDF 打印。链接 {days} 天内有效。"
 
-_CATEGORIES = {"public": doc.Category.PUBLIC, "professional": doc.Category.PROFESSIONAL}
-_SOURCES = {
-    "declared": doc.RecordSource.DECLARED,
-    "paper": doc.RecordSource.PAPER,
-    "imported": doc.RecordSource.IMPORTED,
-}
+_CATEGORIES = {c.value: doc.Category[c.name] for c in Category}
+_SOURCES = {s.value: doc.RecordSource[s.name] for s in RecordSource}
 
 
 async def show(chat: Chat) -> Reply:

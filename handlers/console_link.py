@@ -5,7 +5,7 @@ from datetime import timedelta
 from handlers.access import require_admin
 from handlers.chat import Chat
 from handlers.replies import Reply, Text
-from storage.backoffice import create_console_link
+from storage.console_links import create_console_link
 
 LINK = "管理后台登录链接（{minutes} 分钟内有效，仅可使用一次，请勿转发）：\n{url}"
 

@@ -6,15 +6,7 @@ Also 我的申报 (the person's pending declarations) and 撤回 <编号> (withd
 from handlers.access import require_person
 from handlers.chat import Chat, Kind
 from handlers.dialogs import DialogSpec
-from handlers.hours_entry import (
-    CATEGORY_NAMES,
-    entry_from,
-    hours_figure,
-    parse_category,
-    parse_date,
-    parse_year,
-    refusing,
-)
+from handlers.hours_entry import entry_from, parse_category, parse_date, parse_year, refusing
 from handlers.replies import Refusal, Reply, Text
 from storage.declarations import (
     check_date,
@@ -28,6 +20,7 @@ from storage.declarations import (
 )
 from storage.errors import RecordNotFound
 from storage.ids import as_number
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 DIALOG_NAME = "declare"
 

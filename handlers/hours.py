@@ -1,9 +1,9 @@
 """学时查询: each year's approved hours against the policy, and what is still missing this year."""
 
 from handlers.chat import Chat
-from handlers.hours_entry import hours_figure
 from handlers.replies import Reply, Text
 from storage.hours import HoursOverview, YearHours, hours_lookup
+from storage.vocabulary import hours_figure
 
 NOT_REGISTERED = "您还没有注册。发送“注册”（或点击菜单“注册”），按提示填写姓名、身份证号和单位即可，约需 1 分钟。"
 HEADER = "{name}，您的继续教育学时（证书管理号 {number}）："

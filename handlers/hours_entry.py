@@ -12,14 +12,8 @@ from decimal import Decimal
 from handlers.replies import Refusal
 from storage.declarations import FIRST_YEAR, MAX_HOURS_PER_RECORD, EntryProblem, HoursEntry, InvalidEntry
 from storage.ids import as_number, normalise
-from storage.models import Category, RecordSource
+from storage.models import Category
 
-CATEGORY_NAMES = {Category.PUBLIC: "公需科目", Category.PROFESSIONAL: "专业科目"}
-SOURCE_NAMES = {
-    RecordSource.DECLARED: "本人申报",
-    RecordSource.PAPER: "纸质证书转登",
-    RecordSource.IMPORTED: "批量导入",
-}
 _CATEGORY_WORDS = {
     "1": Category.PUBLIC,
     "公需": Category.PUBLIC,
@@ -86,11 +80,6 @@ def refusing(today: date, paper_void: date | None = None) -> Iterator[None]:
         yield
     except InvalidEntry as error:
         raise Refusal(problem_text(error.problem, today, paper_void)) from None
-
-
-def hours_figure(value: Decimal) -> str:
-    """45 rather than 45.0, 1.5 as it is."""
-    return f"{value.normalize():f}"
 
 
 def entry_from(data: dict) -> HoursEntry:

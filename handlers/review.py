@@ -2,12 +2,12 @@
 
 from handlers.access import require_admin
 from handlers.chat import Chat
-from handlers.hours_entry import CATEGORY_NAMES, hours_figure
 from handlers.replies import Refusal, Reply, Text
 from storage.declarations import decide, pending_in_scope
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
 from storage.ids import as_number
 from storage.models import Admin, RecordStatus
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 NOTHING_PENDING = "您的管理范围内目前没有待审核的申报。"
 PENDING_HEADER = "待审核的申报（共 {total} 条{shown}）："

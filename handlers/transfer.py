@@ -9,17 +9,8 @@ from datetime import date
 from handlers.access import require_admin
 from handlers.chat import Chat
 from handlers.dialogs import DialogSpec
-from handlers.hours_entry import (
-    CATEGORY_NAMES,
-    entry_from,
-    hours_figure,
-    parse_category,
-    parse_date,
-    parse_year,
-    refusing,
-)
+from handlers.hours_entry import entry_from, parse_category, parse_date, parse_year, refusing
 from handlers.replies import Refusal, Reply, Text
-from storage.admins import in_scope
 from storage.declarations import (
     check_date,
     check_entry,
@@ -31,7 +22,9 @@ from storage.declarations import (
 )
 from storage.errors import OutOfScope
 from storage.ids import mask_id_number
-from storage.models import Person
+from storage.people import person_by_id
+from storage.scope import in_scope
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 DIALOG_NAME = "transfer"
 
@@ -124,7 +117,7 @@ async def on_date(chat: Chat) -> Reply:
     with refusing(chat.today, _paper_void(chat)):
         studied_on = check_date(parse_date(chat.typed(), chat.today), chat.data["year"], chat.today, _paper_void(chat))
     await chat.goto(DIALOG_NAME, "confirm", studied_on=studied_on.isoformat())
-    entry, person = entry_from(chat.data), await Person.get(id=chat.data["person_id"])
+    entry, person = entry_from(chat.data), await person_by_id(chat.data["person_id"])
     return Text(
         CONFIRM.format(
             name=person.name,
@@ -144,7 +137,7 @@ async def on_confirm(chat: Chat) -> Reply:
     if chat.typed() not in YES:
         raise Refusal(BAD_CONFIRM)
     admin = await require_admin(chat)
-    person = await Person.get(id=chat.data["person_id"])
+    person = await person_by_id(chat.data["person_id"])
     with refusing(chat.today, _paper_void(chat)):
         entry = check_entry(entry_from(chat.data), chat.today, latest=_paper_void(chat))
     try:

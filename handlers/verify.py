@@ -10,13 +10,13 @@ from typing import Any
 
 from handlers.chat import CHINA, Chat
 from handlers.dialogs import DialogSpec
-from handlers.hours_entry import hours_figure
 from handlers.links import is_signed_code
 from handlers.replies import Refusal, Reply, Text
 from storage.certificates import latest_valid, newest_of, snapshot_by_code
 from storage.declarations import find_person
 from storage.ids import mask_id_number, mask_name
 from storage.models import CertificateSnapshot
+from storage.vocabulary import hours_figure
 
 
 class Status(StrEnum):

@@ -2,12 +2,29 @@
 
 from typing import Any
 
-from storage.models import AuditEntry, HourRecord
+from storage.errors import OutOfScope
+from storage.models import Admin, AuditEntry, HourRecord
+from storage.scope import reaches_everything
 
 
 async def audit(actor: str, action: str, target: str, before: Any = None, after: Any = None) -> None:
     """Call inside the transaction of the change, so the entry exists exactly when the change does."""
     await AuditEntry.create(actor=actor, action=action, target=target, before=before, after=after)
+
+
+async def console_read(admin: Admin, what: str, target: str) -> None:
+    """Every console read of personal data is audited."""
+    await audit(f"admin:{admin.id}", f"read:{what}", target)
+
+
+async def audit_page(admin: Admin, action: str = "", offset: int = 0, limit: int = 100) -> list[AuditEntry]:
+    """The log, newest first; the province's alone (storage.scope.AUDIT)."""
+    if not reaches_everything(admin):
+        raise OutOfScope("audit")
+    query = AuditEntry.all()
+    if action:
+        query = query.filter(action__startswith=action)
+    return await query.order_by("-id").offset(offset).limit(limit)
 
 
 def record_facts(record: HourRecord) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from aiohttp import web
 from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import SETTINGS
 from handlers import urls
-from storage.backoffice import LinkUnusable, admin_by_id, redeem_console_link
+from storage.admins import admin_by_id
+from storage.console_links import LinkUnusable, redeem_console_link
 from storage.errors import OutOfScope
 from storage.models import Admin
 

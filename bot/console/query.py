@@ -1,5 +1,5 @@
 """Certificate query on the console: one number or a batch (pasted, or a CSV/XLSX upload), shown as a table
-and exported as XLSX. storage/queries.py decides who is shown in full and who masked.
+and exported as XLSX. storage/batch_query.py decides who is shown in full and who masked.
 
 The export is a POST of the same input, never a URL carrying numbers: it re-runs the query, so it is scoped
 and audited exactly like the page and needs nothing kept on the server between the two requests.
@@ -21,10 +21,17 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from bot.console.auth import current_admin
 from handlers.chat import CHINA
-from handlers.hours_entry import hours_figure
 from handlers.hours_import import table_from_bytes
+from storage.batch_query import (
+    MAX_NUMBERS,
+    NumberProblem,
+    Outcome,
+    QueryResult,
+    TooManyNumbers,
+    audit_query,
+    query_numbers,
+)
 from storage.ids import as_number, is_digits, normalise
-from storage.queries import MAX_NUMBERS, NumberProblem, Outcome, QueryResult, TooManyNumbers, audit_query, query_numbers
 
 routes = web.RouteTableDef()
 SHOWN_ON_PAGE = 500  # a phone shows this many rows of each list; the export holds them all
@@ -92,12 +99,14 @@ async def _asked(request: web.Request) -> tuple[list[str], int, str]:
     return texts, year, "\n".join(texts)
 
 
-async def _run(request: web.Request) -> tuple[QueryResult, int, str]:
+async def _run(request: web.Request, action: str) -> tuple[QueryResult, int, str]:
+    """The query asked, run within the admin's scope and audited as `action`."""
     texts, year, echoed = await _asked(request)
     try:
         result = await query_numbers(current_admin(request), texts, year, datetime.now(CHINA).date())
     except TooManyNumbers:
         raise InputProblem(TOO_MANY) from None
+    await audit_query(current_admin(request), action, result)
     return result, year, echoed
 
 
@@ -110,7 +119,6 @@ def _page(request: web.Request, **context) -> web.Response:
         "shown": SHOWN_ON_PAGE,
         "max_numbers": MAX_NUMBERS,
         "problems": PROBLEMS,
-        "hours_figure": hours_figure,
     }
     status = 400 if context.get("problem") else 200
     return aiohttp_jinja2.render_template("admin/query.html", request, defaults | context, status=status)
@@ -124,10 +132,9 @@ async def query_page(request: web.Request) -> web.Response:
 @routes.post("/admin/query")
 async def query(request: web.Request) -> web.Response:
     try:
-        result, year, echoed = await _run(request)
+        result, year, echoed = await _run(request, "read:query")
     except InputProblem as problem:
         return _page(request, problem=str(problem))
-    await audit_query(current_admin(request), "read:query", result)
     # The form keeps the admin's own numbers (an upload's too), so 导出 Excel re-sends them; it shows nothing
     # they did not type or upload. The result below it holds the masking.
     return _page(request, result=result, year=year, numbers=echoed)
@@ -136,10 +143,9 @@ async def query(request: web.Request) -> web.Response:
 @routes.post("/admin/query/export.xlsx")
 async def export(request: web.Request) -> web.Response:
     try:
-        result, _, _ = await _run(request)
+        result, _, _ = await _run(request, "export:query")
     except InputProblem as problem:
         return _page(request, problem=str(problem))
-    await audit_query(current_admin(request), "export:query", result)
     data = await asyncio.to_thread(query_workbook, result)
     return xlsx_response(data, f"证书查询结果-{datetime.now(CHINA):%Y%m%d}.xlsx")
 

@@ -9,12 +9,13 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from handlers.hours_entry import CATEGORY_NAMES, hours_figure
-from storage.backoffice import console_read, pending_for_console, record_in_scope, units_in_scope
-from storage.declarations import decide
+from storage.audit import console_read
+from storage.declarations import decide, pending_for_console, record_in_scope
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
 from storage.ids import as_number
 from storage.models import Category
+from storage.scope import units_in_scope
+from storage.vocabulary import CATEGORY_NAMES
 
 routes = web.RouteTableDef()
 MAX_AT_ONCE = 100
@@ -32,10 +33,9 @@ async def _listing(request: web.Request, flash: list[str]) -> web.Response:
     await console_read(admin, "pending_list", f"scope:{admin.id}")
     context = {
         "records": records,
-        "units": await units_in_scope(admin).order_by("name").limit(500),
+        "units": await units_in_scope(admin, limit=500),
         "chosen": {"unit": unit_id, "year": year, "category": category},
         "categories": CATEGORY_NAMES,
-        "hours_figure": hours_figure,
         "flash": flash,
     }
     return aiohttp_jinja2.render_template("admin/review.html", request, context)

@@ -21,10 +21,10 @@ from bot.wechat.api import (
     WeChatApiError,
     WeChatApiUnavailable,
 )
-from handlers.hours_entry import CATEGORY_NAMES
 from storage.declarations import store_evidence
 from storage.models import Category, Outbox
 from storage.outbox import claim_next, mark_failed, mark_sent
+from storage.vocabulary import CATEGORY_NAMES
 
 log = logging.getLogger(__name__)
 
