@@ -2,6 +2,7 @@
 
 from handlers.chat import Chat
 from handlers.hours_entry import hours_figure
+from handlers.journeys import Command, Journey
 from handlers.replies import Reply, Text
 from storage.hours import HoursOverview, YearHours, hours_lookup
 
@@ -58,3 +59,7 @@ async def show(chat: Chat) -> Reply:
     if found is None:
         return Text(NOT_REGISTERED)
     return Text(hours_text(found.name, found.cert_number, found.overview, current_year))
+
+
+SHOW = Command(("学时", "查询学时", "学时查询", "查学时", "查询"), "查询各年度学时及达标情况", show, menu_key="HOURS")
+JOURNEY = Journey(name="hours", commands=(SHOW,))

@@ -17,7 +17,8 @@ from bot.wechat.gate import RetryGate
 from handlers.chat import Incoming, JourneyConfig, Kind
 from handlers.conversation import converse
 from handlers.ratelimit import RateLimiter
-from handlers.replies import News, Refusal, Reply, Text
+from handlers.refusals import Refusal
+from handlers.replies import News, Reply, Text
 from handlers.urls import Urls
 
 log = logging.getLogger(__name__)
