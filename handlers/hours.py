@@ -1,6 +1,7 @@
 """学时查询: each year's approved hours against the policy, and what is still missing this year."""
 
 from handlers.chat import Chat
+from handlers.journeys import Command, Journey
 from handlers.replies import Reply, Text
 from storage.hours import HoursOverview, YearHours, hours_lookup
 from storage.vocabulary import hours_figure
@@ -58,3 +59,7 @@ async def show(chat: Chat) -> Reply:
     if found is None:
         return Text(NOT_REGISTERED)
     return Text(hours_text(found.name, found.cert_number, found.overview, current_year))
+
+
+SHOW = Command(("学时", "查询学时", "学时查询", "查学时", "查询"), "查询各年度学时及达标情况", show, menu_key="HOURS")
+JOURNEY = Journey(name="hours", commands=(SHOW,))

@@ -9,6 +9,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from handlers.refusals import No, say
+from handlers.review import undecided
 from storage.audit import console_read
 from storage.declarations import decide, pending_for_console, record_in_scope
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
@@ -56,18 +58,14 @@ async def decide_several(request: web.Request) -> web.Response:
     if not ids:
         return await _listing(request, ["请先勾选要处理的申报。"])
     if not approve and not reason:
-        return await _listing(request, ["驳回需要填写理由。"])
+        return await _listing(request, [say(No.REASON_REQUIRED)])
     flash = []
     for record_id in ids:
         try:
             await decide(admin, record_id, approve, reason, datetime.now(UTC))
             flash.append(f"#{record_id} 已{'通过' if approve else '驳回'}")
-        except AlreadyDecided as decided:
-            flash.append(f"#{record_id} 已由{decided.decided_by or '他人'}处理，未重复处理")
-        except OutOfScope:
-            flash.append(f"#{record_id} 不在您的管理范围内")
-        except RecordNotFound:
-            flash.append(f"#{record_id} 不存在或已撤回")
+        except (AlreadyDecided, OutOfScope, RecordNotFound) as why:
+            flash.append(undecided(record_id, why))
     return await _listing(request, flash)
 
 
