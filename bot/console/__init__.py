@@ -47,6 +47,9 @@ def setup_console(app: web.Application, settings: Settings, sessions: SessionSto
     app[SESSIONS] = sessions
     sessions.install(app)
     app.middlewares.append(auth.admin_gate(sessions))
-    aiohttp_jinja2.get_env(app).globals.update(scope_name=home.scope_name, hours_figure=hours_figure)
+    # templates read the signed-in admin and the CSRF token as the pages do: request[ADMIN], request[CSRF]
+    aiohttp_jinja2.get_env(app).globals.update(
+        scope_name=home.scope_name, hours_figure=hours_figure, ADMIN=auth.ADMIN, CSRF=auth.CSRF
+    )
     for section in SECTIONS:
         app.router.add_routes(section.routes)

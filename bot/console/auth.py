@@ -20,8 +20,12 @@ routes = web.RouteTableDef()
 OPEN_PATHS = (urls.CONSOLE_SIGN_IN.removesuffix("{token}"),)
 
 
+ADMIN = web.RequestKey("admin", Admin)  # the signed-in admin, set by the gate for every console page
+CSRF = web.RequestKey("csrf", str)
+
+
 def current_admin(request: web.Request) -> Admin:
-    return request["admin"]
+    return request[ADMIN]
 
 
 def _page(request: web.Request, status: int, heading: str, text: str) -> web.Response:
@@ -52,8 +56,8 @@ def admin_gate(sessions: SessionStore) -> Callable:
             if not secrets.compare_digest(str(form.get("csrf", "")), session.csrf):
                 return _page(request, 403, "请求已失效", "页面已过期，请返回刷新后重试。")
         await sessions.touch(request)
-        request["admin"] = admin
-        request["csrf"] = session.csrf
+        request[ADMIN] = admin
+        request[CSRF] = session.csrf
         try:
             return await handler(request)
         except OutOfScope:

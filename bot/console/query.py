@@ -100,14 +100,22 @@ async def _asked(request: web.Request) -> tuple[list[str], int, str]:
 
 
 async def _run(request: web.Request, action: str) -> tuple[QueryResult, int, str]:
-    """The query asked, run within the admin's scope and audited as `action`."""
-    texts, year, echoed = await _asked(request)
+    """The query asked, run within the admin's scope and audited as `action`; a query that cannot be run
+    is answered with the form again, saying why (a 400 carrying the page)."""
     try:
+        texts, year, echoed = await _asked(request)
         result = await query_numbers(current_admin(request), texts, year, datetime.now(CHINA).date())
     except TooManyNumbers:
-        raise InputProblem(TOO_MANY) from None
+        raise _refused(request, TOO_MANY) from None
+    except InputProblem as problem:
+        raise _refused(request, str(problem)) from None
     await audit_query(current_admin(request), action, result)
     return result, year, echoed
+
+
+def _refused(request: web.Request, problem: str) -> web.HTTPBadRequest:
+    page = _page(request, problem=problem)
+    return web.HTTPBadRequest(text=page.text, content_type="text/html")
 
 
 def _page(request: web.Request, **context) -> web.Response:
@@ -131,10 +139,7 @@ async def query_page(request: web.Request) -> web.Response:
 
 @routes.post("/admin/query")
 async def query(request: web.Request) -> web.Response:
-    try:
-        result, year, echoed = await _run(request, "read:query")
-    except InputProblem as problem:
-        return _page(request, problem=str(problem))
+    result, year, echoed = await _run(request, "read:query")
     # The form keeps the admin's own numbers (an upload's too), so 导出 Excel re-sends them; it shows nothing
     # they did not type or upload. The result below it holds the masking.
     return _page(request, result=result, year=year, numbers=echoed)
@@ -142,10 +147,7 @@ async def query(request: web.Request) -> web.Response:
 
 @routes.post("/admin/query/export.xlsx")
 async def export(request: web.Request) -> web.Response:
-    try:
-        result, _, _ = await _run(request, "export:query")
-    except InputProblem as problem:
-        return _page(request, problem=str(problem))
+    result, _, _ = await _run(request, "export:query")
     data = await asyncio.to_thread(query_workbook, result)
     return xlsx_response(data, f"证书查询结果-{datetime.now(CHINA):%Y%m%d}.xlsx")
 
