@@ -37,11 +37,12 @@ from bot.devtools.chat_client import read_reply
 from bot.settings import Settings
 from handlers.chat import CHINA
 from render.cache import cached_pdf, cached_png
-from render.certificate import PROVINCE_ISSUER, Category, Certificate, HoursRecord, RecordSource, YearHours
+from render.certificate import Category, Certificate, HoursRecord, RecordSource, YearHours
 from render.pdf import certificate_pdf
 from render.png import certificate_png
 from render.warm import warm_up
 from storage.ids import id_check_character
+from storage.vocabulary import PROVINCE_ISSUER
 
 TARGET_COLD_MS = 400.0  # cold PNG + cold PDF of one certificate
 TARGET_WARM_MS = 5.0  # a cache hit, either kind

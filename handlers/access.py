@@ -1,24 +1,30 @@
-"""Who may use a journey: a registered person, or an admin."""
+"""Who may use a journey: anyone, a registered person, or an admin. The router applies the journey's guard
+before each of its commands, events and dialog steps, so a right withdrawn mid-dialog stops the next step."""
 
-from handlers.chat import Chat
-from handlers.replies import Refusal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from handlers.refusals import No, Refusal
 from storage.admins import admin_by_openid
-from storage.models import Admin, Person
 from storage.people import person_by_openid
 
-NOT_REGISTERED = "请先注册：发送“注册”，按提示填写姓名、身份证号和单位即可，约需 1 分钟。"
-NOT_ADMIN = "此功能仅限继续教育管理员使用。管理员请先用邀请码绑定：发送“绑定管理员 邀请码”。"
+if TYPE_CHECKING:
+    from handlers.chat import Chat
 
 
-async def require_person(chat: Chat) -> Person:
-    person = await person_by_openid(chat.openid)
-    if person is None:
-        raise Refusal(NOT_REGISTERED)
-    return person
+class Guard(StrEnum):
+    ANYONE = "anyone"
+    PERSONS = "persons"  # registered people; the journey finds the person on chat.person
+    ADMINS = "admins"  # admins; the journey finds the admin on chat.admin
 
 
-async def require_admin(chat: Chat) -> Admin:
-    admin = await admin_by_openid(chat.openid)
-    if admin is None:
-        raise Refusal(NOT_ADMIN)
-    return admin
+async def let_in(chat: "Chat", guard: Guard) -> None:
+    """Refuse whoever the guard keeps out, and put the person or admin it lets in on the chat."""
+    if guard == Guard.PERSONS:
+        chat.person = await person_by_openid(chat.openid)
+        if chat.person is None:
+            raise Refusal(No.NOT_REGISTERED)
+    elif guard == Guard.ADMINS:
+        chat.admin = await admin_by_openid(chat.openid)
+        if chat.admin is None:
+            raise Refusal(No.ADMINS_ONLY)

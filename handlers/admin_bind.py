@@ -2,30 +2,26 @@
 notice's attachment 3 (管理员信息备案表). The unit's name, industry and code come from the unit itself."""
 
 import re
+from dataclasses import dataclass, field
 
-from handlers.chat import Chat
-from handlers.dialogs import DialogSpec
+from handlers.chat import Chat, Kind, Step
+from handlers.journeys import Command, Event, Journey
+from handlers.refusals import No, Refusal
 from handlers.register import HAN
-from handlers.replies import Refusal, Reply, Text
+from handlers.replies import Reply, Text
 from storage.admins import admin_by_openid, redeem_invite, usable_invite
 from storage.errors import AlreadyAdmin, InviteUnusable
 from storage.models import Admin, AdminInvite, AdminRole
+from storage.vocabulary import FILING_LABELS, PROVINCE_NAME, ROLE_NAMES
 
-DIALOG_NAME = "admin_bind"
 SCENE_PREFIX = "admin:"  # the scene of an invite's QR code: admin:<code>
 
-ROLE_NAMES = {AdminRole.UNIT: "单位管理员", AdminRole.REGION: "地区管理员", AdminRole.PROVINCE: "省级管理员"}
-ASK_CODE = "请在“绑定管理员”后写上邀请码，如“绑定管理员 7KQ2M9XD”。邀请码由上级管理员发放。"
-INVITE_PROBLEMS = {
-    "unknown": "邀请码不正确，请核对后重新发送。",
-    "used": "该邀请码已被使用过。每个邀请码只能使用一次，请向上级管理员申请新的邀请码。",
-    "expired": "该邀请码已过期，请向上级管理员申请新的邀请码。",
-}
-ALREADY_ADMIN = "您的微信已绑定为管理员，无需重复绑定。"
+INVITE_PROBLEMS = {"unknown": No.INVITE_UNKNOWN, "used": No.INVITE_USED, "expired": No.INVITE_EXPIRED}
 INTRO = "邀请码有效：{role}（{scope}）。\n请填写《管理员信息备案表》（共 9 项，发送“取消”可退出）。\n\n"
 NO_VALUE = {"无", "没有", "-", "—"}
 
-# (field, question, pattern the answer must match, what to say when it does not, may be left empty)
+# (field, question, pattern the answer must match, what to say when it does not, may be left empty);
+# the console's filing form checks the same table.
 FIELDS = (
     ("name", "1/9 管理员姓名？", rf"^[{HAN}·]{{2,20}}$", "姓名应为 2–20 个汉字。", False),
     ("gender", "2/9 性别？回复“男”或“女”。", r"^[男女]$", "请回复“男”或“女”。", False),
@@ -44,19 +40,14 @@ FIELDS = (
     ("address", "9/9 邮寄地址？", r"^.{5,100}$", "请填写 5–100 个字的邮寄地址。", False),
 )
 CONFIRM = "请核对备案信息：\n{summary}\n\n回复“确认”完成绑定；回复“取消”放弃。"
-LABELS = {
-    "name": "姓名",
-    "gender": "性别",
-    "department": "工作部门",
-    "post": "职务",
-    "phone": "联系电话",
-    "fax": "传真",
-    "email": "电子信箱",
-    "postcode": "邮编",
-    "address": "邮寄地址",
-}
 DONE = "绑定成功！您已是{role}（{scope}）。\n发送“待审”查看待审核的申报，“转登”转登纸质证书学时，“帮助”查看全部功能。"
 YES = {"确认", "确定", "是", "1"}
+
+
+@dataclass(frozen=True)
+class AdminBindForm:
+    code: str = ""
+    filing: dict[str, str] = field(default_factory=dict)  # the fields answered so far
 
 
 def _scope_name(holder: AdminInvite | Admin) -> str:
@@ -64,19 +55,19 @@ def _scope_name(holder: AdminInvite | Admin) -> str:
         return holder.unit.name
     if holder.role == AdminRole.REGION and holder.region:
         return holder.region.name
-    return "河南省"
+    return PROVINCE_NAME
 
 
 async def _start_with(chat: Chat, code: str) -> Reply:
     if not code:
-        raise Refusal(ASK_CODE)
+        raise Refusal(No.INVITE_CODE_MISSING)
     if await admin_by_openid(chat.openid) is not None:
-        raise Refusal(ALREADY_ADMIN)
+        raise Refusal(No.ALREADY_ADMIN)
     try:
         invite = await usable_invite(code, chat.now)
     except InviteUnusable as unusable:
         raise Refusal(INVITE_PROBLEMS[unusable.why]) from None
-    await chat.goto(DIALOG_NAME, FIELDS[0][0], code=invite.code, filing={})
+    await chat.goto(on_first_field, code=invite.code, filing={})
     return Text(INTRO.format(role=ROLE_NAMES[invite.role], scope=_scope_name(invite)) + FIELDS[0][1])
 
 
@@ -89,7 +80,7 @@ async def scanned(chat: Chat) -> Reply:
     return await _start_with(chat, chat.incoming.key.removeprefix(SCENE_PREFIX).upper())
 
 
-def _field_step(index: int):
+def _field_step(index: int) -> Step:
     field, _question, pattern, problem, optional = FIELDS[index]
 
     async def step(chat: Chat) -> Reply:
@@ -97,35 +88,41 @@ def _field_step(index: int):
         if optional and answer in NO_VALUE:
             answer = ""
         elif not re.match(pattern, answer):
-            raise Refusal(problem)
-        filing = chat.data["filing"] | {field: answer}
+            raise Refusal(No.FILING_FIELD, problem=problem)
+        filing = chat.form.filing | {field: answer}
+        await chat.goto_next(filing=filing)
         if index + 1 < len(FIELDS):
-            await chat.goto(DIALOG_NAME, FIELDS[index + 1][0], filing=filing)
             return Text(FIELDS[index + 1][1])
-        await chat.goto(DIALOG_NAME, "confirm", filing=filing)
-        summary = "\n".join(f"{LABELS[k]}：{filing[k] or '无'}" for k, *_ in FIELDS)
+        summary = "\n".join(f"{FILING_LABELS[k]}：{filing[k] or '无'}" for k, *_ in FIELDS)
         return Text(CONFIRM.format(summary=summary))
 
+    step.__name__ = step.__qualname__ = f"on_{field}"  # the step stored in the dialog row is the field's name
     return step
+
+
+FIELD_STEPS = tuple(_field_step(i) for i in range(len(FIELDS)))
+on_first_field = FIELD_STEPS[0]
 
 
 async def on_confirm(chat: Chat) -> Reply:
     if chat.text not in YES:
-        raise Refusal("请回复“确认”完成绑定，或回复“取消”放弃。")
+        raise Refusal(No.FILING_UNCONFIRMED)
     try:
-        admin = await redeem_invite(chat.data["code"], chat.openid, chat.data["filing"], chat.now)
+        admin = await redeem_invite(chat.form.code, chat.openid, chat.form.filing, chat.now)
     except InviteUnusable as unusable:
         await chat.finish()
         raise Refusal(INVITE_PROBLEMS[unusable.why]) from None
     except AlreadyAdmin:
         await chat.finish()
-        raise Refusal(ALREADY_ADMIN) from None
+        raise Refusal(No.ALREADY_ADMIN) from None
     await chat.finish()
-    await admin.fetch_related("unit", "region")
     return Text(DONE.format(role=ROLE_NAMES[admin.role], scope=_scope_name(admin)))
 
 
-DIALOG = DialogSpec(
-    DIALOG_NAME,
-    {**{field: _field_step(i) for i, (field, *_rest) in enumerate(FIELDS)}, "confirm": on_confirm},
+JOURNEY = Journey(
+    name="admin_bind",
+    commands=(Command(("绑定管理员",), "管理员用邀请码绑定，如“绑定管理员 7KQ2M9XD”", start),),
+    events=(Event((Kind.SUBSCRIBE, Kind.SCAN), scanned, key_prefix=SCENE_PREFIX),),
+    steps=(*FIELD_STEPS, on_confirm),
+    state=AdminBindForm,
 )

@@ -8,47 +8,41 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from handlers.access import require_person
+from handlers.access import Guard
 from handlers.chat import CHINA, Chat
-from handlers.hours_entry import hours_figure
+from handlers.journeys import Command, Journey
 from handlers.links import holder_token, new_snapshot_code
-from handlers.replies import Article, News, Refusal, Reply
+from handlers.refusals import No, Refusal
+from handlers.replies import Article, News, Reply
 from handlers.urls import Urls
 from render import certificate as doc
 from storage.certificates import SnapshotRevoked, certificate_facts, issue
 from storage.ids import as_number
-from storage.models import CertificateSnapshot
+from storage.models import Category, CertificateSnapshot, RecordSource
+from storage.vocabulary import hours_figure
 
-NO_HOURS = "您还没有审核通过的学时，暂不能生成证书。发送“申报”申报学时，单位管理员审核通过后即可生成。"
-NO_HOURS_IN_YEAR = "您 {year} 年没有审核通过的学时。发送“证书”可查看全部年度的证书。"
-REVOKED = "您的证书已被撤销（理由：{reason}），学时记录未变化前不能重新生成。如有疑问，请联系单位管理员。"
-BAD_YEAR = "请发送“证书”，或“证书 年份”只看一年，如“证书 2025”。"
 TITLE = "河南省专业技术人员继续教育证书"
 DESCRIPTION = "证书管理号 {number}\n{years}\n点击查看证书，可下载 A4 PDF 打印。链接 {days} 天内有效。"
 
-_CATEGORIES = {"public": doc.Category.PUBLIC, "professional": doc.Category.PROFESSIONAL}
-_SOURCES = {
-    "declared": doc.RecordSource.DECLARED,
-    "paper": doc.RecordSource.PAPER,
-    "imported": doc.RecordSource.IMPORTED,
-}
+_CATEGORIES = {c.value: doc.Category[c.name] for c in Category}
+_SOURCES = {s.value: doc.RecordSource[s.name] for s in RecordSource}
 
 
 async def show(chat: Chat) -> Reply:
-    person = await require_person(chat)
+    person = chat.person
     year = None
     if chat.args:
         year = as_number(chat.args, 4)
         if year is None or len(chat.args.strip()) != 4:
-            raise Refusal(BAD_YEAR)
+            raise Refusal(No.BAD_CERTIFICATE_YEAR)
     facts = await certificate_facts(person, year, chat.today.year)
     if facts is None:
-        raise Refusal(NO_HOURS_IN_YEAR.format(year=year) if year else NO_HOURS)
+        raise Refusal(No.NO_HOURS_IN_YEAR, year=year) if year else Refusal(No.NO_HOURS)
     secret = chat.config.secret_key
     try:
         snapshot, _ = await issue(person, year, facts, chat.now, lambda: new_snapshot_code(secret))
     except SnapshotRevoked as revoked:
-        raise Refusal(REVOKED.format(reason=revoked.reason)) from None
+        raise Refusal(No.CERTIFICATE_REVOKED, reason=revoked.reason) from None
     token = holder_token(snapshot.id, secret)
     summary = "；".join(
         f"{y['year']} 年 {hours_figure(sum(Decimal(r['hours']) for r in y['records']))} 学时"
@@ -58,6 +52,20 @@ async def show(chat: Chat) -> Reply:
     description = DESCRIPTION.format(number=person.cert_number, years=summary, days=chat.config.holder_link_days)
     urls = chat.config.urls
     return News((Article(TITLE, description, urls.holder_page(token), image=urls.holder_png(token)),))
+
+
+JOURNEY = Journey(
+    name="certificate",
+    commands=(
+        Command(
+            ("证书", "电子证书", "我的证书"),
+            "获取电子证书（图片和 A4 PDF）；“证书 2025”只看一年",
+            show,
+            menu_key="CERT",
+        ),
+    ),
+    guard=Guard.PERSONS,
+)
 
 
 def certificate_document(snapshot: CertificateSnapshot, urls: Urls) -> doc.Certificate:

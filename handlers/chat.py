@@ -1,15 +1,21 @@
 """One incoming message and the dialog it belongs to, as the journeys see them."""
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.ratelimit import RateLimiter
-from handlers.replies import Refusal
+from handlers.refusals import No, Refusal
+from handlers.replies import Reply
 from handlers.urls import Urls
 from storage.clock import CHINA
 from storage.dialogs import DatabaseDialogStore, Dialog, DialogStore
+from storage.models import Admin, Person
+
+if TYPE_CHECKING:
+    from handlers.journeys import Journey
 
 
 class Kind(StrEnum):
@@ -33,9 +39,6 @@ class Incoming:
     media_id: str = ""  # for IMAGE
 
 
-TEXT_ONLY = "请用文字回复。发送“取消”可退出当前办理。"
-
-
 @dataclass(frozen=True)
 class JourneyConfig:
     """The few settings journeys need, handed down by bot/ (journeys never read the environment)."""
@@ -50,12 +53,20 @@ class JourneyConfig:
     dialogs: DialogStore = field(default_factory=DatabaseDialogStore)
 
 
+class UndeclaredStep(LookupError):
+    """A goto to a function that is not a step of the journey being run: a mistake in the code, not the user's."""
+
+
+Step = Callable[["Chat"], Awaitable[Reply]]
+
+
 @dataclass
 class Chat:
     """What a journey gets: the message, the user's open dialog, and ways to move it along.
 
     The dialog is read from its store only when asked for (`load_dialog`): a command such as 学时 never
-    looks at it, and that saves a round trip on the busiest path.
+    looks at it, and that saves a round trip on the busiest path. The router fills in the journey it runs,
+    the step, the dialog's form, and the person or admin its guard let in.
     """
 
     incoming: Incoming
@@ -63,6 +74,12 @@ class Chat:
     args: str = ""  # what followed the command word, as in "通过 12 13"
     dialog: Dialog | None = None
     expired: bool = False  # the dialog found had sat idle too long and was dropped
+    journey: "Journey | None" = None
+    step: Step | None = None
+    form: Any = None  # the dialog's data, an instance of the journey's `state` dataclass
+    person: Person | None = None  # set when the journey's guard is PERSONS
+    admin: Admin | None = None  # set when the journey's guard is ADMINS
+    help_lines: Callable[[bool], list[tuple[str, str]]] = lambda admin: []
     _dialog_known: bool = False
 
     async def load_dialog(self) -> Dialog | None:
@@ -82,7 +99,7 @@ class Chat:
     def typed(self) -> str:
         """The words the user sent; a photo or a voice message at a step that wants words is refused politely."""
         if self.incoming.kind != Kind.TEXT:
-            raise Refusal(TEXT_ONLY)
+            raise Refusal(No.TEXT_ONLY)
         return self.text
 
     @property
@@ -94,16 +111,31 @@ class Chat:
     def now(self) -> datetime:
         return self.incoming.received_at
 
-    @property
-    def data(self) -> dict[str, Any]:
-        return self.dialog.data if self.dialog else {}
-
-    async def goto(self, dialog: str, step: str, **data: Any) -> None:
-        """Move to a step, keeping what the dialog has gathered so far plus `data`."""
-        kept = self.data if self.dialog and self.dialog.name == dialog else {}
-        self.dialog, self._dialog_known = Dialog(dialog, step, {**kept, **data}), True
+    async def goto(self, step: Step, **changes: Any) -> None:
+        """Move to `step` (a step function of this journey), keeping what the dialog has gathered plus `changes`."""
+        journey = self.journey
+        if journey is None or step not in journey.steps:
+            name = getattr(step, "__qualname__", repr(step))
+            raise UndeclaredStep(f"{name} is not a step of the journey {journey.name if journey else None!r}")
+        same = self.form is not None and self.dialog is not None and self.dialog.name == journey.name
+        form = replace(self.form if same else journey.state(), **changes)
+        journey.check_form(form)
+        self.step, self.form = step, form
+        self.dialog, self._dialog_known = Dialog(journey.name, journey.step_name(step), asdict(form)), True
         await self.config.dialogs.save(self.openid, self.dialog, self.incoming.received_at)
 
+    async def goto_next(self, **changes: Any) -> Step:
+        """Move to the step declared after the current one; for steps shared by journeys (hours entry, filing
+        fields) whose order differs from journey to journey."""
+        if self.journey is None or self.step not in self.journey.steps:
+            raise UndeclaredStep(f"{self.step!r} is not a step of the journey being run")
+        steps = self.journey.steps
+        position = steps.index(self.step)
+        if position + 1 == len(steps):
+            raise UndeclaredStep(f"no step after {self.step.__qualname__} in the journey {self.journey.name!r}")
+        await self.goto(steps[position + 1], **changes)
+        return steps[position + 1]
+
     async def finish(self) -> None:
-        self.dialog, self._dialog_known = None, True
+        self.dialog, self.form, self._dialog_known = None, None, True
         await self.config.dialogs.clear(self.openid)

@@ -1,9 +1,10 @@
 """学时查询: each year's approved hours against the policy, and what is still missing this year."""
 
 from handlers.chat import Chat
-from handlers.hours_entry import hours_figure
+from handlers.journeys import Command, Journey
 from handlers.replies import Reply, Text
 from storage.hours import HoursOverview, YearHours, hours_lookup
+from storage.vocabulary import hours_figure
 
 NOT_REGISTERED = "您还没有注册。发送“注册”（或点击菜单“注册”），按提示填写姓名、身份证号和单位即可，约需 1 分钟。"
 HEADER = "{name}，您的继续教育学时（证书管理号 {number}）："
@@ -58,3 +59,7 @@ async def show(chat: Chat) -> Reply:
     if found is None:
         return Text(NOT_REGISTERED)
     return Text(hours_text(found.name, found.cert_number, found.overview, current_year))
+
+
+SHOW = Command(("学时", "查询学时", "学时查询", "查学时", "查询"), "查询各年度学时及达标情况", show, menu_key="HOURS")
+JOURNEY = Journey(name="hours", commands=(SHOW,))

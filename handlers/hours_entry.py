@@ -1,25 +1,31 @@
-"""Reading an hours record from what people type, and explaining what is wrong with it.
+"""Hours entry: reading an hours record from what people type, explaining what is wrong with it, and the
+dialog steps that ask for it (year, category, course, provider, date, hours).
 
-Shared by the declaration and transfer dialogs and the bulk import.
+Shared by the declaration and transfer dialogs (the steps) and the bulk import (the reading).
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from handlers.replies import Refusal
-from storage.declarations import FIRST_YEAR, MAX_HOURS_PER_RECORD, EntryProblem, HoursEntry, InvalidEntry
+from handlers.chat import Chat, Step
+from handlers.refusals import No, Refusal
+from handlers.replies import Reply, Text
+from storage.declarations import (
+    EntryProblem,
+    HoursEntry,
+    InvalidEntry,
+    check_date,
+    check_hours,
+    check_text,
+    check_year,
+)
 from storage.ids import as_number, normalise
-from storage.models import Category, RecordSource
+from storage.models import Category
 
-CATEGORY_NAMES = {Category.PUBLIC: "公需科目", Category.PROFESSIONAL: "专业科目"}
-SOURCE_NAMES = {
-    RecordSource.DECLARED: "本人申报",
-    RecordSource.PAPER: "纸质证书转登",
-    RecordSource.IMPORTED: "批量导入",
-}
 _CATEGORY_WORDS = {
     "1": Category.PUBLIC,
     "公需": Category.PUBLIC,
@@ -34,25 +40,23 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 PROBLEMS = {
-    EntryProblem.YEAR: f"年度应为 {FIRST_YEAR} 年至今年之间的年份，如 {{this_year}}。",
-    EntryProblem.DATE_OUTSIDE_YEAR: "学习日期应在所申报的年度之内。",
-    EntryProblem.DATE_IN_FUTURE: "学习日期不能晚于今天。",
-    EntryProblem.DATE_AFTER_PAPER_VOID: "纸质证书已于 {paper_void} 起作废，转登的学时日期不能晚于该日。",
-    EntryProblem.HOURS: f"学时应为大于 0、不超过 {MAX_HOURS_PER_RECORD} 的整数或半学时（如 2 或 1.5）。",
-    EntryProblem.TEXT: "名称应为 2–100 个字。",
+    EntryProblem.YEAR: No.BAD_YEAR,
+    EntryProblem.DATE_OUTSIDE_YEAR: No.DATE_OUTSIDE_YEAR,
+    EntryProblem.DATE_IN_FUTURE: No.DATE_IN_FUTURE,
+    EntryProblem.DATE_AFTER_PAPER_VOID: No.DATE_AFTER_PAPER_VOID,
+    EntryProblem.HOURS: No.BAD_HOURS,
+    EntryProblem.TEXT: No.BAD_TEXT,
 }
-BAD_CATEGORY = "科目类别请回复 1（公需科目）或 2（专业科目）。"
-BAD_DATE = "日期格式不对，请按“{example}”的格式输入。"
 
 
-def problem_text(problem: EntryProblem, today: date, paper_void: date | None = None) -> str:
-    return PROBLEMS[problem].format(this_year=today.year, paper_void=paper_void.isoformat() if paper_void else "")
+def entry_refusal(problem: EntryProblem, today: date, paper_void: date | None = None) -> Refusal:
+    return Refusal(PROBLEMS[problem], this_year=today.year, paper_void=paper_void.isoformat() if paper_void else "")
 
 
 def parse_category(text: str) -> Category:
     category = _CATEGORY_WORDS.get(normalise(text))
     if category is None:
-        raise Refusal(BAD_CATEGORY)
+        raise Refusal(No.BAD_CATEGORY)
     return category
 
 
@@ -64,7 +68,7 @@ def parse_date(text: str, today: date) -> date:
             raise ValueError
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise Refusal(BAD_DATE.format(example=date(today.year, 3, 15).isoformat())) from None
+        raise Refusal(No.BAD_DATE, example=date(today.year, 3, 15).isoformat()) from None
 
 
 def parse_year(text: str, today: date) -> int:
@@ -75,7 +79,7 @@ def parse_year(text: str, today: date) -> int:
         return today.year - 1
     text = text.removesuffix("年度").removesuffix("年")
     if as_number(text, 4) is None:
-        raise Refusal(PROBLEMS[EntryProblem.YEAR].format(this_year=today.year))
+        raise entry_refusal(EntryProblem.YEAR, today)
     return int(text)
 
 
@@ -85,21 +89,113 @@ def refusing(today: date, paper_void: date | None = None) -> Iterator[None]:
     try:
         yield
     except InvalidEntry as error:
-        raise Refusal(problem_text(error.problem, today, paper_void)) from None
+        raise entry_refusal(error.problem, today, paper_void) from None
 
 
-def hours_figure(value: Decimal) -> str:
-    """45 rather than 45.0, 1.5 as it is."""
-    return f"{value.normalize():f}"
+@dataclass(frozen=True)
+class HoursForm:
+    """What the hours-entry steps gather, kept as JSON in the dialog's state (dates ISO, hours as text)."""
+
+    year: int = 0
+    category: str = ""
+    course: str = ""
+    provider: str = ""
+    studied_on: str = ""
+    hours: str = ""
 
 
-def entry_from(data: dict) -> HoursEntry:
-    """The hours entry a dialog has gathered step by step (kept as JSON in its state)."""
+def entry_from(form: HoursForm) -> HoursEntry:
+    """The hours entry a dialog has gathered step by step."""
     return HoursEntry(
-        year=data["year"],
-        category=Category(data["category"]),
-        course=data["course"],
-        provider=data["provider"],
-        studied_on=date.fromisoformat(data["studied_on"]),
-        hours=Decimal(data["hours"]),
+        year=form.year,
+        category=Category(form.category),
+        course=form.course,
+        provider=form.provider,
+        studied_on=date.fromisoformat(form.studied_on),
+        hours=Decimal(form.hours),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class HoursEntrySteps:
+    """The hours-entry steps of one journey. The steps are shared; what differs between journeys is said here:
+    the question asked on arriving at each step (their step numbers differ), whether hours come before the
+    date, whether dates stop at the day paper certificates became void, and what is said after the last step.
+
+    Declare the journey's steps as `(..., *entry.steps, ...)`: each step moves to the one declared after it.
+    """
+
+    ask_category: str
+    ask_course: str
+    ask_provider: str
+    ask_date: str  # may quote {year}, the entry's year, and {last_day}, the paper void date
+    ask_hours: str
+    then: Callable[[Chat], Awaitable[Reply]]  # what to say on arriving at the step after the entry
+    hours_before_date: bool = False
+    until_paper_void: bool = False
+    steps: tuple[Step, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        last = (self._on_hours(), self._on_date())
+        steps = (self._on_year(), self._on_category(), self._on_text("course"), self._on_text("provider"), *last)
+        if not self.hours_before_date:
+            steps = steps[:4] + steps[4:][::-1]
+        object.__setattr__(self, "steps", steps)
+
+    def _latest(self, chat: Chat) -> date | None:
+        return chat.config.paper_certificates_void_after if self.until_paper_void else None
+
+    async def _move_on(self, chat: Chat, **changes: object) -> Reply:
+        arrived = await chat.goto_next(**changes)
+        asks = dict(zip(self.steps[1:], self._questions(), strict=True))
+        if arrived not in asks:
+            return await self.then(chat)
+        latest = self._latest(chat)
+        return Text(asks[arrived].format(year=chat.form.year, last_day=latest.isoformat() if latest else ""))
+
+    def _questions(self) -> tuple[str, ...]:
+        last = (self.ask_hours, self.ask_date) if self.hours_before_date else (self.ask_date, self.ask_hours)
+        return (self.ask_category, self.ask_course, self.ask_provider, *last)
+
+    def _on_year(self) -> Step:
+        async def on_year(chat: Chat) -> Reply:
+            latest = self._latest(chat)
+            with refusing(chat.today, latest):
+                year = check_year(parse_year(chat.typed(), chat.today), latest or chat.today)
+            return await self._move_on(chat, year=year)
+
+        return on_year
+
+    def _on_category(self) -> Step:
+        async def on_category(chat: Chat) -> Reply:
+            return await self._move_on(chat, category=str(parse_category(chat.typed())))
+
+        return on_category
+
+    def _on_text(self, field: str) -> Step:
+        """The course or the provider: a name of 2–100 characters."""
+
+        async def step(chat: Chat) -> Reply:
+            with refusing(chat.today):
+                text = check_text(chat.typed())
+            return await self._move_on(chat, **{field: text})
+
+        step.__name__ = step.__qualname__ = f"on_{field}"
+        return step
+
+    def _on_date(self) -> Step:
+        async def on_date(chat: Chat) -> Reply:
+            latest = self._latest(chat)
+            with refusing(chat.today, latest):
+                studied_on = check_date(parse_date(chat.typed(), chat.today), chat.form.year, chat.today, latest)
+            return await self._move_on(chat, studied_on=studied_on.isoformat())
+
+        return on_date
+
+    def _on_hours(self) -> Step:
+        async def on_hours(chat: Chat) -> Reply:
+            with refusing(chat.today):
+                hours = check_hours(chat.typed())
+            return await self._move_on(chat, hours=str(hours))
+
+        return on_hours

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from handlers.hours_entry import parse_category, parse_date, problem_text
-from handlers.replies import Refusal
+from handlers.hours_entry import entry_refusal, parse_category, parse_date
+from handlers.refusals import No, Refusal
 from handlers.spreadsheets import TableLimits, TableRefused, read_table
 from storage.declarations import (
     EntryProblem,
@@ -60,16 +60,16 @@ async def _check_row(line: int, cells: list[str], today: date) -> ImportRow:
     cells = [cell.strip() for cell in cells] + [""] * (len(HEADER) - len(cells))
     number, year, category, course, provider, studied_on, hours = cells[: len(HEADER)]
     if await find_person(number) is None:
-        raise Refusal(f"找不到证书管理号或身份证号为“{number[:6]}…”的注册人员")
+        raise Refusal(No.IMPORT_NO_PERSON, number=number[:6])
     if as_number(year, 4) is None:
-        raise Refusal(problem_text(EntryProblem.YEAR, today))
+        raise entry_refusal(EntryProblem.YEAR, today)
     try:
         entry = check_entry(
             HoursEntry(int(year), parse_category(category), course, provider, parse_date(studied_on, today), hours),
             today,
         )
     except InvalidEntry as invalid:
-        raise Refusal(problem_text(invalid.problem, today)) from None
+        raise entry_refusal(invalid.problem, today) from None
     return ImportRow(line, number, entry)
 
 

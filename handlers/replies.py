@@ -23,11 +23,3 @@ class News:
 
 # None: nothing to say (WeChat is answered with "success").
 Reply = Text | News | None
-
-
-class Refusal(Exception):
-    """An expected refusal with the sentence the user reads; whatever raised it changed nothing."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message

@@ -1,32 +1,31 @@
 """Review in the chat: 待审 lists what an admin may decide; 通过 <编号…> and 驳回 <编号> <理由> decide."""
 
-from handlers.access import require_admin
+from typing import Any
+
+from handlers.access import Guard
 from handlers.chat import Chat
-from handlers.hours_entry import CATEGORY_NAMES, hours_figure
-from handlers.replies import Refusal, Reply, Text
+from handlers.hours import SHOW as SHOW_HOURS
+from handlers.journeys import Command, Journey
+from handlers.refusals import No, Refusal, say
+from handlers.replies import Reply, Text
 from storage.declarations import decide, pending_in_scope
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
 from storage.ids import as_number
-from storage.models import Admin, RecordStatus
+from storage.models import Category, RecordStatus
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 NOTHING_PENDING = "您的管理范围内目前没有待审核的申报。"
 PENDING_HEADER = "待审核的申报（共 {total} 条{shown}）："
 PENDING_LINE = "#{id} {name}（{unit}）{year} 年 {category} {hours} 学时\n   《{course}》{provider}，{date}{evidence}"
 PENDING_FOOTER = "发送“通过 编号”批准（可一次写多个编号，用空格隔开），或“驳回 编号 理由”驳回。"
-ASK_APPROVE_IDS = "请在“通过”后写上申报编号，如“通过 12”或“通过 12 13 15”。发送“待审”查看编号。"
-ASK_REJECT = "驳回需要写明编号和理由，如“驳回 12 学时证明不清晰，请重新申报”。"
 APPROVED = "#{id} 已通过。"
 REJECTED = "#{id} 已驳回，理由已通知申报人。"
-ALREADY = "#{id} 已由{by}{status}，未重复处理。"
-OUT_OF_SCOPE = "#{id} 不在您的管理范围内，不能处理。"
-NOT_FOUND = "#{id} 不存在或已撤回。"
 STATUS_WORDS = {RecordStatus.APPROVED: "通过", RecordStatus.REJECTED: "驳回"}
 MAX_AT_ONCE = 50
 
 
 async def list_pending(chat: Chat) -> Reply:
-    admin = await require_admin(chat)
-    records, total = await pending_in_scope(admin)
+    records, total = await pending_in_scope(chat.admin)
     if not records:
         return Text(NOTHING_PENDING)
     shown = f"，以下为最早的 {len(records)} 条" if total > len(records) else ""
@@ -58,34 +57,61 @@ def _ids(text: str) -> list[int] | None:
     return list(dict.fromkeys(numbers))
 
 
-async def _decide_one(chat: Chat, admin: Admin, record_id: int, approve: bool, reason: str) -> str:
+def undecided(record_id: int, why: AlreadyDecided | OutOfScope | RecordNotFound) -> str:
+    """Why a record was left as it was; the chat and the console say it alike."""
+    if isinstance(why, AlreadyDecided):
+        status = STATUS_WORDS.get(RecordStatus(why.status), why.status)
+        by = f"管理员{why.decided_by}" if why.decided_by else "他人"
+        return say(No.ALREADY_DECIDED, id=record_id, by=by, status=status)
+    if isinstance(why, OutOfScope):
+        return say(No.RECORD_OUT_OF_SCOPE, id=record_id)
+    return say(No.RECORD_NOT_FOUND, id=record_id)
+
+
+async def _decide_one(chat: Chat, record_id: int, approve: bool, reason: str) -> str:
     try:
-        await decide(admin, record_id, approve, reason, chat.now)
-    except AlreadyDecided as decided:
-        status = STATUS_WORDS.get(RecordStatus(decided.status), decided.status)
-        return ALREADY.format(
-            id=record_id, by=f"管理员{decided.decided_by}" if decided.decided_by else "他人", status=status
-        )
-    except OutOfScope:
-        return OUT_OF_SCOPE.format(id=record_id)
-    except RecordNotFound:
-        return NOT_FOUND.format(id=record_id)
+        await decide(chat.admin, record_id, approve, reason, chat.now)
+    except (AlreadyDecided, OutOfScope, RecordNotFound) as why:
+        return undecided(record_id, why)
     return (APPROVED if approve else REJECTED).format(id=record_id)
 
 
 async def approve(chat: Chat) -> Reply:
-    admin = await require_admin(chat)
     ids = _ids(chat.args)
     if ids is None:
-        raise Refusal(ASK_APPROVE_IDS)
-    return Text("\n".join([await _decide_one(chat, admin, record_id, True, "") for record_id in ids]))
+        raise Refusal(No.APPROVE_WITHOUT_IDS)
+    return Text("\n".join([await _decide_one(chat, record_id, True, "") for record_id in ids]))
 
 
 async def reject(chat: Chat) -> Reply:
-    admin = await require_admin(chat)
     first, _, reason = chat.args.strip().partition(" ")
     reason = reason.strip()
     record_id = as_number(first.lstrip("#"))
     if record_id is None or not reason:
-        raise Refusal(ASK_REJECT)
-    return Text(await _decide_one(chat, admin, record_id, False, reason[:200]))
+        raise Refusal(No.REJECT_WITHOUT_REASON)
+    return Text(await _decide_one(chat, record_id, False, reason[:200]))
+
+
+# What the person is told of the decision (bot/wechat/delivery.py sends it).
+def decided_text(p: dict[str, Any]) -> str:
+    category = CATEGORY_NAMES[Category(p["category"])]
+    what = f"您申报的 {p['year']} 年{category} {p['hours']} 学时（{p['course']}，编号 {p['record_id']}）"
+    if p["approved"]:
+        return f"【审核通过】{what}已审核通过，已计入您的学时。发送“{SHOW_HOURS.words[0]}”可查看。"
+    return f"【未通过】{what}未通过审核。\n理由：{p['reason']}\n如有疑问请联系单位管理员，修改后可重新申报。"
+
+
+def decided_template(p: dict[str, Any]) -> dict[str, str]:
+    return {
+        "first": "您的学时申报已审核" if p["approved"] else "您的学时申报未通过审核",
+        "keyword1": f"{p['year']} 年{CATEGORY_NAMES[Category(p['category'])]} {p['hours']} 学时",
+        "keyword2": "通过" if p["approved"] else "未通过",
+        "keyword3": p["course"],
+        "remark": "已计入您的学时。" if p["approved"] else f"理由：{p['reason']}",
+    }
+
+
+LIST = Command(("待审", "待审核"), "查看管理范围内待审核的申报", list_pending, menu_key="REVIEW")
+APPROVE = Command(("通过", "批准"), "批准申报，如“通过 12 13”", approve)
+REJECT = Command(("驳回",), "驳回申报并说明理由，如“驳回 12 证明不清晰”", reject)
+JOURNEY = Journey(name="review", commands=(LIST, APPROVE, REJECT), guard=Guard.ADMINS)

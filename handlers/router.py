@@ -1,9 +1,13 @@
-"""The router is a table: which words, menu keys and events lead to which journey.
+"""The router is a table built from the journeys' own declarations: which words, menu keys, events and
+dialog steps lead to which journey. It prints itself as the help text (and, `str(ROUTER)`, for review);
+bot/wechat/menu.py checks the menu against it.
 
-It can print itself as the help text, and the menu config is checked against it in the tests.
+Adding a journey is one module that declares `JOURNEY` and one line in `JOURNEYS`. The list is read in
+order: it is the order of the help text, and two journeys claiming one word, menu key, event or dialog name
+stop the import.
 """
 
-from dataclasses import dataclass
+import logging
 
 from handlers import (
     admin_bind,
@@ -17,110 +21,127 @@ from handlers import (
     transfer,
     verify,
 )
-from handlers.chat import Chat, Kind
-from handlers.dialogs import DialogSpec, Journey
-from handlers.replies import Refusal, Reply, Text
-from storage.admins import admin_by_openid
+from handlers.access import Guard, let_in
+from handlers.chat import Chat, Kind, Step
+from handlers.journeys import Command, DeclarationError, Event, Journey, ShapeChanged
+from handlers.refusals import No, Refusal
+from handlers.replies import Reply, Text
 from storage.ids import normalise
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class Command:
-    words: tuple[str, ...]  # the first is the one shown in help
-    summary: str
-    journey: Journey
-    menu_key: str = ""
-    for_admins: bool = False  # listed in help for admins only (the journey itself checks the right)
-
-
-async def _help(chat: Chat) -> Reply:
-    text = general.help_text(help_lines(admin=await admin_by_openid(chat.openid) is not None))
-    return Text(f"{general.IN_DIALOG}\n\n{text}" if await chat.load_dialog() else text)
-
-
-async def _welcome(chat: Chat) -> Reply:
-    return Text(general.WELCOME + general.help_text(help_lines()))
-
-
-COMMANDS: tuple[Command, ...] = (
-    Command(("注册", "注册登记", "登记", "绑定"), "注册并获取证书管理号", register.start, "REGISTER"),
-    Command(("学时", "查询学时", "学时查询", "查学时", "查询"), "查询各年度学时及达标情况", hours.show, "HOURS"),
-    Command(("申报", "学时申报", "申报学时"), "申报继续教育学时，由单位管理员审核", declare.start, "DECLARE"),
-    Command(("我的申报", "申报记录"), "查看待审核的申报", declare.show_pending, "MY_DECLARATIONS"),
-    Command(("撤回",), "撤回一条待审核的申报，如“撤回 12”", declare.withdraw_one),
-    Command(
-        ("证书", "电子证书", "我的证书"), "获取电子证书（图片和 A4 PDF）；“证书 2025”只看一年", certificate.show, "CERT"
-    ),
-    Command(("验证", "查验", "核验"), "验证证书真伪，如“验证 4101002026000001”", verify.verify_in_chat, "VERIFY"),
-    Command(("帮助", "help", "?", "菜单", "功能"), "查看本说明", _help, "HELP"),
-    Command(("取消", "退出", "cancel"), "退出正在办理的事项", general.cancel),
-    Command(("绑定管理员",), "管理员用邀请码绑定，如“绑定管理员 7KQ2M9XD”", admin_bind.start),
-    Command(("待审", "待审核"), "查看管理范围内待审核的申报", review.list_pending, "REVIEW", for_admins=True),
-    Command(("通过", "批准"), "批准申报，如“通过 12 13”", review.approve, for_admins=True),
-    Command(("驳回",), "驳回申报并说明理由，如“驳回 12 证明不清晰”", review.reject, for_admins=True),
-    Command(("转登", "学时转登"), "将纸质证书上的学时转登到电子证书", transfer.start, "TRANSFER", for_admins=True),
-    Command(
-        ("后台", "管理后台"),
-        "获取管理后台的登录链接（批量查询、统计、备案等）",
-        console_link.sign_in_link,
-        "CONSOLE",
-        for_admins=True,
-    ),
+JOURNEYS: tuple[Journey, ...] = (
+    register.JOURNEY,
+    hours.JOURNEY,
+    declare.JOURNEY,
+    certificate.JOURNEY,
+    verify.JOURNEY,
+    general.JOURNEY,
+    admin_bind.JOURNEY,
+    review.JOURNEY,
+    transfer.JOURNEY,
+    console_link.JOURNEY,
 )
 
-DIALOGS: dict[str, DialogSpec] = {
-    spec.name: spec for spec in (register.DIALOG, declare.DIALOG, transfer.DIALOG, admin_bind.DIALOG, verify.DIALOG)
-}
 
-_BY_WORD = {normalise(word): command for command in COMMANDS for word in command.words}
-_BY_MENU_KEY = {command.menu_key: command for command in COMMANDS if command.menu_key}
-
-
-def help_lines(admin: bool = False) -> list[tuple[str, str]]:
-    return [(command.words[0], command.summary) for command in COMMANDS if admin or not command.for_admins]
+def _claim(table: dict, key: object, value: object, what: str) -> None:
+    if key in table:
+        raise DeclarationError(f"{what} {key!r} is claimed twice")
+    table[key] = value
 
 
-def menu_keys() -> set[str]:
-    return set(_BY_MENU_KEY)
+class Router:
+    def __init__(self, journeys: tuple[Journey, ...]) -> None:
+        self.journeys = journeys
+        self.commands = [(command, journey) for journey in journeys for command in journey.commands]
+        self._by_word: dict[str, tuple[Command, Journey]] = {}
+        self._by_menu_key: dict[str, tuple[Command, Journey]] = {}
+        self._dialogs: dict[str, Journey] = {}
+        events: dict[tuple[Kind, str], tuple[Event, Journey]] = {}
+        for command, journey in self.commands:
+            for word in command.words:
+                _claim(self._by_word, normalise(word), (command, journey), "the word")
+            if command.menu_key:
+                _claim(self._by_menu_key, command.menu_key, (command, journey), "the menu key")
+        for journey in journeys:
+            _claim(self._dialogs, journey.name, journey, "the journey name")
+            for event in journey.events:
+                for kind in event.kinds:
+                    _claim(events, (kind, event.key_prefix), (event, journey), "the event")
+        # The most specific key prefix first: an invite's scan before any other subscribe.
+        self._events = sorted(events.items(), key=lambda item: -len(item[0][1]))
+
+    def help_lines(self, admin: bool = False) -> list[tuple[str, str]]:
+        return [
+            (command.words[0], command.summary)
+            for command, journey in self.commands
+            if admin or journey.guard != Guard.ADMINS
+        ]
+
+    def menu_keys(self) -> set[str]:
+        return set(self._by_menu_key)
+
+    def __str__(self) -> str:
+        lines = [
+            f"{'/'.join(c.words)} [{c.menu_key or '-'}] → {j.name}.{c.handler.__name__} ({j.guard})"
+            for c, j in self.commands
+        ]
+        lines += [
+            f"{kind}{' ' + prefix if prefix else ''} → {j.name}.{e.handler.__name__}"
+            for (kind, prefix), (e, j) in self._events
+        ]
+        lines += [f"dialog {j.name}: {', '.join(j.step_name(s) for s in j.steps)}" for j in self.journeys if j.steps]
+        return "\n".join(lines)
+
+    def command_for(self, text: str) -> tuple[Command, Journey, str] | None:
+        """The command a text starts with, and what follows it: "通过 12 13" → (通过, review, "12 13")."""
+        whole = normalise(text).rstrip("。.!！")
+        if whole in self._by_word:
+            return *self._by_word[whole], ""
+        first, _, rest = text.strip().partition(" ")
+        found = self._by_word.get(normalise(first))
+        return (*found, rest.strip()) if found else None
+
+    async def route(self, chat: Chat) -> Reply:
+        """Pick the journey for this message. Commands and menu keys win over an open dialog, so a
+        user can always ask for help or cancel; anything else continues the dialog, or gets help."""
+        chat.help_lines = self.help_lines
+        incoming = chat.incoming
+        if incoming.kind == Kind.TEXT and (found := self.command_for(incoming.text)):
+            command, journey, chat.args = found
+            return await self._run(chat, journey, command.handler)
+        if incoming.kind == Kind.CLICK:
+            command, journey = self._by_menu_key.get(incoming.key, (None, general.JOURNEY))
+            return await self._run(chat, journey, command.handler if command else general.show_help)
+        for (kind, prefix), (event, journey) in self._events:
+            if incoming.kind == kind and incoming.key.startswith(prefix):
+                return await self._run(chat, journey, event.handler)
+        if (dialog := await chat.load_dialog()) is not None:
+            journey = self._dialogs.get(dialog.name)
+            step = journey.step_named(dialog.step) if journey else None
+            if journey is not None and step is not None:
+                try:
+                    chat.form = journey.read_form(dialog.data)
+                except ShapeChanged as changed:
+                    log.warning("dialog of %s reset: %s", chat.openid, changed)
+                    await chat.finish()
+                    return Text(general.RESET + "\n\n" + general.help_text(self.help_lines()))
+                return await self._run(chat, journey, step, is_step=True)
+            await chat.finish()  # a dialog this version no longer knows: start afresh
+        if incoming.kind == Kind.TEXT:
+            said = incoming.text.strip()[:20]
+            return Text(general.NOT_UNDERSTOOD.format(text=said) + "\n\n" + general.help_text(self.help_lines()))
+        if incoming.kind == Kind.SCAN:
+            return await self._run(chat, general.JOURNEY, general.show_help)
+        raise Refusal(No.UNSUPPORTED)
+
+    async def _run(self, chat: Chat, journey: Journey, handler: Step, is_step: bool = False) -> Reply:
+        await let_in(chat, journey.guard)
+        chat.journey, chat.step = journey, handler if is_step else None
+        return await handler(chat)
 
 
-def command_for(text: str) -> tuple[Command, str] | None:
-    """The command a text starts with, and what follows it: "通过 12 13" → (通过, "12 13")."""
-    whole = normalise(text).rstrip("。.!！")
-    if whole in _BY_WORD:
-        return _BY_WORD[whole], ""
-    first, _, rest = text.strip().partition(" ")
-    command = _BY_WORD.get(normalise(first))
-    return (command, rest.strip()) if command else None
-
-
-async def route(chat: Chat) -> Reply:
-    """Pick the journey for this message. Commands and menu keys win over an open dialog, so a
-    user can always ask for help or cancel; anything else continues the dialog, or gets help."""
-    incoming = chat.incoming
-    if incoming.kind == Kind.TEXT and (found := command_for(incoming.text)):
-        command, chat.args = found
-        return await command.journey(chat)
-    if incoming.kind == Kind.CLICK:
-        command = _BY_MENU_KEY.get(incoming.key)
-        return await (command.journey if command else _help)(chat)
-    if incoming.kind in (Kind.SUBSCRIBE, Kind.SCAN) and incoming.key.startswith(admin_bind.SCENE_PREFIX):
-        return await admin_bind.scanned(chat)
-    if incoming.kind == Kind.SUBSCRIBE:
-        return await _welcome(chat)
-    if incoming.kind == Kind.UNSUBSCRIBE:
-        return await general.unsubscribed(chat)
-    if incoming.kind == Kind.EVENT:
-        return None
-    if (dialog := await chat.load_dialog()) is not None:
-        spec = DIALOGS.get(dialog.name)
-        step = spec.steps.get(dialog.step) if spec else None
-        if step is not None:
-            return await step(chat)
-        await chat.finish()  # a dialog this version no longer knows: start afresh
-    if incoming.kind == Kind.TEXT:
-        said = incoming.text.strip()[:20]
-        return Text(general.NOT_UNDERSTOOD.format(text=said) + "\n\n" + general.help_text(help_lines()))
-    if incoming.kind == Kind.SCAN:
-        return await _help(chat)
-    raise Refusal(general.UNSUPPORTED)
+ROUTER = Router(JOURNEYS)
+route = ROUTER.route
+menu_keys = ROUTER.menu_keys
+help_lines = ROUTER.help_lines

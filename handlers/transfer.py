@@ -4,44 +4,25 @@ Paper certificates lapsed on 2019-10-30 (configurable), so a transferred record 
 The record is approved on entry and shown as transferred from paper.
 """
 
-from datetime import date
+from dataclasses import dataclass
 
-from handlers.access import require_admin
+from handlers.access import Guard
 from handlers.chat import Chat
-from handlers.dialogs import DialogSpec
-from handlers.hours_entry import (
-    CATEGORY_NAMES,
-    entry_from,
-    hours_figure,
-    parse_category,
-    parse_date,
-    parse_year,
-    refusing,
-)
-from handlers.replies import Refusal, Reply, Text
-from storage.admins import in_scope
-from storage.declarations import (
-    check_date,
-    check_entry,
-    check_hours,
-    check_text,
-    check_year,
-    find_person,
-    transfer_paper_hours,
-)
+from handlers.hours_entry import HoursEntrySteps, HoursForm, entry_from, refusing
+from handlers.journeys import Command, Journey
+from handlers.refusals import No, Refusal
+from handlers.replies import Reply, Text
+from storage.declarations import check_entry, find_person, transfer_paper_hours
 from storage.errors import OutOfScope
 from storage.ids import mask_id_number
-from storage.models import Person
-
-DIALOG_NAME = "transfer"
+from storage.people import person_by_id
+from storage.scope import in_scope
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 ASK_PERSON = (
     "学时转登（纸质证书学时转入电子证书，共 9 步，发送“取消”可退出）。\n\n第 1 步：请输入持证人的证书管理号或身份证号。"
 )
-NO_PERSON = "没有找到该证书管理号或身份证号对应的注册人员，请核对；如本人尚未注册，请先指导其注册。"
-OUT_OF_SCOPE = "该人员不在您的管理范围内，不能为其转登。"
 ASK_PAPER = "持证人：{name}（{id_masked}，{unit}）。\n第 2 步：请输入纸质证书编号。"
-BAD_PAPER = "纸质证书编号应为 2–50 个字符。"
 ASK_YEAR = "第 3 步：学时所属年度？（纸质证书有效期内，不晚于 {last_year} 年）"
 ASK_CATEGORY = "第 4 步：科目类别？回复 1（公需科目）或 2（专业科目）。"
 ASK_COURSE = "第 5 步：课程或活动名称？"
@@ -53,83 +34,47 @@ CONFIRM = (
     "年度：{year}\n类别：{category}\n"
     "课程/活动：{course}\n培训机构：{provider}\n学时：{hours}\n学习日期：{date}\n\n回复“确认”转登（转登后即计入有效学时）。"
 )
-BAD_CONFIRM = "请回复“确认”转登，或回复“取消”放弃。"
 DONE = "已转登，记录编号 {id}，已计入 {name} 的 {year} 年学时（标注为纸质证书转登）。"
 YES = {"确认", "确定", "是", "1"}
 
 
-def _paper_void(chat: Chat) -> date:
-    return chat.config.paper_certificates_void_after
+@dataclass(frozen=True)
+class TransferForm(HoursForm):
+    person_id: int = 0
+    paper: str = ""
 
 
 async def start(chat: Chat) -> Reply:
-    await require_admin(chat)
-    await chat.goto(DIALOG_NAME, "person")
+    await chat.goto(on_person)
     return Text(ASK_PERSON)
 
 
 async def on_person(chat: Chat) -> Reply:
-    admin = await require_admin(chat)
     person = await find_person(chat.typed())
     if person is None:
-        raise Refusal(NO_PERSON)
-    if not await in_scope(admin, person):
-        raise Refusal(OUT_OF_SCOPE)
-    await chat.goto(DIALOG_NAME, "paper", person_id=person.id)
+        raise Refusal(No.NO_SUCH_PERSON)
+    if not await in_scope(chat.admin, person):
+        raise Refusal(No.PERSON_OUT_OF_SCOPE)
+    await chat.goto(on_paper, person_id=person.id)
     return Text(ASK_PAPER.format(name=person.name, id_masked=mask_id_number(person.id_number), unit=person.unit.name))
 
 
 async def on_paper(chat: Chat) -> Reply:
     paper = " ".join(chat.typed().split())
     if not 2 <= len(paper) <= 50:
-        raise Refusal(BAD_PAPER)
-    await chat.goto(DIALOG_NAME, "year", paper=paper)
-    return Text(ASK_YEAR.format(last_year=_paper_void(chat).year))
+        raise Refusal(No.BAD_PAPER_NUMBER)
+    await chat.goto(on_year, paper=paper)
+    return Text(ASK_YEAR.format(last_year=chat.config.paper_certificates_void_after.year))
 
 
-async def on_year(chat: Chat) -> Reply:
-    with refusing(chat.today, _paper_void(chat)):
-        year = check_year(parse_year(chat.typed(), chat.today), _paper_void(chat))
-    await chat.goto(DIALOG_NAME, "category", year=year)
-    return Text(ASK_CATEGORY)
-
-
-async def on_category(chat: Chat) -> Reply:
-    await chat.goto(DIALOG_NAME, "course", category=str(parse_category(chat.typed())))
-    return Text(ASK_COURSE)
-
-
-async def on_course(chat: Chat) -> Reply:
-    with refusing(chat.today):
-        course = check_text(chat.typed())
-    await chat.goto(DIALOG_NAME, "provider", course=course)
-    return Text(ASK_PROVIDER)
-
-
-async def on_provider(chat: Chat) -> Reply:
-    with refusing(chat.today):
-        provider = check_text(chat.typed())
-    await chat.goto(DIALOG_NAME, "hours", provider=provider)
-    return Text(ASK_HOURS)
-
-
-async def on_hours(chat: Chat) -> Reply:
-    with refusing(chat.today):
-        hours = check_hours(chat.typed())
-    await chat.goto(DIALOG_NAME, "date", hours=str(hours))
-    return Text(ASK_DATE.format(last_day=_paper_void(chat).isoformat()))
-
-
-async def on_date(chat: Chat) -> Reply:
-    with refusing(chat.today, _paper_void(chat)):
-        studied_on = check_date(parse_date(chat.typed(), chat.today), chat.data["year"], chat.today, _paper_void(chat))
-    await chat.goto(DIALOG_NAME, "confirm", studied_on=studied_on.isoformat())
-    entry, person = entry_from(chat.data), await Person.get(id=chat.data["person_id"])
+async def _ask_to_confirm(chat: Chat) -> Reply:
+    form: TransferForm = chat.form
+    entry, person = entry_from(form), await person_by_id(form.person_id)
     return Text(
         CONFIRM.format(
             name=person.name,
             cert_number=person.cert_number,
-            paper=chat.data["paper"],
+            paper=form.paper,
             year=entry.year,
             category=CATEGORY_NAMES[entry.category],
             course=entry.course,
@@ -140,33 +85,40 @@ async def on_date(chat: Chat) -> Reply:
     )
 
 
+ENTRY = HoursEntrySteps(
+    ASK_CATEGORY,
+    ASK_COURSE,
+    ASK_PROVIDER,
+    ASK_DATE,
+    ASK_HOURS,
+    then=_ask_to_confirm,
+    hours_before_date=True,
+    until_paper_void=True,
+)
+on_year, on_category, on_course, on_provider, on_hours, on_date = ENTRY.steps
+
+
 async def on_confirm(chat: Chat) -> Reply:
     if chat.typed() not in YES:
-        raise Refusal(BAD_CONFIRM)
-    admin = await require_admin(chat)
-    person = await Person.get(id=chat.data["person_id"])
-    with refusing(chat.today, _paper_void(chat)):
-        entry = check_entry(entry_from(chat.data), chat.today, latest=_paper_void(chat))
+        raise Refusal(No.TRANSFER_UNCONFIRMED)
+    form: TransferForm = chat.form
+    person = await person_by_id(form.person_id)
+    paper_void = chat.config.paper_certificates_void_after
+    with refusing(chat.today, paper_void):
+        entry = check_entry(entry_from(form), chat.today, latest=paper_void)
     try:
-        record = await transfer_paper_hours(admin, person, chat.data["paper"], entry, chat.now)
+        record = await transfer_paper_hours(chat.admin, person, form.paper, entry, chat.now)
     except OutOfScope:
         await chat.finish()
-        raise Refusal(OUT_OF_SCOPE) from None
+        raise Refusal(No.PERSON_OUT_OF_SCOPE) from None
     await chat.finish()
     return Text(DONE.format(id=record.id, name=person.name, year=record.year))
 
 
-DIALOG = DialogSpec(
-    DIALOG_NAME,
-    {
-        "person": on_person,
-        "paper": on_paper,
-        "year": on_year,
-        "category": on_category,
-        "course": on_course,
-        "provider": on_provider,
-        "hours": on_hours,
-        "date": on_date,
-        "confirm": on_confirm,
-    },
+JOURNEY = Journey(
+    name="transfer",
+    commands=(Command(("转登", "学时转登"), "将纸质证书上的学时转登到电子证书", start, menu_key="TRANSFER"),),
+    steps=(on_person, on_paper, *ENTRY.steps, on_confirm),
+    state=TransferForm,
+    guard=Guard.ADMINS,
 )

@@ -9,14 +9,15 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.chat import CHINA, Chat
-from handlers.dialogs import DialogSpec
-from handlers.hours_entry import hours_figure
+from handlers.journeys import Command, Journey
 from handlers.links import is_signed_code
-from handlers.replies import Refusal, Reply, Text
+from handlers.refusals import No, Refusal
+from handlers.replies import Reply, Text
 from storage.certificates import latest_valid, newest_of, snapshot_by_code
 from storage.declarations import find_person
 from storage.ids import mask_id_number, mask_name
 from storage.models import CertificateSnapshot
+from storage.vocabulary import hours_figure
 
 
 class Status(StrEnum):
@@ -102,8 +103,6 @@ async def verify_code(code: str, secret: str) -> Verification:
     return await _view(snapshot) if snapshot else Verification(Status.INVALID)
 
 
-TOO_MANY = "验证过于频繁，请稍后再试。"
-NOT_FOUND = "未查到该证书管理号或身份证号对应的证书，请核对号码。"
 NO_CERTIFICATE = "该人员（{name}，{unit}）已注册，但尚未生成电子证书。"
 RESULT = (
     "证书验证结果：{status}\n证书管理号：{number}\n姓名：{name}\n身份证号：{id_number}\n"
@@ -139,7 +138,7 @@ async def verify_in_chat(chat: Chat) -> Reply:
     """验证 <number>; without a number (the menu's VERIFY), ask for one and take the next message."""
     number = chat.args.strip()
     if not number:
-        await chat.goto(DIALOG_NAME, "number")
+        await chat.goto(on_number)
         return Text(ASK_FOR_NUMBER)
     return await _verify(chat, number)
 
@@ -151,15 +150,20 @@ async def on_number(chat: Chat) -> Reply:
 
 async def _verify(chat: Chat, number: str) -> Reply:
     if chat.config.verify_limiter is not None and not await chat.config.verify_limiter.allow(f"chat:{chat.openid}"):
-        raise Refusal(TOO_MANY)
+        raise Refusal(No.TOO_MANY_VERIFICATIONS)
     person = await find_person(number)
     if person is None:
-        raise Refusal(NOT_FOUND)
+        raise Refusal(No.NOTHING_TO_VERIFY)
     snapshot = await latest_valid(person)
     if snapshot is None:
         return Text(NO_CERTIFICATE.format(name=mask_name(person.name), unit=person.unit.name))
     return Text(verification_text(await _view(snapshot)))
 
 
-DIALOG_NAME = "verify"
-DIALOG = DialogSpec(DIALOG_NAME, {"number": on_number})
+JOURNEY = Journey(
+    name="verify",
+    commands=(
+        Command(("验证", "查验", "核验"), "验证证书真伪，如“验证 4101002026000001”", verify_in_chat, menu_key="VERIFY"),
+    ),
+    steps=(on_number,),
+)

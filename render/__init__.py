@@ -10,7 +10,6 @@ from render.cache import (
     render_png,
 )
 from render.certificate import (
-    PROVINCE_ISSUER,
     SEAL_PURPOSE,
     Category,
     Certificate,
@@ -25,6 +24,7 @@ from render.qr import qr_png
 from render.seal import seal_png
 from render.warm import warm_up
 from render.wkhtml import wkhtmltopdf_path
+from storage.vocabulary import PROVINCE_ISSUER
 
 __all__ = [
     "PROVINCE_ISSUER",

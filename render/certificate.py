@@ -1,7 +1,8 @@
 """What a certificate shows: plain frozen values the journey builds, and the texts both renderers print.
 
 Member names of `Category` and `RecordSource` match storage's enums, so a journey maps them by name
-(`Category[record.category.name]`); the values are what the document prints.
+(`Category[record.category.name]`); the values are what the document prints, taken from storage.vocabulary
+like every other display name (a module of words: no database is touched).
 """
 
 import hashlib
@@ -13,10 +14,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from storage import models as stored
+from storage.vocabulary import CATEGORY_NAMES, CERTIFICATE_SOURCE_NAMES, hours_figure
+
 TITLE = "河南省专业技术人员继续教育证书"
 SEAL_PURPOSE = "专业技术人员继续教育专用章"
 VERIFY_LINE = "扫码验证真伪"
-PROVINCE_ISSUER = "河南省人力资源和社会保障厅"
 
 # Bump when the canonical form changes, so stored hashes of the old form never match new ones by accident.
 _HASH_SCHEMA = "jxjy.certificate/1"
@@ -24,14 +27,14 @@ _CERT_NUMBER = re.compile(r"[0-9]{16}")  # ASCII digits only: \d would also acce
 
 
 class Category(StrEnum):
-    PUBLIC = "公需科目"
-    PROFESSIONAL = "专业科目"
+    PUBLIC = CATEGORY_NAMES[stored.Category.PUBLIC]
+    PROFESSIONAL = CATEGORY_NAMES[stored.Category.PROFESSIONAL]
 
 
 class RecordSource(StrEnum):
-    DECLARED = "申报"
-    PAPER = "纸质证书转登"
-    IMPORTED = "批量导入"
+    DECLARED = CERTIFICATE_SOURCE_NAMES[stored.RecordSource.DECLARED]
+    PAPER = CERTIFICATE_SOURCE_NAMES[stored.RecordSource.PAPER]
+    IMPORTED = CERTIFICATE_SOURCE_NAMES[stored.RecordSource.IMPORTED]
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Certificate:
     unit: str
     region: str
     years: tuple[YearHours, ...]  # oldest first
-    issuer: str  # the body whose seal it carries, e.g. PROVINCE_ISSUER or "郑州市人力资源和社会保障局"
+    issuer: str  # the body whose seal it carries, e.g. 河南省人力资源和社会保障厅 or "郑州市人力资源和社会保障局"
     issued_on: date
     snapshot: str
     verify_url: str
@@ -128,9 +131,7 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def format_hours(hours: Decimal) -> str:
-    """12, 1.5, 100 — never 1E+2 or 12.00."""
-    return format(hours.normalize(), "f")
+format_hours = hours_figure  # 12, 1.5, 100 — never 1E+2 or 12.00
 
 
 def format_date(day: date) -> str:

@@ -3,9 +3,10 @@
 from datetime import date
 from decimal import Decimal
 
-from render.certificate import PROVINCE_ISSUER, Category, Certificate, HoursRecord, RecordSource, YearHours
+from render.certificate import Category, Certificate, HoursRecord, RecordSource, YearHours
 from render.pdf import certificate_pdf
 from render.png import certificate_png
+from storage.vocabulary import PROVINCE_ISSUER
 
 
 def warm_up(issuers: tuple[str, ...] = (PROVINCE_ISSUER,)) -> None:

@@ -5,15 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from storage.audit import audit
 from storage.errors import AdminScopeInvalid, AlreadyAdmin, InviteUnusable
-from storage.models import Admin, AdminInvite, AdminRole, Person, Region, RegionKind, Unit
+from storage.models import Admin, AdminInvite, AdminRole, Region, RegionKind, Unit
+from storage.vocabulary import FILING_LABELS
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # nothing to misread: no 0/O, 1/I
-FILING_FIELDS = ("name", "gender", "department", "post", "phone", "fax", "email", "postcode", "address")
+FILING_FIELDS = tuple(FILING_LABELS)  # 附件3's fields an admin files
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,10 @@ async def admin_by_openid(openid: str) -> Admin | None:
     return await Admin.get_or_none(openid=openid).prefetch_related("unit__region", "region")
 
 
+async def admin_by_id(admin_id: int) -> Admin | None:
+    return await Admin.get_or_none(id=admin_id).prefetch_related("unit__region", "region")
+
+
 async def create_invite(scope: Scope, now: datetime, valid_for: timedelta) -> AdminInvite:
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
     return await AdminInvite.create(
@@ -74,7 +78,8 @@ async def usable_invite(code: str, now: datetime) -> AdminInvite:
 
 
 async def redeem_invite(code: str, openid: str, filing: dict[str, str], now: datetime) -> Admin:
-    """Use the code once: the admin is created and the code spent in one transaction."""
+    """Use the code once: the admin is created and the code spent in one transaction. The admin comes with
+    their unit and region."""
     invite = await usable_invite(code, now)
     scope = Scope(invite.role, invite.unit, invite.region)
     async with in_transaction():
@@ -83,21 +88,8 @@ async def redeem_invite(code: str, openid: str, filing: dict[str, str], now: dat
             raise InviteUnusable("used")
         admin = await add_admin(openid, scope, filing, actor=f"invite:{invite.id}")
         await AdminInvite.filter(id=invite.id).update(admin_id=admin.id)
-        return admin
-
-
-def scope_of(admin: Admin, person: str = "") -> Q:
-    """People an admin may see and act on, as a filter on Person (or, with person="person__", on what
-    belongs to a person)."""
-    if admin.role == AdminRole.UNIT:
-        return Q(**{f"{person}unit_id": admin.unit_id})
-    if admin.role == AdminRole.REGION:
-        return Q(**{f"{person}unit__region_id": admin.region_id})
-    return Q()
-
-
-async def in_scope(admin: Admin, person: Person) -> bool:
-    return await Person.filter(scope_of(admin), id=person.id).exists()
+    await admin.fetch_related("unit", "region")
+    return admin
 
 
 async def admins_to_notify(unit: Unit) -> list[Admin]:

@@ -6,8 +6,10 @@ Callers pass facts already masked; every text is masked again here, so an ID num
 
 from typing import Any
 
+from storage.errors import OutOfScope
 from storage.ids import mask_id_numbers_in
-from storage.models import AuditEntry, HourRecord
+from storage.models import Admin, AuditEntry, HourRecord
+from storage.scope import reaches_everything
 
 
 async def audit(actor: str, action: str, target: str, before: Any = None, after: Any = None) -> None:
@@ -25,6 +27,21 @@ def _masked(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_masked(item) for item in value]
     return value
+
+
+async def console_read(admin: Admin, what: str, target: str) -> None:
+    """Every console read of personal data is audited."""
+    await audit(f"admin:{admin.id}", f"read:{what}", target)
+
+
+async def audit_page(admin: Admin, action: str = "", offset: int = 0, limit: int = 100) -> list[AuditEntry]:
+    """The log, newest first; the province's alone (storage.scope.AUDIT)."""
+    if not reaches_everything(admin):
+        raise OutOfScope("audit")
+    query = AuditEntry.all()
+    if action:
+        query = query.filter(action__startswith=action)
+    return await query.order_by("-id").offset(offset).limit(limit)
 
 
 def record_facts(record: HourRecord) -> dict[str, Any]:

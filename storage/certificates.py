@@ -22,8 +22,7 @@ from storage.models import (
     RegionKind,
     SealFiling,
 )
-
-PROVINCE_ISSUER = "河南省人力资源和社会保障厅"
+from storage.vocabulary import PROVINCE_ISSUER, default_issuer_name
 
 
 class SnapshotNotFound(StorageRefusal):
@@ -42,10 +41,6 @@ class SnapshotRevoked(StorageRefusal):
 class Issuer:
     name: str
     region_code: str | None  # None: the provincial seal
-
-
-def default_issuer_name(region: Region) -> str:
-    return f"{region.name}人力资源和社会保障局"
 
 
 async def file_seal(region_code: str, issuer: str, now: datetime, actor: str) -> SealFiling:
@@ -165,6 +160,11 @@ async def newest_of(snapshot: CertificateSnapshot) -> CertificateSnapshot:
     while snapshot.superseded_by_id is not None:
         snapshot = await CertificateSnapshot.get(id=snapshot.superseded_by_id)
     return snapshot
+
+
+async def certificates_of(person: Person) -> list[CertificateSnapshot]:
+    """Every snapshot issued to a person, newest first; the caller has checked the person is in scope."""
+    return await CertificateSnapshot.filter(person_id=person.id).order_by("-id")
 
 
 async def latest_valid(person: Person) -> CertificateSnapshot | None:

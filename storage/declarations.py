@@ -8,12 +8,13 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from storage.admins import admins_to_notify, in_scope, scope_of
+from storage.admins import admins_to_notify
 from storage.audit import audit, record_facts
 from storage.errors import AlreadyDecided, OutOfScope, PersonNotFound, RecordNotFound
 from storage.ids import is_digits, mask_id_number, normalise
 from storage.models import Admin, Category, HourRecord, Person, RecordSource, RecordStatus
 from storage.outbox import enqueue
+from storage.scope import RECORDS, in_scope, scope_q
 
 MAX_HOURS_PER_RECORD = Decimal(90)  # a whole year's requirement in one record is already generous
 MAX_TEXT = 100
@@ -165,9 +166,35 @@ async def withdraw(person: Person, record_id: int) -> HourRecord:
 
 async def pending_in_scope(admin: Admin, limit: int = 20) -> tuple[list[HourRecord], int]:
     """The oldest pending records an admin may decide, and how many there are in all."""
-    query = HourRecord.filter(scope_of(admin, person="person__"), status=RecordStatus.PENDING)
+    query = HourRecord.filter(scope_q(admin, RECORDS), status=RecordStatus.PENDING)
     records = await query.order_by("id").limit(limit).prefetch_related("person__unit")
     return records, await query.count()
+
+
+async def pending_for_console(
+    admin: Admin, unit_id: int | None = None, year: int | None = None, category: str | None = None, limit: int = 200
+) -> list[HourRecord]:
+    """The pending records an admin may decide, narrowed by unit, year and category."""
+    query = HourRecord.filter(scope_q(admin, RECORDS), status=RecordStatus.PENDING)
+    if unit_id:
+        query = query.filter(person__unit_id=unit_id)
+    if year:
+        query = query.filter(year=year)
+    if category:
+        query = query.filter(category=category)
+    return await query.order_by("id").limit(limit).prefetch_related("person__unit")
+
+
+async def record_in_scope(admin: Admin, record_id: int) -> HourRecord:
+    record = await HourRecord.filter(scope_q(admin, RECORDS), id=record_id).first()
+    if record is None:
+        raise OutOfScope(record_id)
+    return record
+
+
+async def records_of(person: Person) -> list[HourRecord]:
+    """All of a person's records, newest first; the caller has checked the person is in scope."""
+    return await HourRecord.filter(person_id=person.id).order_by("-year", "-studied_on", "-id")
 
 
 async def decide(admin: Admin, record_id: int, approve: bool, reason: str, now: datetime) -> HourRecord:

@@ -12,13 +12,11 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from storage.admins import FILING_FIELDS
 from storage.audit import audit
-from storage.backoffice import units_in_scope
-from storage.certificates import PROVINCE_ISSUER, default_issuer_name, file_seal
+from storage.certificates import file_seal
 from storage.errors import AlreadyDecided, OutOfScope, StorageRefusal
 from storage.models import (
     Admin,
@@ -31,6 +29,8 @@ from storage.models import (
     TrainingPlan,
     Unit,
 )
+from storage.scope import FILINGS, PLANS, REGIONS, SEAL_APPLICATIONS, reaches_everything, scope_q, units_in_scope
+from storage.vocabulary import PROVINCE_ISSUER, PROVINCE_NAME, default_issuer_name
 
 
 class InvalidSealApplication(StorageRefusal):
@@ -91,21 +91,16 @@ class RegionSeal:
 
 
 def _applications(admin: Admin):
-    if admin.role == AdminRole.PROVINCE:
-        return SealApplication.all()
-    if admin.role == AdminRole.REGION:
-        return SealApplication.filter(region_id=admin.region_id)
-    raise OutOfScope("seal_applications")  # a unit admin sees the seal status only
+    """A unit admin sees the seal status only, none of the applications (storage.scope.SEAL_APPLICATIONS)."""
+    return SealApplication.filter(scope_q(admin, SEAL_APPLICATIONS))
 
 
 async def seal_status_in_scope(admin: Admin) -> list[RegionSeal]:
     """The province: every region; a region: itself; a unit admin: the unit's region (read-only)."""
-    if admin.role == AdminRole.PROVINCE:
-        regions = await Region.exclude(kind=RegionKind.PROVINCE).order_by("code")
-    elif admin.role == AdminRole.REGION:
-        regions = await Region.filter(code=admin.region_id)
-    else:
-        regions = await Region.filter(units__id=admin.unit_id)
+    regions = Region.filter(scope_q(admin, REGIONS))
+    if reaches_everything(admin):
+        regions = regions.exclude(kind=RegionKind.PROVINCE)  # the province's own seal needs no filing
+    regions = await regions.order_by("code")
     filings = {f.region_id: f for f in await SealFiling.filter(region_id__in=[r.code for r in regions])}
     return [RegionSeal(region, filings.get(region.code)) for region in regions]
 
@@ -230,17 +225,13 @@ def filing_unit(admin: Admin) -> FilingUnit:
         return FilingUnit(admin.unit.name, admin.unit.industry, admin.unit.credit_code, admin.unit.region.name)
     if admin.role == AdminRole.REGION and admin.region:
         return FilingUnit(default_issuer_name(admin.region), "", "", admin.region.name)
-    return FilingUnit(PROVINCE_ISSUER, "", "", "河南省")
+    return FilingUnit(PROVINCE_ISSUER, "", "", PROVINCE_NAME)
 
 
 def _filings(admin: Admin):
     """A unit admin: their own filing; a region admin: the admins of units in the region, and themselves; the
-    province: every admin."""
-    if admin.role == AdminRole.PROVINCE:
-        return Admin.all()
-    if admin.role == AdminRole.REGION:
-        return Admin.filter(Q(unit__region_id=admin.region_id) | Q(id=admin.id))
-    return Admin.filter(id=admin.id)
+    province: every admin (storage.scope.FILINGS)."""
+    return Admin.filter(scope_q(admin, FILINGS))
 
 
 async def filings_in_scope(admin: Admin, limit: int = 2000) -> list[Admin]:
@@ -345,14 +336,6 @@ def checked_plan_file(file_name: str, data: bytes) -> PlanFile:
     return PlanFile(name, data)
 
 
-def _plan_scope(admin: Admin) -> Q:
-    if admin.role == AdminRole.UNIT:
-        return Q(unit_id=admin.unit_id)
-    if admin.role == AdminRole.REGION:
-        return Q(unit__region_id=admin.region_id)
-    return Q()
-
-
 def _plan_facts(plan: TrainingPlan) -> dict[str, Any]:
     data = bytes(plan.file_data) if plan.file_data else b""
     return {
@@ -422,8 +405,8 @@ async def _file_plan(
 
 async def plan_overview(admin: Admin, year: int) -> list[PlanRow]:
     """Every unit in scope and its plan for the year, if any; the bytes of files are not read."""
-    units = await units_in_scope(admin).order_by("name", "id")
-    plans = await TrainingPlan.filter(_plan_scope(admin), year=year).values(
+    units = await units_in_scope(admin)
+    plans = await TrainingPlan.filter(scope_q(admin, PLANS), year=year).values(
         "id", "unit_id", "file_name", "filed_at", "filed_by__name"
     )
     by_unit = {p["unit_id"]: p for p in plans}
@@ -449,9 +432,8 @@ async def plans_of_own_unit(admin: Admin) -> list[dict[str, Any]]:
 
 
 async def plan_in_scope(admin: Admin, plan_id: int) -> TrainingPlan:
-    plan = (
-        await TrainingPlan.filter(_plan_scope(admin), id=plan_id).prefetch_related("unit__region", "filed_by").first()
-    )
+    plans = TrainingPlan.filter(scope_q(admin, PLANS), id=plan_id)
+    plan = await plans.prefetch_related("unit__region", "filed_by").first()
     if plan is None:
         raise OutOfScope(plan_id)
     return plan

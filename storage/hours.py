@@ -117,6 +117,19 @@ def _pick_policy(rules: list[dict], year: int) -> Policy:
     return Policy(rule["total_hours"], rule["professional_min_hours"])
 
 
+class Policies:
+    """policy_for, asked once per region and year however many people share them."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int], Policy] = {}
+
+    async def of(self, region_code: str, year: int) -> Policy:
+        key = (region_code, year)
+        if key not in self._known:
+            self._known[key] = await policy_for(year, region_code)
+        return self._known[key]
+
+
 def as_hours(value: object) -> Decimal:
     """A summed hours column as Decimal. SQLite sums the decimal column as a float; half hours are exact in
     binary, so this is lossless."""

@@ -22,6 +22,10 @@ async def person_by_openid(openid: str) -> Person | None:
     return await Person.get_or_none(openid=openid).select_related("unit")
 
 
+async def person_by_id(person_id: int) -> Person:
+    return await Person.get(id=person_id)
+
+
 async def person_by_id_number(id_number: str) -> Person | None:
     return await Person.get_or_none(id_number=id_number)
 

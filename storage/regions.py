@@ -19,3 +19,8 @@ async def load_regions() -> int:
     for row in rows:
         await Region.update_or_create(code=row["code"], defaults={"name": row["name"], "kind": RegionKind(row["kind"])})
     return len(rows)
+
+
+async def all_regions() -> list[Region]:
+    """The province, its cities and its directly-governed counties, by code."""
+    return await Region.all().order_by("code")

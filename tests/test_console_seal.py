@@ -8,7 +8,6 @@ import re
 import pytest
 
 from render.seal import seal_png
-from storage.certificates import PROVINCE_ISSUER
 from storage.models import (
     ApplicationStatus,
     AuditEntry,
@@ -17,6 +16,7 @@ from storage.models import (
     SealApplication,
     SealFiling,
 )
+from storage.vocabulary import PROVINCE_ISSUER
 from tests.browser import phone_screenshot, print_page_artifacts
 from tests.console import anonymous, sign_in
 from tests.domain import an_admin, hours_of

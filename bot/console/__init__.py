@@ -1,7 +1,7 @@
 """The admin console (H5): signed in from the chat, limited to the admin's scope on every request.
 
-Each module holds one area of the console and its `routes`; storage/backoffice.py does the scoped reading and
-writing, so a page never decides who may see what.
+Each module holds one area of the console and its `routes`; storage/ does the scoped reading and writing (the
+rule itself is storage/scope.py), so a page never decides who may see what.
 """
 
 from collections.abc import Awaitable, Callable
@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.console import audit, auth, filings, home, people, plans, query, review, seals, stats
 from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import Settings
+from storage.vocabulary import hours_figure
 
 SECTIONS = (auth, home, review, people, query, stats, seals, filings, plans, audit)
 
@@ -46,6 +47,9 @@ def setup_console(app: web.Application, settings: Settings, sessions: SessionSto
     app[SESSIONS] = sessions
     sessions.install(app)
     app.middlewares.append(auth.admin_gate(sessions))
-    aiohttp_jinja2.get_env(app).globals["scope_name"] = home.scope_name
+    # templates read the signed-in admin and the CSRF token as the pages do: request[ADMIN], request[CSRF]
+    aiohttp_jinja2.get_env(app).globals.update(
+        scope_name=home.scope_name, hours_figure=hours_figure, ADMIN=auth.ADMIN, CSRF=auth.CSRF
+    )
     for section in SECTIONS:
         app.router.add_routes(section.routes)

@@ -4,7 +4,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from storage.backoffice import audit_page
+from storage.audit import audit_page
 from storage.ids import as_number
 
 routes = web.RouteTableDef()

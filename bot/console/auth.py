@@ -12,7 +12,8 @@ from yarl import URL
 from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import SETTINGS
 from handlers import urls
-from storage.backoffice import LinkUnusable, admin_by_id, console_link_usable, redeem_console_link
+from storage.admins import admin_by_id
+from storage.console_links import LinkUnusable, console_link_usable, redeem_console_link
 from storage.console_sessions import scope_key
 from storage.errors import OutOfScope
 from storage.models import Admin
@@ -22,8 +23,12 @@ routes = web.RouteTableDef()
 OPEN_PATHS = (urls.CONSOLE_SIGN_IN.removesuffix("{token}"),)
 
 
+ADMIN = web.RequestKey("admin", Admin)  # the signed-in admin, set by the gate for every console page
+CSRF = web.RequestKey("csrf", str)
+
+
 def current_admin(request: web.Request) -> Admin:
-    return request["admin"]
+    return request[ADMIN]
 
 
 def _page(request: web.Request, status: int, heading: str, text: str) -> web.Response:
@@ -63,8 +68,8 @@ def admin_gate(sessions: SessionStore) -> Callable:
             if not all(is_safe_text(value) for value in form.values() if isinstance(value, str)):
                 return _page(request, 400, "无法提交", UNSAFE_TEXT)
         await sessions.touch(request)
-        request["admin"] = admin
-        request["csrf"] = session.csrf
+        request[ADMIN] = admin
+        request[CSRF] = session.csrf
         try:
             return await handler(request)
         except OutOfScope:

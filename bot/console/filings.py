@@ -13,11 +13,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from bot.console.home import ROLE_NAMES
-from handlers.admin_bind import FIELDS, LABELS, NO_VALUE
+from handlers.admin_bind import FIELDS, NO_VALUE
 from handlers.chat import CHINA
 from render.spreadsheet import Export
-from storage.backoffice import console_read
+from storage.audit import console_read
 from storage.filings import (
     FilingTooLong,
     export_filings,
@@ -28,6 +27,7 @@ from storage.filings import (
 )
 from storage.ids import as_number
 from storage.models import Admin, AdminRole
+from storage.vocabulary import FILING_LABELS, ROLE_NAMES
 
 routes = web.RouteTableDef()
 
@@ -48,7 +48,7 @@ EXPORT_COLUMNS = (
     ("单位名称", lambda a, u: u.name),
     ("行业类别", lambda a, u: u.industry),
     ("单位组织机构代码", lambda a, u: u.code),
-    *((LABELS[field], lambda a, u, field=field: getattr(a, field)) for field, *_ in FIELDS),
+    *((FILING_LABELS[field], lambda a, u, field=field: getattr(a, field)) for field, *_ in FIELDS),
 )
 
 
@@ -88,7 +88,7 @@ async def _page(
         "values": values or {field: getattr(me, field) for field, *_ in FIELDS},
         "problems": problems or {},
         "fields": FIELDS,
-        "labels": LABELS,
+        "labels": FILING_LABELS,
         "filings": others,
         "filing_unit": filing_unit,
         "role_names": ROLE_NAMES,

@@ -4,12 +4,11 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from storage.admins import scope_of
-from storage.backoffice import units_in_scope
-from storage.models import Admin, AdminRole, HourRecord, Person, RecordStatus
+from storage.models import Admin, AdminRole
+from storage.scope import scope_summary
+from storage.vocabulary import PROVINCE_NAME, ROLE_NAMES
 
 routes = web.RouteTableDef()
-ROLE_NAMES = {AdminRole.UNIT: "单位管理员", AdminRole.REGION: "地区管理员", AdminRole.PROVINCE: "省级管理员"}
 
 
 def scope_name(admin: Admin) -> str:
@@ -17,15 +16,11 @@ def scope_name(admin: Admin) -> str:
         return f"{ROLE_NAMES[admin.role]} · {admin.unit.name}"
     if admin.role == AdminRole.REGION and admin.region:
         return f"{ROLE_NAMES[admin.role]} · {admin.region.name}"
-    return f"{ROLE_NAMES[admin.role]} · 河南省"
+    return f"{ROLE_NAMES[admin.role]} · {PROVINCE_NAME}"
 
 
 @routes.get("/admin/")
 @aiohttp_jinja2.template("admin/home.html")
 async def home(request: web.Request) -> dict:
-    admin = current_admin(request)
-    return {
-        "pending": await HourRecord.filter(scope_of(admin, person="person__"), status=RecordStatus.PENDING).count(),
-        "people": await Person.filter(scope_of(admin)).count(),
-        "units": await units_in_scope(admin).count(),
-    }
+    summary = await scope_summary(current_admin(request))
+    return {"pending": summary.pending, "people": summary.people, "units": summary.units}

@@ -5,27 +5,15 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from handlers.hours_entry import CATEGORY_NAMES, SOURCE_NAMES, hours_figure
-from storage.backoffice import (
-    certificates_of,
-    change_unit,
-    console_read,
-    person_in_scope,
-    records_of,
-    search_people,
-    unbind_wechat,
-    units_in_scope,
-)
+from storage.audit import console_read
+from storage.certificates import certificates_of
+from storage.declarations import records_of
 from storage.ids import as_number, gender_of, mask_id_number, normalise
-from storage.models import RecordStatus
+from storage.people_admin import change_unit, person_in_scope, search_people, unbind_wechat
+from storage.scope import units_in_scope
+from storage.vocabulary import CATEGORY_NAMES, RECORD_STATUS_NAMES, SOURCE_NAMES
 
 routes = web.RouteTableDef()
-STATUS_NAMES = {
-    RecordStatus.PENDING: "待审核",
-    RecordStatus.APPROVED: "已通过",
-    RecordStatus.REJECTED: "已驳回",
-    RecordStatus.WITHDRAWN: "已撤回",
-}
 
 
 def _person_id(request: web.Request) -> int:
@@ -55,11 +43,10 @@ async def _detail(request: web.Request, flash: list[str]) -> web.Response:
         "gender": gender_of(person.id_number),
         "records": await records_of(person),
         "certificates": await certificates_of(person),
-        "units": await units_in_scope(admin).order_by("name").limit(500),
+        "units": await units_in_scope(admin, limit=500),
         "categories": CATEGORY_NAMES,
         "sources": SOURCE_NAMES,
-        "statuses": STATUS_NAMES,
-        "hours_figure": hours_figure,
+        "statuses": RECORD_STATUS_NAMES,
         "flash": flash,
     }
     return aiohttp_jinja2.render_template("admin/person.html", request, context)

@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.console.auth import current_admin
 from bot.settings import SETTINGS
 from handlers.chat import CHINA
-from storage.backoffice import console_read
+from storage.audit import console_read
 from storage.filings import (
     PLAN_FILE_KINDS,
     PLAN_FILE_MAX_BYTES,

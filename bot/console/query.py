@@ -1,5 +1,5 @@
 """Certificate query on the console: one number or a batch (pasted, or a CSV/XLSX upload), shown as a table
-and exported as XLSX. storage/queries.py decides who is shown in full and who masked.
+and exported as XLSX. storage/batch_query.py decides who is shown in full and who masked.
 
 The export is a POST of the same input, never a URL carrying numbers: it re-runs the query, so it is scoped
 and audited exactly like the page and needs nothing kept on the server between the two requests.
@@ -16,11 +16,18 @@ from aiohttp import web
 
 from bot.console.auth import current_admin
 from handlers.chat import CHINA
-from handlers.hours_entry import hours_figure
 from handlers.spreadsheets import TableLimits, TableRefused, UnreadableTable, read_table
 from render.spreadsheet import Export
+from storage.batch_query import (
+    MAX_NUMBERS,
+    NumberProblem,
+    Outcome,
+    QueryResult,
+    TooManyNumbers,
+    audit_query,
+    query_numbers,
+)
 from storage.ids import as_number, is_digits, normalise
-from storage.queries import MAX_NUMBERS, NumberProblem, Outcome, QueryResult, TooManyNumbers, audit_query, query_numbers
 
 routes = web.RouteTableDef()
 SHOWN_ON_PAGE = 500  # a phone shows this many rows of each list; the export holds them all
@@ -86,13 +93,23 @@ async def _asked(request: web.Request) -> tuple[list[str], int, str]:
     return texts, year, "\n".join(texts)
 
 
-async def _run(request: web.Request) -> tuple[QueryResult, int, str]:
-    texts, year, echoed = await _asked(request)
+async def _run(request: web.Request, action: str) -> tuple[QueryResult, int, str]:
+    """The query asked, run within the admin's scope and audited as `action`; a query that cannot be run
+    is answered with the form again, saying why (a 400 carrying the page)."""
     try:
+        texts, year, echoed = await _asked(request)
         result = await query_numbers(current_admin(request), texts, year, datetime.now(CHINA).date())
     except TooManyNumbers:
-        raise InputProblem(TOO_MANY) from None
+        raise _refused(request, TOO_MANY) from None
+    except InputProblem as problem:
+        raise _refused(request, str(problem)) from None
+    await audit_query(current_admin(request), action, result)
     return result, year, echoed
+
+
+def _refused(request: web.Request, problem: str) -> web.HTTPBadRequest:
+    page = _page(request, problem=problem)
+    return web.HTTPBadRequest(text=page.text, content_type="text/html")
 
 
 def _page(request: web.Request, **context) -> web.Response:
@@ -104,7 +121,6 @@ def _page(request: web.Request, **context) -> web.Response:
         "shown": SHOWN_ON_PAGE,
         "max_numbers": MAX_NUMBERS,
         "problems": PROBLEMS,
-        "hours_figure": hours_figure,
     }
     status = 400 if context.get("problem") else 200
     return aiohttp_jinja2.render_template("admin/query.html", request, defaults | context, status=status)
@@ -117,11 +133,7 @@ async def query_page(request: web.Request) -> web.Response:
 
 @routes.post("/admin/query")
 async def query(request: web.Request) -> web.Response:
-    try:
-        result, year, echoed = await _run(request)
-    except InputProblem as problem:
-        return _page(request, problem=str(problem))
-    await audit_query(current_admin(request), "read:query", result)
+    result, year, echoed = await _run(request, "read:query")
     # The form keeps the admin's own numbers (an upload's too), so 导出 Excel re-sends them; it shows nothing
     # they did not type or upload. The result below it holds the masking.
     return _page(request, result=result, year=year, numbers=echoed)
@@ -129,11 +141,7 @@ async def query(request: web.Request) -> web.Response:
 
 @routes.post("/admin/query/export.xlsx")
 async def export(request: web.Request) -> web.Response:
-    try:
-        result, _, _ = await _run(request)
-    except InputProblem as problem:
-        return _page(request, problem=str(problem))
-    await audit_query(current_admin(request), "export:query", result)
+    result, _, _ = await _run(request, "export:query")
     data = await asyncio.to_thread(query_workbook, result)
     return xlsx_response(data, f"证书查询结果-{datetime.now(CHINA):%Y%m%d}.xlsx")
 

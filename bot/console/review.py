@@ -9,12 +9,15 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from handlers.hours_entry import CATEGORY_NAMES, hours_figure
-from storage.backoffice import console_read, pending_for_console, record_in_scope, units_in_scope
-from storage.declarations import decide
+from handlers.refusals import No, say
+from handlers.review import undecided
+from storage.audit import console_read
+from storage.declarations import decide, pending_for_console, record_in_scope
 from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
 from storage.ids import as_number
 from storage.models import Category
+from storage.scope import units_in_scope
+from storage.vocabulary import CATEGORY_NAMES
 
 routes = web.RouteTableDef()
 MAX_AT_ONCE = 100
@@ -32,10 +35,9 @@ async def _listing(request: web.Request, flash: list[str]) -> web.Response:
     await console_read(admin, "pending_list", f"scope:{admin.id}")
     context = {
         "records": records,
-        "units": await units_in_scope(admin).order_by("name").limit(500),
+        "units": await units_in_scope(admin, limit=500),
         "chosen": {"unit": unit_id, "year": year, "category": category},
         "categories": CATEGORY_NAMES,
-        "hours_figure": hours_figure,
         "flash": flash,
     }
     return aiohttp_jinja2.render_template("admin/review.html", request, context)
@@ -56,18 +58,14 @@ async def decide_several(request: web.Request) -> web.Response:
     if not ids:
         return await _listing(request, ["请先勾选要处理的申报。"])
     if not approve and not reason:
-        return await _listing(request, ["驳回需要填写理由。"])
+        return await _listing(request, [say(No.REASON_REQUIRED)])
     flash = []
     for record_id in ids:
         try:
             await decide(admin, record_id, approve, reason, datetime.now(UTC))
             flash.append(f"#{record_id} 已{'通过' if approve else '驳回'}")
-        except AlreadyDecided as decided:
-            flash.append(f"#{record_id} 已由{decided.decided_by or '他人'}处理，未重复处理")
-        except OutOfScope:
-            flash.append(f"#{record_id} 不在您的管理范围内")
-        except RecordNotFound:
-            flash.append(f"#{record_id} 不存在或已撤回")
+        except (AlreadyDecided, OutOfScope, RecordNotFound) as why:
+            flash.append(undecided(record_id, why))
     return await _listing(request, flash)
 
 

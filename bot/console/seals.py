@@ -15,7 +15,6 @@ from bot.console.auth import current_admin
 from bot.settings import SETTINGS
 from handlers.chat import CHINA
 from render.seal import seal_png
-from storage.certificates import PROVINCE_ISSUER
 from storage.errors import AlreadyDecided
 from storage.filings import (
     ISSUER_LENGTH,
@@ -31,14 +30,10 @@ from storage.filings import (
 )
 from storage.ids import as_number
 from storage.models import AdminRole, ApplicationStatus, SealApplication
+from storage.vocabulary import PROVINCE_ISSUER, SEAL_STATUS_NAMES
 
 routes = web.RouteTableDef()
 
-STATUS_NAMES = {
-    ApplicationStatus.SUBMITTED: "待备案",
-    ApplicationStatus.APPROVED: "已备案",
-    ApplicationStatus.REJECTED: "已退回",
-}
 APPLIED = "申请已提交，等待省人力资源和社会保障厅备案。请打印申请表，加盖公章后报送。"
 PROBLEMS = {
     "applicant": "请填写申请单位全称（4–100 个字）。",
@@ -75,7 +70,7 @@ async def _page(
         "applications": applications,
         "waiting": next((a for a in applications if a.status == ApplicationStatus.SUBMITTED), None),
         "form": form or {},
-        "status_names": STATUS_NAMES,
+        "status_names": SEAL_STATUS_NAMES,
         "flash": flash,
         "errors": errors or [],
         "issuer_max": ISSUER_LENGTH[1],
@@ -126,7 +121,7 @@ async def decide(request: web.Request) -> web.Response:
     except ReasonRequired:
         return await _page(request, [], [NEEDS_REASON])
     except AlreadyDecided as decided:
-        status = STATUS_NAMES.get(ApplicationStatus(decided.status), decided.status)
+        status = SEAL_STATUS_NAMES.get(ApplicationStatus(decided.status), decided.status)
         return await _page(request, [], [ALREADY.format(who=decided.decided_by or "他人", status=status)])
     if approve:
         return await _page(request, [FILED.format(region=application.region.name, issuer=application.issuer)])
@@ -144,7 +139,7 @@ async def print_page(request: web.Request) -> dict:
     return {
         "application": application,
         "seal": seal_data_uri(application.issuer),
-        "status_names": STATUS_NAMES,
+        "status_names": SEAL_STATUS_NAMES,
         "notice": APPLIED if request.query.get("submitted") and application.status == "submitted" else "",
     }
 

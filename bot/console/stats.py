@@ -1,6 +1,6 @@
 """Statistics on the console: a year's completion rate and hours by category within the admin's scope, per
 region (the province) or per unit, with bar charts drawn here as inline SVG (no script, no CDN) and an XLSX
-export. storage/queries.py does the counting."""
+export. storage/statistics.py does the counting."""
 
 import asyncio
 from dataclasses import dataclass
@@ -13,13 +13,13 @@ from bot.console.auth import current_admin
 from bot.console.home import scope_name
 from bot.console.query import xlsx_response
 from handlers.chat import CHINA
-from handlers.hours_entry import hours_figure
 from render.spreadsheet import Export, ExportSheet
 from storage.audit import audit
 from storage.ids import as_number
-from storage.models import AdminRole, Region
-from storage.queries import Figures, YearStatistics, year_statistics
-from storage.regions import PROVINCE_CODE
+from storage.models import AdminRole
+from storage.regions import PROVINCE_CODE, all_regions
+from storage.statistics import Figures, YearStatistics, year_statistics
+from storage.vocabulary import hours_figure
 
 routes = web.RouteTableDef()
 PROVINCE_UNITS = "省直单位"
@@ -102,7 +102,7 @@ async def stats_page(request: web.Request) -> dict:
     statistics = await _statistics(request)
     regions = []
     if admin.role == AdminRole.PROVINCE:
-        regions = [(r.code, PROVINCE_UNITS if r.code == PROVINCE_CODE else r.name) for r in await Region.all()]
+        regions = [(r.code, PROVINCE_UNITS if r.code == PROVINCE_CODE else r.name) for r in await all_regions()]
         regions.sort()
     this_year = datetime.now(CHINA).year
     return {
@@ -113,7 +113,6 @@ async def stats_page(request: web.Request) -> dict:
         "region_name": region_name(statistics),
         "years": range(this_year, this_year - 8, -1),
         "percent": percent,
-        "hours_figure": hours_figure,
         "definitions": DEFINITIONS,
         "truncated": len([g for g in statistics.groups if g.people]) > CHART_ROWS,
         "chart_rows": CHART_ROWS,

@@ -19,6 +19,7 @@ from handlers.verify import Status, Verification, verify_code
 from render.cache import render_pdf, render_png
 from render.seal import seal_png
 from storage.certificates import snapshot_by_id
+from storage.vocabulary import hours_figure
 
 EXPLANATIONS = {
     Status.VALID: "该证书真实有效，为持证人当前的证书。",
@@ -61,7 +62,7 @@ def _changes(view: Verification) -> list[tuple[object, str]]:
             change = "无变化"
         else:
             diff = Decimal(y.total) - old
-            change = f"{'增加' if diff > 0 else '减少'} {abs(diff).normalize():f} 学时"
+            change = f"{'增加' if diff > 0 else '减少'} {hours_figure(abs(diff))} 学时"
         rows.append((y, change))
     return rows
 

@@ -9,7 +9,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bot.settings import Settings
 from bot.wechat.api import (
@@ -21,9 +20,10 @@ from bot.wechat.api import (
     WeChatApiError,
     WeChatApiUnavailable,
 )
-from handlers.hours_entry import CATEGORY_NAMES
+from handlers.declare import submitted_template, submitted_text
+from handlers.review import decided_template, decided_text
 from storage.declarations import store_evidence
-from storage.models import Category, Outbox
+from storage.models import Outbox
 from storage.outbox import claim_next, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
@@ -37,45 +37,6 @@ MAX_BACKOFF = timedelta(minutes=30)
 
 class GiveUp(Exception):
     """Retrying cannot help; the reason is stored with the row."""
-
-
-def _category(payload: dict[str, Any]) -> str:
-    return CATEGORY_NAMES[Category(payload["category"])]
-
-
-def submitted_text(p: dict[str, Any]) -> str:
-    return (
-        f"【待审核】{p['unit']} {p['name']} 申报 {p['year']} 年{_category(p)} {p['hours']} 学时"
-        f"（{p['course']}），编号 {p['record_id']}。\n"
-        f"回复“通过 {p['record_id']}”批准，或“驳回 {p['record_id']} 理由”驳回；发送“待审”查看全部。"
-    )
-
-
-def decided_text(p: dict[str, Any]) -> str:
-    what = f"您申报的 {p['year']} 年{_category(p)} {p['hours']} 学时（{p['course']}，编号 {p['record_id']}）"
-    if p["approved"]:
-        return f"【审核通过】{what}已审核通过，已计入您的学时。发送“学时”可查看。"
-    return f"【未通过】{what}未通过审核。\n理由：{p['reason']}\n如有疑问请联系单位管理员，修改后可重新申报。"
-
-
-def submitted_template(p: dict[str, Any]) -> dict[str, str]:
-    return {
-        "first": "有新的学时申报待审核",
-        "keyword1": f"{p['name']}（{p['unit']}）",
-        "keyword2": f"{p['year']} 年{_category(p)} {p['hours']} 学时",
-        "keyword3": p["course"],
-        "remark": f"回复“通过 {p['record_id']}”批准，或“驳回 {p['record_id']} 理由”驳回。",
-    }
-
-
-def decided_template(p: dict[str, Any]) -> dict[str, str]:
-    return {
-        "first": "您的学时申报已审核" if p["approved"] else "您的学时申报未通过审核",
-        "keyword1": f"{p['year']} 年{_category(p)} {p['hours']} 学时",
-        "keyword2": "通过" if p["approved"] else "未通过",
-        "keyword3": p["course"],
-        "remark": "已计入您的学时。" if p["approved"] else f"理由：{p['reason']}",
-    }
 
 
 class Deliverer:

@@ -19,7 +19,8 @@ from bot.wechat.envelope import BadRequest, Forbidden, SafeMode, check_query_sig
 from bot.wechat.gate import NonceMemory, RetryGate
 from handlers.chat import Incoming, JourneyConfig, Kind
 from handlers.conversation import converse
-from handlers.replies import News, Refusal, Reply, Text
+from handlers.refusals import Refusal
+from handlers.replies import News, Reply, Text
 
 log = logging.getLogger(__name__)
 
