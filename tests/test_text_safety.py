@@ -73,6 +73,7 @@ async def test_the_batch_query_and_statistics_exports_carry_no_live_formula(cons
     person = await a_registered_person("o_formula", name="王芳", unit=unit)
     await hours_of(person, 2026, Category.PUBLIC, "30")
     browser = await sign_in(console_service, "o_province")
+    await browser.get("/admin/query")  # the form, with its CSRF token
     rows = await export(browser, {"numbers": person.cert_number, "year": "2026"})
     assert '\'=HYPERLINK("http://evil.example","查看")' in rows[1]
     status, data, _ = await browser.get_bytes("/admin/stats/export.xlsx", year="2026", region="410100")
