@@ -25,10 +25,12 @@ from handlers.urls import Urls
 from storage.console_sessions import purge_idle_sessions
 from storage.db import database, is_healthy
 from storage.dialogs import DatabaseDialogStore, DialogStore
+from storage.processed import purge_processed
 
 log = logging.getLogger(__name__)
 
 DIALOG_GRACE = timedelta(days=1)
+PROCESSED_KEPT = timedelta(days=1)  # WeChat retries within seconds; a day covers any restart in between
 DELIVERER = web.AppKey("deliverer", Deliverer)
 
 
@@ -118,6 +120,7 @@ def _purging_idle_dialogs(settings: Settings, dialogs: DialogStore):
                 try:
                     await dialogs.purge_idle(datetime.now(UTC) - keep)
                     await purge_idle_sessions(datetime.now(UTC) - timedelta(minutes=settings.console_idle_minutes))
+                    await purge_processed(datetime.now(UTC) - PROCESSED_KEPT)
                 except Exception:
                     log.exception("purging idle dialogs failed")
                 await asyncio.sleep(600)

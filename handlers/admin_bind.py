@@ -124,5 +124,6 @@ JOURNEY = Journey(
     commands=(Command(("绑定管理员",), "管理员用邀请码绑定，如“绑定管理员 7KQ2M9XD”", start),),
     events=(Event((Kind.SUBSCRIBE, Kind.SCAN), scanned, key_prefix=SCENE_PREFIX),),
     steps=(*FIELD_STEPS, on_confirm),
+    effects=(on_confirm,),
     state=AdminBindForm,
 )

@@ -37,6 +37,7 @@ class Incoming:
     text: str = ""  # the message content, for TEXT
     key: str = ""  # the event key, for CLICK, SCAN and subscribe-with-scene
     media_id: str = ""  # for IMAGE
+    message_key: str = ""  # names this message among WeChat's retries (sender and MsgId, or the event)
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,7 @@ JOURNEY = Journey(
         Command(("撤回",), "撤回一条待审核的申报，如“撤回 12”", withdraw_one),
     ),
     steps=(*ENTRY.steps, on_evidence, on_confirm),
+    effects=(withdraw_one, on_confirm),
     state=DeclareForm,
     guard=Guard.PERSONS,
 )

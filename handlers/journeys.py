@@ -6,6 +6,7 @@
         steps=(on_name, on_id_number, on_unit, on_unit_pick, on_confirm),
         state=RegisterForm,                   # a dataclass: what the dialog carries from step to step
         guard=Guard.ANYONE,                   # who may use its commands, events and steps
+        effects=(on_confirm,),                # what writes lasting rows: once per message, even across a crash
     )
 
 A step is a function of the chat; it moves on with `chat.goto(on_id_number, name=name)` (or `chat.goto_next()`
@@ -74,6 +75,9 @@ class Journey:
     steps: tuple[Step, ...] = ()
     state: type = NoData
     guard: Guard = Guard.ANYONE
+    # Commands and steps with a lasting effect (a row written): each runs in one transaction with the record
+    # that its message was processed and the reply it got, so a retry after a crash has no second effect.
+    effects: tuple[Step, ...] = ()
 
     def __post_init__(self) -> None:
         if not is_dataclass(self.state):
@@ -83,6 +87,9 @@ class Journey:
             raise DeclarationError(
                 f"{self.name}: state fields {required} need defaults (a dialog fills them step by step)"
             )
+        stray = [f.__name__ for f in self.effects if f not in self._functions()]
+        if stray:
+            raise DeclarationError(f"{self.name}: effects {stray} are neither its commands nor its steps")
         names = [self.step_name(step) for step in self.steps]
         if len(set(names)) != len(names):
             raise DeclarationError(f"{self.name}: two steps share a name in {names}")

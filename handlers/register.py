@@ -152,5 +152,6 @@ JOURNEY = Journey(
     name="register",
     commands=(Command(("注册", "注册登记", "登记", "绑定"), "注册并获取证书管理号", start, menu_key="REGISTER"),),
     steps=(on_name, on_id_number, on_unit, on_unit_pick, on_confirm),
+    effects=(on_id_number, on_confirm),  # on_id_number rebinds a number whose WeChat account was unbound
     state=RegisterForm,
 )

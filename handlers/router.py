@@ -25,8 +25,9 @@ from handlers.access import Guard, let_in
 from handlers.chat import Chat, Kind, Step
 from handlers.journeys import Command, DeclarationError, Event, Journey, ShapeChanged
 from handlers.refusals import No, Refusal
-from handlers.replies import Reply, Text
+from handlers.replies import Reply, Text, restored, stored
 from storage.ids import normalise
+from storage.processed import exactly_once, stored_reply
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,9 @@ class Router:
                 return await self._run(chat, journey, step, is_step=True)
             await chat.finish()  # a dialog this version no longer knows: start afresh
         if incoming.kind == Kind.TEXT:
+            # A retry of a message whose effect ended its dialog lands here: it gets the reply it got then.
+            if incoming.message_key and (earlier := await stored_reply(incoming.message_key)) is not None:
+                return restored(earlier)
             said = incoming.text.strip()[:20]
             return Text(general.NOT_UNDERSTOOD.format(text=said) + "\n\n" + general.help_text(self.help_lines()))
         if incoming.kind == Kind.SCAN:
@@ -136,9 +140,23 @@ class Router:
         raise Refusal(No.UNSUPPORTED)
 
     async def _run(self, chat: Chat, journey: Journey, handler: Step, is_step: bool = False) -> Reply:
-        await let_in(chat, journey.guard)
-        chat.journey, chat.step = journey, handler if is_step else None
-        return await handler(chat)
+        async def run() -> Reply:
+            await let_in(chat, journey.guard)
+            chat.journey, chat.step = journey, handler if is_step else None
+            return await handler(chat)
+
+        if handler not in journey.effects or not chat.incoming.message_key:
+            return await run()
+
+        async def effect() -> dict:
+            # A refusal is this message's answer too: what the step did before it (ending the dialog, say)
+            # stands, what storage refused was rolled back by storage, and a retry is refused alike.
+            try:
+                return stored(await run())
+            except Refusal as refusal:
+                return stored(Text(refusal.message))
+
+        return restored(await exactly_once(chat.incoming.message_key, effect, chat.now))
 
 
 ROUTER = Router(JOURNEYS)

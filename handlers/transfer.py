@@ -119,6 +119,7 @@ JOURNEY = Journey(
     name="transfer",
     commands=(Command(("转登", "学时转登"), "将纸质证书上的学时转登到电子证书", start, menu_key="TRANSFER"),),
     steps=(on_person, on_paper, *ENTRY.steps, on_confirm),
+    effects=(on_confirm,),
     state=TransferForm,
     guard=Guard.ADMINS,
 )

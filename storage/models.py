@@ -308,6 +308,19 @@ class ConsoleSession(Model):
         table = "console_session"
 
 
+class ProcessedMessage(Model):
+    """A message whose effect has happened, with the reply it got: written in the transaction of the effect,
+    so WeChat's retry after a crash finds it and is answered the same, with no second effect."""
+
+    id = fields.IntField(primary_key=True)
+    message_key = fields.CharField(max_length=64, unique=True)  # a digest of sender and MsgId (events: their key)
+    reply = fields.JSONField()
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "processed_message"
+
+
 class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"
     APPROVED = "approved"  # 备案

@@ -70,7 +70,7 @@ class WeChatEndpoint:
                 screen_message(body)
             message = _parse(body)
             incoming = to_incoming(message)
-            if not await self.nonces.bind(query["timestamp"], query["nonce"], message_digest(message)):
+            if not await self.nonces.bind(query["timestamp"], query["nonce"], incoming.message_key):
                 raise Forbidden("a signed URL seen before, now with another message")
         except Forbidden as refused:
             log.warning("refused a POST to /wechat: %s", refused)
@@ -137,15 +137,15 @@ def _event_key(message: BaseMessage) -> str:
 
 
 def to_incoming(message: BaseMessage) -> Incoming:
-    now = datetime.now(UTC)
+    now, source, key = datetime.now(UTC), message.source, message_digest(message)
     if isinstance(message, BaseEvent):
         kind = _EVENT_KINDS.get(message.event, Kind.EVENT)
-        return Incoming(message.source, kind, now, key=_event_key(message))
+        return Incoming(source, kind, now, key=_event_key(message), message_key=key)
     if message.type == "text":
-        return Incoming(message.source, Kind.TEXT, now, text=message.content or "")
+        return Incoming(source, Kind.TEXT, now, text=message.content or "", message_key=key)
     if message.type == "image":
-        return Incoming(message.source, Kind.IMAGE, now, media_id=message.media_id or "")
-    return Incoming(message.source, Kind.OTHER, now)
+        return Incoming(source, Kind.IMAGE, now, media_id=message.media_id or "", message_key=key)
+    return Incoming(source, Kind.OTHER, now, message_key=key)
 
 
 def _cdata_safe(text: str) -> str:
