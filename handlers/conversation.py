@@ -2,11 +2,15 @@
 
 from handlers.chat import Chat, Incoming, JourneyConfig
 from handlers.general import EXPIRED
+from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
 from handlers.router import route
+from storage.text import is_safe_text
 
 
 async def converse(incoming: Incoming, config: JourneyConfig) -> Reply:
+    if not is_safe_text(incoming.text):  # every word typed in the chat passes the one text check first
+        raise Refusal(No.UNSAFE_TEXT)
     chat = Chat(incoming, config)
     reply = await route(chat)
     if chat.expired and isinstance(reply, Text):

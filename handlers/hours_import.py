@@ -22,6 +22,7 @@ from storage.declarations import (
     import_hours,
 )
 from storage.ids import as_number
+from storage.text import is_safe_text
 
 HEADER = ("证书管理号或身份证号", "年度", "科目类别", "课程或活动", "培训机构", "学习日期", "学时")
 MAX_ROWS = 20_000
@@ -57,6 +58,8 @@ async def check_rows(table: list[list[str]], today: date) -> tuple[list[ImportRo
 
 
 async def _check_row(line: int, cells: list[str], today: date) -> ImportRow:
+    if not all(is_safe_text(cell) for cell in cells):
+        raise Refusal(No.UNSAFE_TEXT)
     cells = [cell.strip() for cell in cells] + [""] * (len(HEADER) - len(cells))
     number, year, category, course, provider, studied_on, hours = cells[: len(HEADER)]
     if await find_person(number) is None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from storage.declarations import FIRST_YEAR, MAX_HOURS_PER_RECORD
+from storage.text import UNSAFE_TEXT
 
 
 class No(StrEnum):
@@ -18,6 +19,7 @@ class No(StrEnum):
     # any dialog step
     TEXT_ONLY = "text_only"
     UNSUPPORTED = "unsupported"
+    UNSAFE_TEXT = "unsafe_text"
     # 注册
     BAD_NAME = "bad_name"
     ID_FORMAT = "id_format"
@@ -78,6 +80,7 @@ SENTENCES: dict[No, str] = {
     No.ADMINS_ONLY: "此功能仅限继续教育管理员使用。管理员请先用邀请码绑定：发送“绑定管理员 邀请码”。",
     No.TEXT_ONLY: "请用文字回复。发送“取消”可退出当前办理。",
     No.UNSUPPORTED: "抱歉，本服务号暂不能处理图片、语音、位置等消息，请发送文字。",
+    No.UNSAFE_TEXT: UNSAFE_TEXT,  # the console says the same (storage/text.py)
     No.BAD_NAME: "姓名应为 2–20 个汉字，少数民族姓名中间的“·”可以保留。请重新输入您的姓名。",
     No.ID_FORMAT: "身份证号码应为 18 位：前 17 位是数字，最后一位是数字或字母 X。请核对后重新输入。",
     No.ID_BIRTH_DATE: "身份证号码中的出生日期（第 7–14 位）不是一个真实的日期，请核对后重新输入。",

@@ -6,11 +6,13 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from handlers.hours_import import HEADER
 from render.spreadsheet import Export
 from storage.models import Admin, Category, HourRecord, RecordStatus
 from storage.text import UNSAFE_TEXT, is_safe_text
 from tests.console import sign_in
 from tests.domain import a_registered_person, a_unit, hours_of
+from tests.test_cli import jxjy
 from tests.test_console_filings import GOOD
 from tests.test_console_query import export
 
@@ -27,7 +29,7 @@ def test_ordinary_text_and_line_breaks_are_safe(text):
 
 async def test_a_nul_in_a_console_search_is_refused_not_a_server_error(console_service, world):
     browser = await sign_in(console_service, "o_province")
-    status, html = await browser.get("/admin/people", q="孙\x00丽")
+    status, html = await browser.post("/admin/people", {"q": "孙\x00丽"})
     assert status == 400 and UNSAFE_TEXT in html
     await browser.close()
 
@@ -82,3 +84,26 @@ async def test_the_batch_query_and_statistics_exports_carry_no_live_formula(cons
     assert not [cell for cell in cells if cell.data_type == "f"]
     assert '\'=HYPERLINK("http://evil.example","查看")' in [cell.value for cell in cells]
     await browser.close()
+
+
+# NUL and most C0 controls cannot even be written in XML (the endpoint answers 400); these can.
+@pytest.mark.parametrize("typed", ["课\x85程", "课\x9b程", "课程\u202e名"])
+async def test_a_control_character_in_the_chat_is_refused_and_nothing_changes(service, typed):
+    await a_registered_person("o_person")
+    user = service.user("o_person")
+    await user.says("申报")
+    await user.says("今年")
+    await user.says("1")
+    assert UNSAFE_TEXT in await user.says(typed)
+    assert "第 4 步" in await user.says("课程名称")  # the step still waits for its answer
+    assert not await HourRecord.exists()
+
+
+async def test_a_control_character_in_an_import_row_is_named_with_its_line(service, tmp_path):
+    person = await a_registered_person("o_person")
+    path = tmp_path / "hours.csv"
+    rows = [",".join(HEADER), f"{person.cert_number},2025,公需科目,课程\x07,机构名称,2025-05-10,8"]
+    path.write_text("\n".join(rows), encoding="utf-8")
+    status, output = await jxjy(service.settings.database_url, "hours", "import", str(path), cwd=tmp_path)
+    assert status != 0 and "第 2 行" in output and "控制字符" in output
+    assert not await HourRecord.exists()
