@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import aiohttp
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from storage.ids import id_check_character, mask_id_number
 from storage.models import AuditEntry, Category, HourRecord, Person, RecordStatus
@@ -18,6 +18,7 @@ from tests.console import anonymous, sign_in
 from tests.domain import a_registered_person, a_unit, an_admin, an_id_number, hours_of, with_wrong_check_character
 from tests.test_console import INSIDERS, OUTSIDERS
 from tests.test_console_browser import open_console
+from tests.uploads import an_xlsx
 
 # Fixtures shared with the other console tests; pytest finds them by their names in this module.
 
@@ -35,15 +36,6 @@ def result_of(html: str) -> str:
     """The result section only: the form above it echoes what the admin typed, which is theirs to see."""
     start = html.index('<section id="result">')
     return html[start : html.index("</section>", start)]
-
-
-def an_xlsx(rows: list[list]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def export(browser, data: dict, files: dict | None = None) -> list[tuple]:

@@ -1,5 +1,7 @@
 """Headers every response carries: what the browser may load, frame and send on, and what it may keep."""
 
+from importlib.resources import files
+
 from aiohttp import web
 
 from handlers import urls
@@ -10,8 +12,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-# Pages with personal data are never kept by a browser or a proxy.
-PRIVATE_PREFIXES = (urls.CONSOLE_HOME, urls.HOLDER_PAGE.split("{", 1)[0])
+# Pages with personal data (the console, the holder's certificate) are never kept by a browser or a proxy.
+PRIVATE_PREFIXES = (urls.CONSOLE_HOME.rstrip("/"), urls.HOLDER_PAGE.split("{", 1)[0])
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -20,7 +22,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith(PRIVATE_PREFIXES) or request.path.rstrip("/") == urls.CONSOLE_HOME.rstrip("/"):
+    if request.path.startswith(PRIVATE_PREFIXES):
         headers["Cache-Control"] = "no-store"
 
 
@@ -34,6 +36,4 @@ def client_address(request: web.Request, trusted_proxies: list[str]) -> str:
 
 
 def add_static_files(app: web.Application) -> None:
-    from importlib.resources import files
-
     app.router.add_static(STATIC_PATH, str(files("bot.web") / "static"), append_version=False)
