@@ -55,6 +55,8 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
         holder_link_days=settings.holder_link_days,
         verify_limiter=failed_verifications,
         console_link_minutes=settings.console_link_minutes,
+        rebind_limiter_per_account=MemoryRateLimiter(settings.rebind_attempts_per_account_hour, 3600),
+        rebind_limiter_per_id_number=MemoryRateLimiter(settings.rebind_attempts_per_id_number_hour, 3600),
         dialogs=dialogs,
     )
     sessions = DatabaseSessionStore(

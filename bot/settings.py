@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     # A notification WeChat keeps refusing (an outage, say) is retried with backoff, for this long.
     outbox_give_up_hours: int = 48
     admin_invite_hours: int = 72
+    # After an unbinding, the person rebinds with a one-time code the admin hands over; it works this many days.
+    rebind_code_days: int = 3
+    # Registrations that hit an ID number already registered (a rebinding try, right or wrong): at most this
+    # many in any hour per WeChat account, and per ID number, so neither a code nor a name can be guessed.
+    rebind_attempts_per_account_hour: int = 5
+    rebind_attempts_per_id_number_hour: int = 5
 
     # Certificates
     holder_link_days: int = 7  # the holder's link carries full personal data: it expires

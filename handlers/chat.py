@@ -51,6 +51,10 @@ class JourneyConfig:
     holder_link_days: int = 7
     verify_limiter: RateLimiter | None = None
     console_link_minutes: int = 10
+    # Registrations that hit an ID number already registered, per WeChat account ("openid:…") and per record
+    # ("person:…"); None: unlimited.
+    rebind_limiter_per_account: RateLimiter | None = None
+    rebind_limiter_per_id_number: RateLimiter | None = None
     dialogs: DialogStore = field(default_factory=DatabaseDialogStore)
 
 

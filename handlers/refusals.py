@@ -27,6 +27,9 @@ class No(StrEnum):
     ID_CHECK_CHARACTER = "id_check_character"
     ID_TAKEN = "id_taken"
     ALREADY_BOUND = "already_bound"
+    REBIND_CODE_WRONG = "rebind_code_wrong"
+    TOO_MANY_REBIND_ATTEMPTS = "too_many_rebind_attempts"
+    STILL_BOUND = "still_bound"
     NO_UNIT = "no_unit"
     BAD_PICK = "bad_pick"
     UNIT_GONE = "unit_gone"
@@ -53,9 +56,11 @@ class No(StrEnum):
     ALREADY_DECIDED = "already_decided"
     RECORD_OUT_OF_SCOPE = "record_out_of_scope"
     RECORD_NOT_FOUND = "record_not_found"
+    OWN_RECORD = "own_record"
     # 转登
     NO_SUCH_PERSON = "no_such_person"
     PERSON_OUT_OF_SCOPE = "person_out_of_scope"
+    OWN_TRANSFER = "own_transfer"
     BAD_PAPER_NUMBER = "bad_paper_number"
     TRANSFER_UNCONFIRMED = "transfer_unconfirmed"
     # 绑定管理员
@@ -87,10 +92,18 @@ SENTENCES: dict[No, str] = {
     No.ID_CHECK_CHARACTER: "身份证号码最后一位（校验码）与前 17 位不符，可能输错了数字，请核对后重新输入。",
     No.ID_TAKEN: (
         "该身份证号码已经注册，证书管理号为 {number}。按照“一人一证一号”的规定，不能重复注册。\n"
-        "如是您本人注册、但原微信号已无法使用，请联系所在单位的继续教育管理员解除绑定后重新绑定。\n"
+        "如是您本人注册、但原微信号已无法使用，请联系所在单位的继续教育管理员解除绑定并领取重新绑定码。\n"
         "如号码输入有误，请重新输入；发送“取消”退出。"
     ),
     No.ALREADY_BOUND: "您的微信已绑定证书管理号 {number}，无需再次注册。发送“学时”可查询学时。",
+    No.REBIND_CODE_WRONG: (
+        "重新绑定码不正确或已过期，或姓名与登记的不一致。请核对后重新输入重新绑定码（姓名有误请发送“取消”后重新注册）；"
+        "没有有效的重新绑定码，请联系所在单位的继续教育管理员重新获取。"
+    ),
+    No.TOO_MANY_REBIND_ATTEMPTS: (
+        "尝试次数过多，为保护已注册人员的信息，请一小时后再试；如有困难，请联系所在单位的继续教育管理员。"
+    ),
+    No.STILL_BOUND: "该人员的微信仍在绑定中，无需重新绑定码；如原微信号已无法使用，请先解除绑定。",
     No.NO_UNIT: (
         "没有找到与“{query}”相符的单位。请换一个关键词，或输入单位的统一社会信用代码。\n"
         "如您的单位尚未在平台登记，请联系单位人事部门办理。"
@@ -117,8 +130,10 @@ SENTENCES: dict[No, str] = {
     No.ALREADY_DECIDED: "#{id} 已由{by}{status}，未重复处理。",
     No.RECORD_OUT_OF_SCOPE: "#{id} 不在您的管理范围内，不能处理。",
     No.RECORD_NOT_FOUND: "#{id} 不存在或已撤回。",
+    No.OWN_RECORD: "#{id} 是您本人的学时申报：不能审核本人的学时申报，已转由其他管理员或上级管理员审核。",
     No.NO_SUCH_PERSON: "没有找到该证书管理号或身份证号对应的注册人员，请核对；如本人尚未注册，请先指导其注册。",
     No.PERSON_OUT_OF_SCOPE: "该人员不在您的管理范围内，不能为其转登。",
+    No.OWN_TRANSFER: "不能为本人转登学时，请由其他管理员或上级管理员办理。",
     No.BAD_PAPER_NUMBER: "纸质证书编号应为 2–50 个字符。",
     No.TRANSFER_UNCONFIRMED: "请回复“确认”转登，或回复“取消”放弃。",
     No.INVITE_CODE_MISSING: "请在“绑定管理员”后写上邀请码，如“绑定管理员 7KQ2M9XD”。邀请码由上级管理员发放。",

@@ -1,4 +1,9 @@
-"""注册: name → ID number → unit → confirmation → a person with a certificate management number."""
+"""注册: name → ID number → unit → confirmation → a person with a certificate management number.
+
+An ID number already registered either belongs to a bound WeChat account (the masked number and whom to ask) or
+to one an admin unbound (a lost phone): then the person gives the rebinding code the admin handed over, and
+gets their old number back. Every such hit is limited per WeChat account and per ID number, and audited.
+"""
 
 import re
 from dataclasses import dataclass, field
@@ -7,9 +12,16 @@ from handlers.chat import Chat
 from handlers.journeys import Command, Journey
 from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
-from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, UnitNotFound
+from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, RebindRefused, UnitNotFound
 from storage.ids import IdProblem, InvalidIdNumber, as_number, mask_cert_number, mask_id_number, parse_id_number
-from storage.people import person_by_id_number, person_by_openid, rebind_person, register_person
+from storage.models import Person
+from storage.people import (
+    note_attempt_on_registered,
+    person_by_id_number,
+    person_by_openid,
+    rebind_person,
+    register_person,
+)
 from storage.units import find_units, unit_by_id
 
 # Han characters of the basic block and Extensions A to F (names such as 刘䶮 use them), and 〇.
@@ -33,6 +45,11 @@ CONFIRM = (
 DONE = (
     "注册成功！\n证书管理号：{number}\n姓名：{name}\n单位：{unit}\n\n"
     "证书管理号与您的身份证号一一对应，请妥善保存。发送“学时”可查询您的继续教育学时。"
+)
+ASK_REBIND_CODE = (
+    "该身份证号码已经注册，原绑定的微信号已由管理员解除绑定。\n"
+    "请输入管理员交给您的 8 位重新绑定码（当面或电话告知，有效期内使用一次）。"
+    "没有重新绑定码，请联系所在单位的继续教育管理员；发送“取消”退出。"
 )
 REBOUND = (
     "已重新绑定！\n证书管理号：{number}（与原来相同）\n姓名：{name}\n单位：{unit}\n\n"
@@ -76,18 +93,51 @@ async def on_id_number(chat: Chat) -> Reply:
         raise Refusal(ID_PROBLEMS[bad.problem]) from None
     registered = await person_by_id_number(id_number.number)
     if registered is not None:
-        if registered.openid is None:  # an admin unbound a lost WeChat account: bind this one instead
-            try:
-                rebound = await rebind_person(registered.id, chat.form.name, chat.openid)
-            except OpenidAlreadyBound as bound:
-                await chat.finish()
-                return Text(say(No.ALREADY_BOUND, number=bound.cert_number))
-            if rebound is not None:
-                await chat.finish()
-                return Text(REBOUND.format(number=rebound.cert_number, name=rebound.name, unit=rebound.unit.name))
+        await _count_attempt(chat, registered)
+        if registered.openid is None:  # an admin unbound a lost WeChat account: the code they handed over
+            await note_attempt_on_registered(chat.openid, registered, "asked_for_rebind_code")
+            await chat.goto(on_rebind_code, id_number=id_number.number)
+            return Text(ASK_REBIND_CODE)
+        await note_attempt_on_registered(chat.openid, registered, "id_taken")
         raise Refusal(No.ID_TAKEN, number=mask_cert_number(registered.cert_number))
     await chat.goto(on_unit, id_number=id_number.number, gender=id_number.gender, born=id_number.birth_date.isoformat())
     return Text(ASK_UNIT)
+
+
+async def on_rebind_code(chat: Chat) -> Reply:
+    code = chat.typed()
+    registered = await person_by_id_number(chat.form.id_number)
+    if registered is None or registered.openid is not None:  # bound meanwhile: back to the ID number
+        await chat.goto(on_id_number)
+        if registered is None:
+            return Text(ASK_ID)
+        return Text(say(No.ID_TAKEN, number=mask_cert_number(registered.cert_number)))
+    await _count_attempt(chat, registered)
+    try:
+        rebound = await rebind_person(
+            registered.id, chat.form.name, chat.openid, code, chat.now, chat.config.secret_key
+        )
+    except OpenidAlreadyBound as bound:
+        await chat.finish()
+        return Text(say(No.ALREADY_BOUND, number=bound.cert_number))
+    except RebindRefused:
+        await note_attempt_on_registered(chat.openid, registered, "wrong_rebind_code")
+        raise Refusal(No.REBIND_CODE_WRONG) from None
+    await chat.finish()
+    return Text(REBOUND.format(number=rebound.cert_number, name=rebound.name, unit=rebound.unit.name))
+
+
+async def _count_attempt(chat: Chat, registered: Person) -> None:
+    """A try at a registered record counts against the WeChat account and against the record, so neither a code
+    nor the masked name's missing character can be guessed; one over the limit is audited and refused."""
+    limits = (
+        (chat.config.rebind_limiter_per_account, f"openid:{chat.openid}"),
+        (chat.config.rebind_limiter_per_id_number, f"person:{registered.id}"),
+    )
+    for limiter, key in limits:
+        if limiter is not None and not await limiter.allow(key):
+            await note_attempt_on_registered(chat.openid, registered, "limited")
+            raise Refusal(No.TOO_MANY_REBIND_ATTEMPTS)
 
 
 async def on_unit(chat: Chat) -> Reply:
@@ -151,7 +201,8 @@ async def on_confirm(chat: Chat) -> Reply:
 JOURNEY = Journey(
     name="register",
     commands=(Command(("注册", "注册登记", "登记", "绑定"), "注册并获取证书管理号", start, menu_key="REGISTER"),),
-    steps=(on_name, on_id_number, on_unit, on_unit_pick, on_confirm),
-    effects=(on_id_number, on_confirm),  # on_id_number rebinds a number whose WeChat account was unbound
+    steps=(on_name, on_id_number, on_rebind_code, on_unit, on_unit_pick, on_confirm),
+    # on_id_number and on_rebind_code audit each try at a registered number; on_rebind_code rebinds
+    effects=(on_id_number, on_rebind_code, on_confirm),
     state=RegisterForm,
 )

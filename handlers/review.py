@@ -9,7 +9,7 @@ from handlers.journeys import Command, Journey
 from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
 from storage.declarations import decide, pending_in_scope
-from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
+from storage.errors import AlreadyDecided, OutOfScope, OwnRecord, RecordNotFound
 from storage.ids import as_number
 from storage.models import Category, RecordStatus
 from storage.vocabulary import CATEGORY_NAMES, hours_figure
@@ -57,7 +57,10 @@ def _ids(text: str) -> list[int] | None:
     return list(dict.fromkeys(numbers))
 
 
-def undecided(record_id: int, why: AlreadyDecided | OutOfScope | RecordNotFound) -> str:
+UNDECIDABLE = (AlreadyDecided, OutOfScope, OwnRecord, RecordNotFound)  # why a decision is refused
+
+
+def undecided(record_id: int, why: AlreadyDecided | OutOfScope | OwnRecord | RecordNotFound) -> str:
     """Why a record was left as it was; the chat and the console say it alike."""
     if isinstance(why, AlreadyDecided):
         status = STATUS_WORDS.get(RecordStatus(why.status), why.status)
@@ -65,13 +68,15 @@ def undecided(record_id: int, why: AlreadyDecided | OutOfScope | RecordNotFound)
         return say(No.ALREADY_DECIDED, id=record_id, by=by, status=status)
     if isinstance(why, OutOfScope):
         return say(No.RECORD_OUT_OF_SCOPE, id=record_id)
+    if isinstance(why, OwnRecord):
+        return say(No.OWN_RECORD, id=record_id)
     return say(No.RECORD_NOT_FOUND, id=record_id)
 
 
 async def _decide_one(chat: Chat, record_id: int, approve: bool, reason: str) -> str:
     try:
         await decide(chat.admin, record_id, approve, reason, chat.now)
-    except (AlreadyDecided, OutOfScope, RecordNotFound) as why:
+    except UNDECIDABLE as why:
         return undecided(record_id, why)
     return (APPROVED if approve else REJECTED).format(id=record_id)
 

@@ -13,10 +13,10 @@ from handlers.journeys import Command, Journey
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
 from storage.declarations import check_entry, find_person, transfer_paper_hours
-from storage.errors import OutOfScope
+from storage.errors import OutOfScope, OwnRecord
 from storage.ids import mask_id_number
 from storage.people import person_by_id
-from storage.scope import in_scope
+from storage.scope import in_scope, is_own
 from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 ASK_PERSON = (
@@ -55,6 +55,8 @@ async def on_person(chat: Chat) -> Reply:
         raise Refusal(No.NO_SUCH_PERSON)
     if not await in_scope(chat.admin, person):
         raise Refusal(No.PERSON_OUT_OF_SCOPE)
+    if is_own(chat.admin, person):
+        raise Refusal(No.OWN_TRANSFER)
     await chat.goto(on_paper, person_id=person.id)
     return Text(ASK_PAPER.format(name=person.name, id_masked=mask_id_number(person.id_number), unit=person.unit.name))
 
@@ -111,6 +113,9 @@ async def on_confirm(chat: Chat) -> Reply:
     except OutOfScope:
         await chat.finish()
         raise Refusal(No.PERSON_OUT_OF_SCOPE) from None
+    except OwnRecord:
+        await chat.finish()
+        raise Refusal(No.OWN_TRANSFER) from None
     await chat.finish()
     return Text(DONE.format(id=record.id, name=person.name, year=record.year))
 

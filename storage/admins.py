@@ -92,14 +92,17 @@ async def redeem_invite(code: str, openid: str, filing: dict[str, str], now: dat
     return admin
 
 
-async def admins_to_notify(unit: Unit) -> list[Admin]:
-    """The unit's admins; none there, the region's; none there, the province's."""
+async def admins_to_notify(unit: Unit, declarant_openid: str | None = None) -> list[Admin]:
+    """The unit's admins; none there, the region's; none there, the province's. A declarant who is an admin
+    themselves (the same WeChat account) is not told of their own hours, which they may not decide: with
+    nobody else at their level, it goes up one."""
     for level in (
         Admin.filter(role=AdminRole.UNIT, unit_id=unit.id),
         Admin.filter(role=AdminRole.REGION, region_id=unit.region_id),
         Admin.filter(role=AdminRole.PROVINCE),
     ):
         admins = await level.filter(openid__not_isnull=True).order_by("id")
+        admins = [admin for admin in admins if declarant_openid is None or admin.openid != declarant_openid]
         if admins:
             return admins
     return []

@@ -10,11 +10,11 @@ from tortoise.transactions import in_transaction
 
 from storage.admins import admins_to_notify
 from storage.audit import audit, record_facts
-from storage.errors import AlreadyDecided, OutOfScope, PersonNotFound, RecordNotFound
+from storage.errors import AlreadyDecided, OutOfScope, OwnRecord, PersonNotFound, RecordNotFound
 from storage.ids import is_digits, mask_id_number, normalise
 from storage.models import Admin, Category, HourRecord, Person, RecordSource, RecordStatus
 from storage.outbox import enqueue
-from storage.scope import RECORDS, in_scope, scope_q
+from storage.scope import RECORDS, in_scope, is_own, not_own_records_q, scope_q
 
 MAX_HOURS_PER_RECORD = Decimal(90)  # a whole year's requirement in one record is already generous
 MAX_TEXT = 100
@@ -129,7 +129,7 @@ async def declare(person: Person, entry: HoursEntry, evidence_media_id: str, now
         record = _new_record(person, entry, evidence_media_id=evidence_media_id)
         await record.save()
         await audit(f"person:{person.id}", "declared", f"hour_record:{record.id}", after=record_facts(record))
-        for admin in await admins_to_notify(person.unit):
+        for admin in await admins_to_notify(person.unit, person.openid):
             payload = _summary(person, record) | {"unit": person.unit.name}
             await enqueue("declaration_submitted", admin.openid, payload, now)
         if evidence_media_id and person.openid:
@@ -165,8 +165,8 @@ async def withdraw(person: Person, record_id: int) -> HourRecord:
 
 
 async def pending_in_scope(admin: Admin, limit: int = 20) -> tuple[list[HourRecord], int]:
-    """The oldest pending records an admin may decide, and how many there are in all."""
-    query = HourRecord.filter(scope_q(admin, RECORDS), status=RecordStatus.PENDING)
+    """The oldest pending records an admin may decide (never their own), and how many there are in all."""
+    query = HourRecord.filter(scope_q(admin, RECORDS), not_own_records_q(admin), status=RecordStatus.PENDING)
     records = await query.order_by("id").limit(limit).prefetch_related("person__unit")
     return records, await query.count()
 
@@ -174,8 +174,8 @@ async def pending_in_scope(admin: Admin, limit: int = 20) -> tuple[list[HourReco
 async def pending_for_console(
     admin: Admin, unit_id: int | None = None, year: int | None = None, category: str | None = None, limit: int = 200
 ) -> list[HourRecord]:
-    """The pending records an admin may decide, narrowed by unit, year and category."""
-    query = HourRecord.filter(scope_q(admin, RECORDS), status=RecordStatus.PENDING)
+    """The pending records an admin may decide (never their own), narrowed by unit, year and category."""
+    query = HourRecord.filter(scope_q(admin, RECORDS), not_own_records_q(admin), status=RecordStatus.PENDING)
     if unit_id:
         query = query.filter(person__unit_id=unit_id)
     if year:
@@ -199,12 +199,15 @@ async def records_of(person: Person) -> list[HourRecord]:
 
 async def decide(admin: Admin, record_id: int, approve: bool, reason: str, now: datetime) -> HourRecord:
     """Approve or reject a pending record. Of two admins deciding at once exactly one succeeds: the
-    status change is a conditional UPDATE, so the loser finds the record decided and learns by whom."""
+    status change is a conditional UPDATE, so the loser finds the record decided and learns by whom. Nobody
+    decides on their own hours (OwnRecord): the record stays pending for the admins it was sent to."""
     record = await HourRecord.get_or_none(id=record_id).prefetch_related("person__unit")
     if record is None or record.status == RecordStatus.WITHDRAWN:
         raise RecordNotFound(record_id)
     if not await in_scope(admin, record.person):
         raise OutOfScope(record_id)
+    if is_own(admin, record.person):
+        raise OwnRecord(record_id)
     status = RecordStatus.APPROVED if approve else RecordStatus.REJECTED
     async with in_transaction():
         taken = await HourRecord.filter(id=record_id, status=RecordStatus.PENDING).update(
@@ -237,9 +240,12 @@ async def find_person(number: str) -> Person | None:
 async def transfer_paper_hours(
     admin: Admin, person: Person, paper_cert_number: str, entry: HoursEntry, now: datetime
 ) -> HourRecord:
-    """学时转登: a paper certificate's hours, approved on entry and marked as transferred."""
+    """学时转登: a paper certificate's hours, approved on entry and marked as transferred; never by the admin
+    for their own record (OwnRecord)."""
     if not await in_scope(admin, person):
         raise OutOfScope(person.id)
+    if is_own(admin, person):
+        raise OwnRecord(person.id)
     async with in_transaction():
         record = _new_record(
             person,

@@ -66,3 +66,15 @@ class AlreadyDecided(StorageRefusal):
 
 class PersonNotFound(StorageRefusal):
     pass
+
+
+class StillBound(StorageRefusal):
+    """A rebinding code was asked for a person whose WeChat account is still bound."""
+
+
+class RebindRefused(StorageRefusal):
+    """The rebinding code is wrong, used or expired, or the name is not the person's: nothing was bound."""
+
+
+class OwnRecord(StorageRefusal):
+    """An admin acted on their own hours (the same WeChat account as the person): nobody decides their own."""

@@ -228,7 +228,7 @@ class AuditEntry(Model):
 
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField(auto_now_add=True)
-    actor = fields.CharField(max_length=64)  # person:<id>, admin:<id>, cli
+    actor = fields.CharField(max_length=64)  # person:<id>, admin:<id>, openid:<openid>, cli
     action = fields.CharField(max_length=32)
     target = fields.CharField(max_length=64)  # hour_record:<id>, admin:<id> ...
     before = fields.JSONField(null=True)
@@ -290,6 +290,22 @@ class ConsoleLink(Model):
 
     class Meta:
         table = "console_link"
+
+
+class RebindCode(Model):
+    """A one-time code that lets a person whose WeChat account an admin unbound bind a new one. The admin hands it
+    over in person or by phone; only a keyed hash is kept, and each person has at most one (a new one replaces it)."""
+
+    id = fields.IntField(primary_key=True)
+    person = fields.OneToOneField("models.Person", related_name="rebind_code", on_delete=fields.CASCADE)
+    code_hash = fields.CharField(max_length=64)
+    issued_by = fields.ForeignKeyField("models.Admin", related_name="rebind_codes", on_delete=fields.RESTRICT)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "rebind_code"
 
 
 class ConsoleSession(Model):

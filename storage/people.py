@@ -1,14 +1,16 @@
 """Registration: one person, one certificate, one certificate management number (证书管理号)."""
 
-from datetime import date
+from datetime import date, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from storage.audit import audit
 from storage.db import fetch
-from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, UnitNotFound
+from storage.errors import IdAlreadyRegistered, OpenidAlreadyBound, RebindRefused, UnitNotFound
+from storage.ids import mask_id_number
 from storage.models import Person, Unit
+from storage.rebind_codes import spend_rebind_code
 
 MAX_SERIAL = 999_999  # six digits per region and year
 
@@ -52,18 +54,27 @@ async def register_person(name: str, id_number: str, unit_id: int, openid: str, 
         raise
 
 
-async def rebind_person(person_id: int, name: str, openid: str) -> Person | None:
-    """Bind a new WeChat account to a person whose old one an admin unbound (a lost phone). The name must
-    match; the number stays. None when the person is bound already or the name differs."""
+async def rebind_person(person_id: int, name: str, openid: str, code: str, now: datetime, pepper: str) -> Person:
+    """Bind a new WeChat account to a person whose old one an admin unbound (a lost phone). The name must match
+    and the admin's rebinding code be right and unused; the code is spent and the number stays. Anything else is
+    RebindRefused, alike, so a wrong try does not tell which part was wrong."""
     bound = await Person.get_or_none(openid=openid)
     if bound is not None:
         raise OpenidAlreadyBound(bound.cert_number)
     async with in_transaction():
         taken = await Person.filter(id=person_id, openid=None, name=name).update(openid=openid)
-        if not taken:
-            return None
-        await audit(f"person:{person_id}", "rebound_wechat", f"person:{person_id}", after={"openid_bound": True})
+        if not taken or not await spend_rebind_code(person_id, code, now, pepper):
+            raise RebindRefused(person_id)  # rolls the binding back
+        after = {"openid_bound": True, "by": "rebind_code"}
+        await audit(f"openid:{openid}", "rebound_wechat", f"person:{person_id}", after=after)
     return await Person.get(id=person_id).select_related("unit")
+
+
+async def note_attempt_on_registered(openid: str, person: Person, outcome: str) -> None:
+    """Someone registering hit an ID number already registered: who, whose record, and what came of it.
+    A rebinding is audited with its change (rebind_person)."""
+    facts = {"id_number": mask_id_number(person.id_number), "outcome": outcome}
+    await audit(f"openid:{openid}", "registration_hit", f"person:{person.id}", after=facts)
 
 
 async def _refuse_if_taken(id_number: str, openid: str) -> None:

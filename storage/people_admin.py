@@ -1,12 +1,16 @@
 """People as their admins manage them (分级管理): finding them, freeing a lost WeChat account, correcting a
 wrong unit. Every function keeps to the admin's scope (storage/scope.py) and audits each change."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from tortoise.transactions import in_transaction
 
 from storage.audit import audit
-from storage.errors import OutOfScope
+from storage.errors import OutOfScope, StillBound
 from storage.ids import is_digits
 from storage.models import Admin, Person
+from storage.rebind_codes import IssuedCode, replace_rebind_code
 from storage.scope import PEOPLE, scope_q, unit_in_scope
 
 
@@ -29,15 +33,39 @@ async def person_in_scope(admin: Admin, person_id: int) -> Person:
     return person
 
 
-async def unbind_wechat(admin: Admin, person_id: int) -> Person:
-    """A lost phone: free the person's record so they can bind a new WeChat account by registering again."""
+@dataclass(frozen=True)
+class Unbound:
+    person: Person
+    code: IssuedCode  # the rebinding code, shown once to the admin
+
+
+async def unbind_wechat(admin: Admin, person_id: int, now: datetime, code_valid_for: timedelta, pepper: str) -> Unbound:
+    """A lost phone: free the person's record, and issue the one-time code (replacing any earlier one) they will
+    need to bind a new WeChat account by registering again."""
     person = await person_in_scope(admin, person_id)
     async with in_transaction():
         before = {"openid_bound": person.openid is not None}
         await Person.filter(id=person.id).update(openid=None)
-        await audit(f"admin:{admin.id}", "unbound_wechat", f"person:{person.id}", before, {"openid_bound": False})
+        code = await replace_rebind_code(person.id, admin.id, now, code_valid_for, pepper)
+        after = {"openid_bound": False, "rebind_code_expires_at": code.expires_at.isoformat()}
+        await audit(f"admin:{admin.id}", "unbound_wechat", f"person:{person.id}", before, after)
     person.openid = None
-    return person
+    return Unbound(person, code)
+
+
+async def issue_rebind_code(
+    admin: Admin, person_id: int, now: datetime, code_valid_for: timedelta, pepper: str
+) -> IssuedCode:
+    """A fresh rebinding code for a person already unbound (the first was lost or expired); the old one stops
+    working. A person still bound has no use for one."""
+    person = await person_in_scope(admin, person_id)
+    if person.openid is not None:
+        raise StillBound(person.id)
+    async with in_transaction():
+        code = await replace_rebind_code(person.id, admin.id, now, code_valid_for, pepper)
+        after = {"rebind_code_expires_at": code.expires_at.isoformat()}
+        await audit(f"admin:{admin.id}", "issued_rebind_code", f"person:{person.id}", after=after)
+    return code
 
 
 async def change_unit(admin: Admin, person_id: int, unit_id: int) -> Person:

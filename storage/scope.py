@@ -75,6 +75,22 @@ AUDIT = Path(unit=None, region=None)
 _NOTHING = Q(pk__in=[])
 
 
+# --- nobody decides on their own hours ------------------------------------------------------------------------
+# An admin who is also a registered person is the same WeChat account in both tables: that openid is the link.
+# Their own hours go to the unit's other admins or up a level (storage/admins.py admins_to_notify).
+
+
+def is_own(admin: Admin, person: Person) -> bool:
+    return admin.openid is not None and admin.openid == person.openid
+
+
+def not_own_records_q(admin: Admin) -> Q:
+    """Records that are not the admin's own, as a filter for HourRecord (a person unbound has no openid)."""
+    if admin.openid is None:
+        return Q()
+    return Q(person__openid__isnull=True) | ~Q(person__openid=admin.openid)
+
+
 def scope_q(admin: Admin, path: Path) -> Q:
     """The rows of one kind an admin may see, as a filter for that kind's model."""
     reach = reach_of(admin)
@@ -134,14 +150,16 @@ async def unit_in_scope(admin: Admin, unit_id: int) -> Unit:
 class ScopeSummary:
     """What the console's first page shows: what is waiting, and how large the scope is."""
 
-    pending: int
+    pending: int  # what the admin may decide: never their own
     people: int
     units: int
 
 
 async def scope_summary(admin: Admin) -> ScopeSummary:
     return ScopeSummary(
-        pending=await HourRecord.filter(scope_q(admin, RECORDS), status=RecordStatus.PENDING).count(),
+        pending=await HourRecord.filter(
+            scope_q(admin, RECORDS), not_own_records_q(admin), status=RecordStatus.PENDING
+        ).count(),
         people=await Person.filter(scope_q(admin, PEOPLE)).count(),
         units=await Unit.filter(scope_q(admin, UNITS)).count(),
     )

@@ -9,6 +9,7 @@ from yarl import URL
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LINK = re.compile(r"(https?://\S+/admin/login/\S+)")
+REBIND_CODE = re.compile(r"<strong>([2-9A-Z]{8})</strong>")  # shown once on the person's page
 
 
 @dataclass

@@ -119,7 +119,7 @@ def test_the_router_is_derived_from_the_journeys_and_keeps_the_stored_step_names
     assert [journey.name for journey in JOURNEYS][:3] == ["register", "hours", "declare"]
     dialogs = [line for line in str(ROUTER).splitlines() if line.startswith("dialog ")]
     assert dialogs == [
-        "dialog register: name, id_number, unit, unit_pick, confirm",
+        "dialog register: name, id_number, rebind_code, unit, unit_pick, confirm",
         "dialog declare: year, category, course, provider, date, hours, evidence, confirm",
         "dialog verify: number",
         "dialog admin_bind: name, gender, department, post, phone, fax, email, postcode, address, confirm",

@@ -1,15 +1,22 @@
-"""People in scope: search, one person's records and certificates, unbinding a lost WeChat account,
-correcting a wrong unit. Every read of a person is audited."""
+"""People in scope: search, one person's records and certificates, unbinding a lost WeChat account (with the
+one-time rebinding code the person will need), correcting a wrong unit. Every read of a person is audited."""
+
+from datetime import UTC, datetime, timedelta
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.settings import SETTINGS
+from handlers.refusals import No, say
 from storage.audit import console_read
 from storage.certificates import certificates_of
+from storage.clock import CHINA
 from storage.declarations import records_of
+from storage.errors import StillBound
 from storage.ids import as_number, gender_of
-from storage.people_admin import change_unit, person_in_scope, search_people, unbind_wechat
+from storage.people_admin import change_unit, issue_rebind_code, person_in_scope, search_people, unbind_wechat
+from storage.rebind_codes import IssuedCode, live_rebind_code_expiry
 from storage.scope import units_in_scope
 from storage.vocabulary import CATEGORY_NAMES, RECORD_STATUS_NAMES, SOURCE_NAMES
 
@@ -39,11 +46,22 @@ async def search(request: web.Request) -> dict:
     return {"q": text, "people": found}
 
 
-async def _detail(request: web.Request, flash: list[str]) -> web.Response:
+UNBOUND = (
+    "已解除微信绑定。本人需用新的微信号发送“注册”，输入姓名、身份证号和下面的重新绑定码，"
+    "即可重新绑定（证书管理号不变）。"
+)
+CODE_ISSUED = "已生成新的重新绑定码，原来的重新绑定码已作废。"
+
+
+async def _detail(request: web.Request, flash: list[str], code: IssuedCode | None = None) -> web.Response:
+    """The person's page; `code`, just issued, is shown this once and never again."""
     admin = current_admin(request)
     person = await person_in_scope(admin, _person_id(request))
     await console_read(admin, "person", f"person:{person.id}")
+    expiry = await live_rebind_code_expiry(person.id, datetime.now(UTC))
     context = {
+        "rebind_code": code.code if code else "",
+        "rebind_code_expires": _local(code.expires_at if code else expiry),
         "person": person,
         "gender": gender_of(person.id_number),
         "records": await records_of(person),
@@ -57,6 +75,15 @@ async def _detail(request: web.Request, flash: list[str]) -> web.Response:
     return aiohttp_jinja2.render_template("admin/person.html", request, context)
 
 
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _code_valid_for(request: web.Request) -> tuple[timedelta, str]:
+    settings = request.app[SETTINGS]
+    return timedelta(days=settings.rebind_code_days), settings.secret_key
+
+
 @routes.get("/admin/people/{id}")
 async def person_page(request: web.Request) -> web.Response:
     return await _detail(request, [])
@@ -64,8 +91,21 @@ async def person_page(request: web.Request) -> web.Response:
 
 @routes.post("/admin/people/{id}/unbind")
 async def unbind(request: web.Request) -> web.Response:
-    await unbind_wechat(current_admin(request), _person_id(request))
-    return await _detail(request, ["已解除微信绑定。本人可用新的微信号发送“注册”重新绑定（证书管理号不变）。"])
+    valid_for, pepper = _code_valid_for(request)
+    unbound = await unbind_wechat(current_admin(request), _person_id(request), datetime.now(UTC), valid_for, pepper)
+    return await _detail(request, [UNBOUND], unbound.code)
+
+
+@routes.post("/admin/people/{id}/rebind-code")
+async def new_rebind_code(request: web.Request) -> web.Response:
+    valid_for, pepper = _code_valid_for(request)
+    try:
+        code = await issue_rebind_code(
+            current_admin(request), _person_id(request), datetime.now(UTC), valid_for, pepper
+        )
+    except StillBound:
+        return await _detail(request, [say(No.STILL_BOUND)])
+    return await _detail(request, [CODE_ISSUED], code)
 
 
 @routes.post("/admin/people/{id}/unit")

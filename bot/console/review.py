@@ -10,10 +10,9 @@ from aiohttp import web
 
 from bot.console.auth import current_admin
 from handlers.refusals import No, say
-from handlers.review import undecided
+from handlers.review import UNDECIDABLE, undecided
 from storage.audit import console_read
 from storage.declarations import decide, pending_for_console, record_in_scope
-from storage.errors import AlreadyDecided, OutOfScope, RecordNotFound
 from storage.ids import as_number
 from storage.models import Category
 from storage.scope import units_in_scope
@@ -64,7 +63,7 @@ async def decide_several(request: web.Request) -> web.Response:
         try:
             await decide(admin, record_id, approve, reason, datetime.now(UTC))
             flash.append(f"#{record_id} 已{'通过' if approve else '驳回'}")
-        except (AlreadyDecided, OutOfScope, RecordNotFound) as why:
+        except UNDECIDABLE as why:
             flash.append(undecided(record_id, why))
     return await _listing(request, flash)
 
