@@ -72,6 +72,8 @@ class No(StrEnum):
     TOO_MANY_VERIFICATIONS = "too_many_verifications"
     NOTHING_TO_VERIFY = "nothing_to_verify"
     VERIFY_NEEDS_NAME = "verify_needs_name"
+    # 证书查询 (console)
+    QUERY_BUDGET_SPENT = "query_budget_spent"
 
 
 SENTENCES: dict[No, str] = {
@@ -136,6 +138,10 @@ SENTENCES: dict[No, str] = {
     No.TOO_MANY_VERIFICATIONS: "未查到结果的验证过多，为保护个人信息，请一分钟后再试。",
     # One sentence for an unknown number and for a wrong name: it must not tell that an ID number exists.
     No.NOTHING_TO_VERIFY: "未查到相符的证书。请核对证书管理号，或身份证号和姓名。",
+    No.QUERY_BUDGET_SPENT: (
+        "超出今日查询额度：本次 {rows} 个号码，今日还可查询 {remaining} 个（每人每日 {per_day} 个，"
+        "北京时间零点重置）。请减少号码后再查，或明日再查。"
+    ),
     No.VERIFY_NEEDS_NAME: "按身份证号验证需同时提供姓名，如“验证 41010519900307123X 张三”（号码和姓名之间空一格）。",
 }
 
