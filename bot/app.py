@@ -20,7 +20,7 @@ from bot.wechat.delivery import Deliverer
 from bot.wechat.endpoint import WeChatEndpoint
 from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, RetryGate
 from handlers.chat import JourneyConfig
-from handlers.ratelimit import MemoryRateLimiter
+from handlers.ratelimit import MemoryRateLimiter, VerifyLimits
 from handlers.urls import Urls
 from storage.console_sessions import purge_idle_sessions
 from storage.db import database, is_healthy
@@ -45,15 +45,21 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
     gate = RetryGate(MemoryReplyCache(ttl_seconds=remembered_seconds(settings)), MemoryUserLocks())
     nonces = MemoryNonceMemory(ttl_seconds=remembered_seconds(settings))
     dialogs = DatabaseDialogStore(idle=timedelta(minutes=settings.dialog_idle_minutes))
-    # Failed verifications per client, in the chat ("chat:<openid>") and on the page (the IP address).
+    # Failed verifications per client, in the chat ("chat:<openid>") and on the page (the IP address); in the
+    # chat also per number looked up and in all.
     failed_verifications = MemoryRateLimiter(settings.verify_limit_per_minute)
+    verify_limits = VerifyLimits(
+        per_account=failed_verifications,
+        per_number=MemoryRateLimiter(settings.verify_failures_per_number_per_minute),
+        total=MemoryRateLimiter(settings.verify_failures_total_per_minute),
+    )
     journeys = JourneyConfig(
         dialog_idle_minutes=settings.dialog_idle_minutes,
         paper_certificates_void_after=settings.paper_certificates_void_after,
         urls=Urls(settings.public_url),
         secret_key=settings.secret_key,
         holder_link_days=settings.holder_link_days,
-        verify_limiter=failed_verifications,
+        verify_limits=verify_limits,
         console_link_minutes=settings.console_link_minutes,
         rebind_limiter_per_account=MemoryRateLimiter(settings.rebind_attempts_per_account_hour, 3600),
         rebind_limiter_per_id_number=MemoryRateLimiter(settings.rebind_attempts_per_id_number_hour, 3600),

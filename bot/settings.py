@@ -56,12 +56,16 @@ class Settings(BaseSettings):
     holder_link_days: int = 7  # the holder's link carries full personal data: it expires
     pdf_engine: Literal["weasyprint", "wkhtmltopdf"] = "weasyprint"
     verify_limit_per_minute: int = 20  # failed verifications per client (IP or openid)
+    # Failed verifications in the chat per number looked up (whichever accounts ask), and in all.
+    verify_failures_per_number_per_minute: int = Field(default=5, ge=1)
+    verify_failures_total_per_minute: int = Field(default=300, ge=1)
     # Reverse proxies whose X-Forwarded-For names the real client (for the verification page's rate limit).
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]
 
     # Admin console
     console_link_minutes: int = 10  # the one-time sign-in link sent in the chat
     console_idle_minutes: int = 30
+    query_rows_per_day: int = Field(default=20_000, ge=1)  # batch-query rows per admin per day (Beijing time)
 
     # Dates of the notice: configuration, not code.
     pilot_start: date = date(2017, 9, 15)  # Zhengzhou; the console's paperwork starts with its year

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from handlers.ratelimit import RateLimiter
+from handlers.ratelimit import VerifyLimits
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply
 from handlers.urls import Urls
@@ -49,7 +49,7 @@ class JourneyConfig:
     urls: Urls = field(default_factory=Urls)
     secret_key: str = ""
     holder_link_days: int = 7
-    verify_limiter: RateLimiter | None = None
+    verify_limits: VerifyLimits | None = None
     console_link_minutes: int = 10
     # Registrations that hit an ID number already registered, per WeChat account ("openid:…") and per record
     # ("person:…"); None: unlimited.

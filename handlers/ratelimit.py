@@ -3,6 +3,7 @@
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -11,6 +12,10 @@ class RateLimiter(Protocol):
 
     async def allow(self, key: str) -> bool:
         """Count one attempt for `key`; False, and not counted, once it has used up its attempts in the window."""
+        ...
+
+    async def exhausted(self, key: str) -> bool:
+        """Whether `key` has used up its attempts in the window; counts nothing."""
         ...
 
 
@@ -35,3 +40,18 @@ class MemoryRateLimiter:
         if len(self._hits) > 100_000:  # drop idle keys now and then so memory stays bounded
             self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < self.window}
         return True
+
+    async def exhausted(self, key: str) -> bool:
+        now = self.clock()
+        return len([t for t in self._hits.get(key, ()) if now - t < self.window]) >= self.limit
+
+
+@dataclass(frozen=True)
+class VerifyLimits:
+    """Failed verifications in the chat, counted three ways, so several accounts cannot share out a walk
+    through the numbers: per account ("chat:<openid>"), per number looked up ("number:<number>"), and in all
+    ("all")."""
+
+    per_account: RateLimiter
+    per_number: RateLimiter
+    total: RateLimiter

@@ -78,6 +78,9 @@ class No(StrEnum):
     CERTIFICATE_REVOKED = "certificate_revoked"
     TOO_MANY_VERIFICATIONS = "too_many_verifications"
     NOTHING_TO_VERIFY = "nothing_to_verify"
+    VERIFY_NEEDS_NAME = "verify_needs_name"
+    # 证书查询 (console)
+    QUERY_BUDGET_SPENT = "query_budget_spent"
 
 
 SENTENCES: dict[No, str] = {
@@ -150,8 +153,14 @@ SENTENCES: dict[No, str] = {
     No.CERTIFICATE_REVOKED: (
         "您的证书已被撤销（理由：{reason}），学时记录未变化前不能重新生成。如有疑问，请联系单位管理员。"
     ),
-    No.TOO_MANY_VERIFICATIONS: "验证过于频繁，请稍后再试。",
-    No.NOTHING_TO_VERIFY: "未查到该证书管理号或身份证号对应的证书，请核对号码。",
+    No.TOO_MANY_VERIFICATIONS: "未查到结果的验证过多，为保护个人信息，请一分钟后再试。",
+    # One sentence for an unknown number and for a wrong name: it must not tell that an ID number exists.
+    No.NOTHING_TO_VERIFY: "未查到相符的证书。请核对证书管理号，或身份证号和姓名。",
+    No.QUERY_BUDGET_SPENT: (
+        "超出今日查询额度：本次 {rows} 个号码，今日还可查询 {remaining} 个（每人每日 {per_day} 个，"
+        "北京时间零点重置）。请减少号码后再查，或明日再查。"
+    ),
+    No.VERIFY_NEEDS_NAME: "按身份证号验证需同时提供姓名，如“验证 41010519900307123X 张三”（号码和姓名之间空一格）。",
 }
 
 

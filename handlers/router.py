@@ -99,7 +99,7 @@ class Router:
         whole = normalise(text).rstrip("。.!！")
         if whole in self._by_word:
             return *self._by_word[whole], ""
-        first, _, rest = text.strip().partition(" ")
+        first, _, rest = text.strip().replace("\u3000", " ", 1).partition(" ")  # a Chinese keyboard's space too
         found = self._by_word.get(normalise(first))
         return (*found, rest.strip()) if found else None
 

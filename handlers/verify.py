@@ -1,8 +1,10 @@
 """Verification: whether a certificate is genuine and current, with masked personal data.
 
-The same view serves the page behind the QR code (/v/<code>) and `验证 <证书管理号或身份证号>` in the chat.
+The page behind the QR code (/v/<code>), which the holder chose to share, shows the certificate's view; the
+chat's `验证 <证书管理号>` and `验证 <身份证号> <姓名>` tell anyone who asks only the minimum.
 """
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -13,10 +15,10 @@ from handlers.journeys import Command, Journey
 from handlers.links import is_signed_code
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
-from storage.certificates import latest_valid, newest_of, snapshot_by_code
+from storage.certificates import certificates_of, latest_valid, newest_of, snapshot_by_code
 from storage.declarations import find_person
-from storage.ids import mask_id_number, mask_name
-from storage.models import CertificateSnapshot
+from storage.ids import mask_cert_number, mask_id_number, mask_name, normalise
+from storage.models import CertificateSnapshot, Person
 from storage.vocabulary import hours_figure
 
 
@@ -103,44 +105,44 @@ async def verify_code(code: str, secret: str) -> Verification:
     return await _view(snapshot) if snapshot else Verification(Status.INVALID)
 
 
-NO_CERTIFICATE = "该人员（{name}，{unit}）已注册，但尚未生成电子证书。"
-RESULT = (
-    "证书验证结果：{status}\n证书管理号：{number}\n姓名：{name}\n身份证号：{id_number}\n"
-    "单位：{unit}（{region}）\n{years}\n签发：{issuer}\n签发时间：{issued_at}"
+# What the chat tells anyone who asks, by law no more than a verifier needs (PIPL, minimum necessary): by
+# certificate management number, the status, the holder masked and the issuing body; by ID number (with the
+# name, as the national checks ask), the status and the holder masked. Never the unit or the hours: those
+# are on the certificate's own QR page, which the holder chose to share.
+BY_NUMBER = "证书验证结果：{status}\n证书管理号：{number}\n姓名：{name}\n身份证号：{id_number}\n签发：{issuer}"
+BY_ID_NUMBER = "证书验证结果：{status}\n姓名：{name}\n身份证号：{id_number}"
+NO_CERTIFICATE = "尚未生成电子证书"
+ASK_FOR_NUMBER = (
+    "请发送要验证的证书管理号（16 位）；按身份证号验证，请发送身份证号和姓名，如“41010519900307123X 张三”。"
+    "发送“取消”可退出。"
 )
-YEAR = "{year} 年：{total} 学时（专业科目 {professional}，公需科目 {public}）{met}"
+# A number and, for an ID number, the name, in either order, spaces optional (normalised first).
+_ASKED = re.compile(r"(?P<before>\D*?)(?P<number>\d{17}[\dX]|\d{16})(?P<after>\D*)")
 
 
-def verification_text(view: Verification) -> str:
-    years = "\n".join(
-        YEAR.format(
-            year=y.year, total=y.total, professional=y.professional, public=y.public, met="，已达标" if y.met else ""
-        )
-        for y in view.years
-    )
-    return RESULT.format(
-        status=view.status.value,
-        number=view.cert_number,
-        name=view.name,
-        id_number=view.id_number,
-        unit=view.unit,
-        region=view.region,
-        years=years,
-        issuer=view.issuer,
-        issued_at=view.issued_at,
-    )
+@dataclass(frozen=True)
+class Asked:
+    number: str  # normalised; for a message that holds no number, what it holds instead (for its limit)
+    name: str = ""
+    kind: str = ""  # "cert", "id", or "" for a message that holds no number
 
 
-ASK_FOR_NUMBER = "请发送要验证的证书管理号（16 位）或身份证号（18 位）。发送“取消”可退出。"
+def read_asked(text: str) -> Asked:
+    """`4101002026000001`, `41010519900307123X 张三`, `张三　41010519900307123X`, full-width or not."""
+    typed = normalise(text)
+    found = _ASKED.fullmatch(typed)
+    if found is None:
+        return Asked(typed[:40])
+    number = found["number"]
+    return Asked(number, found["before"] + found["after"], "cert" if len(number) == 16 else "id")
 
 
 async def verify_in_chat(chat: Chat) -> Reply:
     """验证 <number>; without a number (the menu's VERIFY), ask for one and take the next message."""
-    number = chat.args.strip()
-    if not number:
+    if not chat.args.strip():
         await chat.goto(on_number)
         return Text(ASK_FOR_NUMBER)
-    return await _verify(chat, number)
+    return await _verify(chat, chat.args)
 
 
 async def on_number(chat: Chat) -> Reply:
@@ -148,16 +150,51 @@ async def on_number(chat: Chat) -> Reply:
     return await _verify(chat, chat.text)
 
 
-async def _verify(chat: Chat, number: str) -> Reply:
-    if chat.config.verify_limiter is not None and not await chat.config.verify_limiter.allow(f"chat:{chat.openid}"):
+async def _verify(chat: Chat, text: str) -> Reply:
+    """Only failed lookups count (not found, a wrong name, no number at all), per account, per number and in
+    all, so a genuine verifier never uses up a limit. An account or a number that has used up its failures is
+    refused before anything is looked up: otherwise a right guess would still answer, and the limit would not
+    stop anyone guessing a name for an ID number. The total never refuses a genuine lookup, so a flood of
+    failures cannot silence verification for everyone."""
+    asked = read_asked(text)
+    if asked.kind == "id" and not asked.name:
+        raise Refusal(No.VERIFY_NEEDS_NAME)
+    limits = chat.config.verify_limits
+    keys = (f"chat:{chat.openid}", f"number:{asked.number}")
+    if limits is not None and (
+        await limits.per_account.exhausted(keys[0]) or await limits.per_number.exhausted(keys[1])
+    ):
         raise Refusal(No.TOO_MANY_VERIFICATIONS)
-    person = await find_person(number)
-    if person is None:
+    person = await find_person(asked.number) if asked.kind else None
+    if person is None or (asked.kind == "id" and person.name != asked.name):
+        # A wrong name answers exactly as an unknown number: the reply never tells that an ID number exists.
+        if limits is not None:
+            allowed = [
+                await limits.per_account.allow(keys[0]),
+                await limits.per_number.allow(keys[1]),
+                await limits.total.allow("all"),
+            ]
+            if not all(allowed):
+                raise Refusal(No.TOO_MANY_VERIFICATIONS)
         raise Refusal(No.NOTHING_TO_VERIFY)
+    return Text(await _minimum(person, asked))
+
+
+async def _minimum(person: Person, asked: Asked) -> str:
     snapshot = await latest_valid(person)
-    if snapshot is None:
-        return Text(NO_CERTIFICATE.format(name=mask_name(person.name), unit=person.unit.name))
-    return Text(verification_text(await _view(snapshot)))
+    if snapshot is not None:
+        status = Status.VALID.value
+    elif await certificates_of(person):
+        status = f"{Status.INVALID.value}（{Status.REVOKED.value}）"
+    else:
+        status = f"{Status.INVALID.value}（{NO_CERTIFICATE}）"
+    name, id_number = mask_name(person.name), mask_id_number(person.id_number)
+    if asked.kind == "id":
+        return BY_ID_NUMBER.format(status=status, name=name, id_number=id_number)
+    issuer = snapshot.issuer if snapshot is not None else ""
+    return BY_NUMBER.format(
+        status=status, number=mask_cert_number(asked.number), name=name, id_number=id_number, issuer=issuer or "—"
+    )
 
 
 JOURNEY = Journey(

@@ -185,31 +185,6 @@ async def test_a_regions_filed_seal_goes_on_its_new_certificates_and_old_ones_ke
     assert "郑州市人力资源和社会保障局" in await (await service.client.get(f"/v/{new.code}")).text()
 
 
-async def test_verification_in_the_chat_shows_masked_facts(service):
-    person = await a_person_with_hours(name="李四光")
-    await _certificate_link(service)
-    for number in (person.cert_number, person.id_number):
-        reply = await service.user("o_hr").says(f"验证 {number}")
-        assert "证书验证结果：有效" in reply and "李*光" in reply and "李四光" not in reply
-        assert person.id_number not in reply
-    assert "未查到" in await service.user("o_hr").says("验证 4101002026999999")
-    assert "请发送要验证的证书管理号" in await service.user("o_hr").clicks("VERIFY")
-    assert "李*光" in await service.user("o_hr").says(person.cert_number)  # the next message is the number
-
-
-async def test_verification_in_the_chat_is_rate_limited_per_openid(service):
-    for _ in range(service.settings.verify_limit_per_minute):
-        await service.user("o_hr").says("验证 4101002026999999")
-    assert "过于频繁" in await service.user("o_hr").says("验证 4101002026999999")
-    assert "未查到" in await service.user("o_other").says("验证 4101002026999999")
-
-
-async def test_a_registered_person_without_a_certificate_is_reported_as_such(service):
-    person = await a_registered_person("o_p", name="王五")
-    reply = await service.user("o_hr").says(f"验证 {person.cert_number}")
-    assert "尚未生成电子证书" in reply and "王*" in reply
-
-
 async def test_admins_can_revoke_through_storage_with_an_audit_entry(service):
     await an_admin("o_admin", "province")
     await a_person_with_hours()

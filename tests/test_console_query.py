@@ -1,10 +1,10 @@
 """Certificate query on the console: one number or thousands, pasted or uploaded, shown and exported, full
-within the admin's scope and masked outside it."""
+within the admin's scope and only 有效 outside it; within a daily budget of rows, every batch audited with its size."""
 
 import io
 import logging
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import aiohttp
@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from storage.ids import id_check_character, mask_id_number
 from storage.models import AuditEntry, Category, HourRecord, Person, RecordStatus
 from tests.browser import ARTIFACTS
+from tests.conftest import make_settings, running_service
 from tests.console import anonymous, sign_in
 from tests.domain import a_registered_person, a_unit, an_admin, an_id_number, hours_of, with_wrong_check_character
 from tests.test_console import INSIDERS, OUTSIDERS
@@ -143,8 +144,24 @@ async def test_a_single_number_shows_the_person_and_the_policy_cap_on_public_hou
     await browser.close()
 
 
+def reveals_only_validity(text: str, person: Person) -> None:
+    """No name, masked or not, no ID number, unit, region or hours."""
+    for secret in (
+        "孙*",
+        "孙丽",
+        person.id_number[-4:],
+        "郑州市第一人民医院",
+        "郑州市",
+        "达标",
+        "90/90",
+        "专业",
+        "公需",
+    ):
+        assert secret not in text, secret
+
+
 @pytest.mark.parametrize("outsider", OUTSIDERS)
-async def test_admins_outside_the_scope_see_the_person_masked_with_their_hours(console_service, world, outsider):
+async def test_admins_outside_the_scope_see_only_whether_the_number_is_valid(console_service, world, outsider):
     person = world["person"]
     await hours_met(person)
     browser = await sign_in(console_service, outsider)
@@ -152,17 +169,22 @@ async def test_admins_outside_the_scope_see_the_person_masked_with_their_hours(c
     status, html = await browser.post("/admin/query", {"numbers": numbers})
     assert status == 200
     shown = result_of(html)
-    assert "孙丽" not in shown and person.id_number not in shown and "/admin/people/" not in shown
+    assert "/admin/people/" not in shown
     found = part(html, "found")
     masked = mask_id_number(person.id_number)
-    assert "孙* 范围外 达标 90/90" in found and f"{person.cert_number} {masked} 郑州市第一人民医院" in found
+    assert f"1 有效 范围外 {masked}" in found and f"2 有效 范围外 {person.cert_number}" in found  # what they typed
+    reveals_only_validity(found.replace(masked, ""), person)  # the numbers typed aside, nothing of the person
+
+    _, html = await browser.post("/admin/query", {"numbers": person.id_number})  # one number: the card
+    assert f"查询号码 {masked} 结果 有效 范围外" in part(html, "found")
+    reveals_only_validity(part(html, "found").replace(masked, ""), person)
+    assert person.cert_number not in result_of(html)  # they typed the ID number only
 
     header, *lines = await export(browser, {"numbers": numbers})
-    assert [line[1] for line in lines] == [masked, person.cert_number]  # the queried ID number is masked too
+    assert [line[:3] for line in lines] == [(1, masked, "有效"), (2, person.cert_number, "有效")]
     for line in lines:
         row = dict(zip(header, line, strict=True))
-        assert row["姓名"] == "孙*" and row["身份证号"] == masked and row["2026是否达标"] == "达标"
-        assert "脱敏" in row["说明"]
+        assert set(line[3:-1]) == {None} and row["说明"] == "管理范围外，仅显示是否有效"
     entry = await AuditEntry.get(action="export:query")
     assert entry.after["people_in_scope"] == [] and entry.after["people_outside_scope"] == 2
     await browser.close()
@@ -283,7 +305,7 @@ async def test_a_batch_query_by_upload_on_a_phone(console_service, world, phone)
     await phone.get_by_role("button", name="查询").click()
     await phone.wait_for_selector("#result")
     text = await phone.locator("#result").inner_text()
-    assert "孙丽" in text and "欧**明" in text and far.id_number not in text
+    assert "孙丽" in text and "有效" in text and "欧" not in text and far.id_number not in text
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 390  # wide tables scroll inside
     ARTIFACTS.mkdir(exist_ok=True)
     await phone.screenshot(path=str(ARTIFACTS / "console-query-phone.png"), full_page=True)
@@ -294,10 +316,54 @@ async def test_a_batch_query_by_upload_on_a_phone(console_service, world, phone)
     assert saved.suggested_filename.endswith(".xlsx")
     workbook = load_workbook(io.BytesIO((await saved.path()).read_bytes()))
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert [row[3] for row in rows[1:]] == ["孙丽", "欧**明", None, None]
+    assert [row[2:4] for row in rows[1:]] == [("已注册", "孙丽"), ("有效", None), ("未找到", None), ("号码有误", None)]
 
     await phone.fill("textarea[name=numbers]", person.id_number)
     await phone.get_by_role("button", name="查询").click()
     await phone.wait_for_selector("#found dl")
     assert "孙丽" in await phone.locator("#found").inner_text()
     await phone.screenshot(path=str(ARTIFACTS / "console-query-single-phone.png"), full_page=True)
+
+
+async def test_every_batch_is_audited_with_its_size(console_service, world):
+    person = world["person"]
+    browser = await sign_in(console_service, "o_home")
+    numbers = f"{person.cert_number}\n{person.id_number}\n4101002026999999\n12345\n{person.cert_number}"
+    await browser.post("/admin/query", {"numbers": numbers})
+    await export(browser, {"numbers": numbers})
+    page, exported = await AuditEntry.filter(action__in=("read:query", "export:query")).order_by("id")
+    assert (page.action, page.after["rows"]) == ("read:query", 4)  # the twin is one row
+    assert (exported.action, exported.after["rows"]) == ("export:query", 4)
+    await browser.close()
+
+
+async def test_a_batch_over_the_days_budget_is_refused_saying_what_remains(database_url):
+    async with running_service(
+        make_settings(database_url, public_url="http://127.0.0.1", query_rows_per_day=10)
+    ) as service:
+        unit = await a_unit("郑州市第一人民医院", "410100")
+        await an_admin("o_home", "unit", unit=unit, name="一院管理员")
+        numbers = [f"410100202699{i:04d}" for i in range(6)]
+        browser = await sign_in(service, "o_home")
+        status, _ = await browser.post("/admin/query", {"numbers": "\n".join(numbers)})
+        assert status == 200  # 6 of 10
+        status, html = await browser.post("/admin/query", {"numbers": "\n".join(numbers)})
+        assert status == 400
+        assert (
+            "超出今日查询额度：本次 6 个号码，今日还可查询 4 个（每人每日 10 个" in html and 'id="result"' not in html
+        )
+        assert await AuditEntry.filter(action="read:query").count() == 1  # the refused batch read nothing
+        await export(browser, {"numbers": "\n".join(numbers[:4])})  # exactly what remains
+        status, html = await browser.post("/admin/query", {"numbers": numbers[0]})
+        assert status == 400 and "今日还可查询 0 个" in html
+
+        # Another admin has a budget of their own; yesterday's batches do not count today.
+        await an_admin("o_other", "unit", unit=unit, name="另一位管理员")
+        other = await sign_in(service, "o_other")
+        assert (await other.post("/admin/query", {"numbers": numbers[0]}))[0] == 200
+        await AuditEntry.filter(action__in=("read:query", "export:query")).update(
+            at=datetime.now(UTC) - timedelta(days=1)
+        )
+        assert (await browser.post("/admin/query", {"numbers": "\n".join(numbers)}))[0] == 200
+        await browser.close()
+        await other.close()

@@ -1,5 +1,6 @@
 """Certificate query on the console: one number or a batch (pasted, or a CSV/XLSX upload), shown as a table
-and exported as XLSX. storage/batch_query.py decides who is shown in full and who masked.
+and exported as XLSX. storage/batch_query.py decides who is shown in full and who only as 有效, and keeps each
+admin within a daily budget of rows (QUERY_ROWS_PER_DAY), page and export alike.
 
 The export is a POST of the same input, never a URL carrying numbers: it re-runs the query, so it is scoped
 and audited exactly like the page and needs nothing kept on the server between the two requests.
@@ -15,17 +16,21 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.settings import SETTINGS
 from handlers.chat import CHINA
+from handlers.refusals import No, say
 from handlers.spreadsheets import TableLimits, TableRefused, UnreadableTable, read_table
 from render.spreadsheet import Export
 from storage.batch_query import (
     MAX_NUMBERS,
     NumberProblem,
     Outcome,
+    OverDailyBudget,
     QueryResult,
     TooManyNumbers,
     audit_query,
     query_numbers,
+    rows_queried_since,
 )
 from storage.ids import as_number, is_digits, normalise
 
@@ -43,6 +48,7 @@ PROBLEMS = {
 }
 MET = {True: "达标", False: "未达标"}
 OUTCOMES = {Outcome.FOUND: "已注册", Outcome.MISSED: "未找到", Outcome.MALFORMED: "号码有误"}
+VALID = "有效"  # all a row outside the admin's scope says
 NO_NUMBERS = "请输入或上传要查询的证书管理号或身份证号。"
 TOO_MANY = f"一次最多查询 {MAX_NUMBERS} 个号码，请分批查询。"
 BAD_FILE = "文件无法读取：请上传 CSV 或 XLSX 文件（第一列为号码）；旧版 .xls 请先另存为 .xlsx。"
@@ -96,14 +102,20 @@ async def _asked(request: web.Request) -> tuple[list[str], int, str]:
 async def _run(request: web.Request, action: str) -> tuple[QueryResult, int, str]:
     """The query asked, run within the admin's scope and audited as `action`; a query that cannot be run
     is answered with the form again, saying why (a 400 carrying the page)."""
+    admin, per_day = current_admin(request), request.app[SETTINGS].query_rows_per_day
+    now = datetime.now(CHINA)
     try:
         texts, year, echoed = await _asked(request)
-        result = await query_numbers(current_admin(request), texts, year, datetime.now(CHINA).date())
+        used = await rows_queried_since(admin, now.replace(hour=0, minute=0, second=0, microsecond=0))
+        result = await query_numbers(admin, texts, year, now.date(), rows_left_today=max(per_day - used, 0))
     except TooManyNumbers:
         raise _refused(request, TOO_MANY) from None
+    except OverDailyBudget as over:
+        sentence = say(No.QUERY_BUDGET_SPENT, rows=over.rows, remaining=over.remaining, per_day=per_day)
+        raise _refused(request, sentence) from None
     except InputProblem as problem:
         raise _refused(request, str(problem)) from None
-    await audit_query(current_admin(request), action, result)
+    await audit_query(admin, action, result)
     return result, year, echoed
 
 
@@ -121,6 +133,7 @@ def _page(request: web.Request, **context) -> web.Response:
         "shown": SHOWN_ON_PAGE,
         "max_numbers": MAX_NUMBERS,
         "problems": PROBLEMS,
+        "rows_per_day": request.app[SETTINGS].query_rows_per_day,
     }
     status = 400 if context.get("problem") else 200
     return aiohttp_jinja2.render_template("admin/query.html", request, defaults | context, status=status)
@@ -161,10 +174,14 @@ def query_workbook(result: QueryResult) -> bytes:
             note = PROBLEMS[answered.problem] if answered.problem else "未注册或号码有误"
             sheet.append(row + [None] * (len(header) - len(row)) + [note])
             continue
+        if not person.in_scope:
+            row[2] = VALID
+            sheet.append(row + [None] * (len(header) - len(row)) + ["管理范围外，仅显示是否有效"])
+            continue
         row += [person.name, person.id_number, person.cert_number, person.unit, person.region]
         for hours in person.years:
             row += [hours.public, hours.professional, hours.counted, hours.policy.total_hours, MET[hours.met]]
-        sheet.append([*row, None if person.in_scope else "管理范围外，姓名和身份证号已脱敏"])
+        sheet.append([*row, None])
     return export.bytes()
 
 

@@ -39,3 +39,12 @@ async def test_a_refused_attempt_does_not_count(limiter, clock):
     assert not await limiter.allow("k")  # refused: it must not push the wait further
     clock.advance(1)
     assert await _attempts(limiter, "k", LIMIT) == [True] * LIMIT
+
+
+async def test_exhausted_says_whether_a_key_is_used_up_and_counts_nothing(limiter, clock):
+    for _ in range(LIMIT + 3):
+        assert not await limiter.exhausted("k")  # asking is not an attempt
+    assert await _attempts(limiter, "k", LIMIT) == [True] * LIMIT
+    assert await limiter.exhausted("k") and not await limiter.exhausted("other")
+    clock.advance(WINDOW)
+    assert not await limiter.exhausted("k")
