@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from handlers.ratelimit import VerifyLimits
+from handlers.ratelimit import RateLimiter, VerifyLimits
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply
 from handlers.urls import Urls
