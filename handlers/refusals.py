@@ -37,6 +37,8 @@ class No(StrEnum):
     BAD_YEAR = "bad_year"
     BAD_CATEGORY = "bad_category"
     BAD_DATE = "bad_date"
+    NO_SUCH_MONTH = "no_such_month"
+    NO_SUCH_DAY = "no_such_day"
     DATE_OUTSIDE_YEAR = "date_outside_year"
     DATE_IN_FUTURE = "date_in_future"
     DATE_AFTER_PAPER_VOID = "date_after_paper_void"
@@ -105,6 +107,8 @@ SENTENCES: dict[No, str] = {
     No.BAD_YEAR: f"年度应为 {FIRST_YEAR} 年至今年之间的年份，如 {{this_year}}。",
     No.BAD_CATEGORY: "科目类别请回复 1（公需科目）或 2（专业科目）。",
     No.BAD_DATE: "日期格式不对，请按“{example}”的格式输入。",
+    No.NO_SUCH_MONTH: "没有 {month} 月这个月份（月份为 1–12），请重新输入日期，如“{example}”。",
+    No.NO_SUCH_DAY: "{year} 年 {month} 月没有 {day} 日（这个月只有 {days} 天），请重新输入日期，如“{example}”。",
     No.DATE_OUTSIDE_YEAR: "学习日期应在所申报的年度之内。",
     No.DATE_IN_FUTURE: "学习日期不能晚于今天。",
     No.DATE_AFTER_PAPER_VOID: "纸质证书已于 {paper_void} 起作废，转登的学时日期不能晚于该日。",

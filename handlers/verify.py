@@ -163,7 +163,7 @@ async def _verify(chat: Chat, number: str) -> Reply:
 JOURNEY = Journey(
     name="verify",
     commands=(
-        Command(("验证", "查验", "核验"), "验证证书真伪，如“验证 4101002026000001”", verify_in_chat, menu_key="VERIFY"),
+        Command(("验证", "查验", "核验"), "验证证书真伪，如“验证 4101002026000001”", verify_in_chat, "VERIFY", True),
     ),
     steps=(on_number,),
 )
