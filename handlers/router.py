@@ -44,7 +44,8 @@ def _arguments(text: str) -> str:
     rejection's reason) exactly as typed."""
     numbers = _LEADING_NUMBERS.match(text)[0]
     plain = numbers.translate(_HALF_WIDTH).replace(",", " ").replace(";", " ").replace("#", " ")
-    return (" ".join(plain.split()) + " " + text[len(numbers) :]).strip()
+    apart = " " if plain[-1:].isspace() else ""  # "7KQ2M9XD", an invite code, stays whole
+    return (" ".join(plain.split()) + apart + text[len(numbers) :]).strip()
 
 
 JOURNEYS: tuple[Journey, ...] = (
