@@ -62,6 +62,7 @@ JOURNEY = Journey(
             "获取电子证书（图片和 A4 PDF）；“证书 2025”只看一年",
             show,
             menu_key="CERT",
+            takes_number=True,
         ),
     ),
     guard=Guard.PERSONS,

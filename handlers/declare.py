@@ -148,7 +148,7 @@ JOURNEY = Journey(
     commands=(
         Command(("申报", "学时申报", "申报学时"), "申报继续教育学时，由单位管理员审核", start, menu_key="DECLARE"),
         Command(("我的申报", "申报记录"), "查看待审核的申报", show_pending, menu_key="MY_DECLARATIONS"),
-        Command(("撤回",), "撤回一条待审核的申报，如“撤回 12”", withdraw_one),
+        Command(("撤回",), "撤回一条待审核的申报，如“撤回 12”", withdraw_one, takes_number=True),
     ),
     steps=(*ENTRY.steps, on_evidence, on_confirm),
     effects=(withdraw_one, on_confirm),

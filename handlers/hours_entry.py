@@ -4,6 +4,7 @@ dialog steps that ask for it (year, category, course, provider, date, hours).
 Shared by the declaration and transfer dialogs (the steps) and the bulk import (the reading).
 """
 
+import calendar
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -61,14 +62,35 @@ def parse_category(text: str) -> Category:
 
 
 def parse_date(text: str, today: date) -> date:
+    """A date as typed: 2026-03-15, 2026/3/15, 2026.3.15, 2026年3月15日, 20260315. A month or a day that does
+    not exist is named as such, not as a bad format."""
     compact = normalise(text)
-    match = _DATE.match(text.strip()) or _COMPACT_DATE.match(compact)
+    match = _DATE.match(text.strip()) or _DATE.match(compact) or _COMPACT_DATE.match(compact)
+    example = date(today.year, 3, 15).isoformat()
+    if match is None:
+        raise Refusal(No.BAD_DATE, example=example)
+    year, month, day = int(match[1]), int(match[2]), int(match[3])
+    if not 1 <= month <= 12:
+        raise Refusal(No.NO_SUCH_MONTH, year=year, month=month, example=example)
+    days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+    if not 1 <= day <= days:
+        raise Refusal(No.NO_SUCH_DAY, year=year, month=month, day=day, days=days, example=example)
     try:
-        if match is None:
-            raise ValueError
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise Refusal(No.BAD_DATE, example=date(today.year, 3, 15).isoformat()) from None
+        return date(year, month, day)
+    except ValueError:  # year 0
+        raise Refusal(No.BAD_DATE, example=example) from None
+
+
+_HOURS_UNITS = ("个学时", "学时", "个小时", "小时", "课时", "H")
+
+
+def parse_hours(text: str) -> str:
+    """Hours as typed: 12, １２, 12学时, 1.5 学时, 12小时; what is left is for check_hours to judge."""
+    hours = normalise(text)
+    for unit in _HOURS_UNITS:
+        if hours.endswith(unit):
+            return hours.removesuffix(unit)
+    return hours
 
 
 def parse_year(text: str, today: date) -> int:
@@ -195,7 +217,7 @@ class HoursEntrySteps:
     def _on_hours(self) -> Step:
         async def on_hours(chat: Chat) -> Reply:
             with refusing(chat.today):
-                hours = check_hours(chat.typed())
+                hours = check_hours(parse_hours(chat.typed()))
             return await self._move_on(chat, hours=str(hours))
 
         return on_hours

@@ -53,6 +53,9 @@ class Command:
     summary: str  # the help line
     handler: Step
     menu_key: str = ""  # the click key of a menu button (bot/wechat/menu.toml) that runs it
+    # A number may follow the word with no space ("证书2025", "通过14"). Only a number: "证书管理实务" typed as a
+    # course stays a course, and words whose commands take no number ("学时12") stay answers.
+    takes_number: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ class No(StrEnum):
     # 注册
     BAD_NAME = "bad_name"
     ID_FORMAT = "id_format"
+    ID_REGION = "id_region"
     ID_BIRTH_DATE = "id_birth_date"
+    ID_BIRTH_IN_FUTURE = "id_birth_in_future"
     ID_CHECK_CHARACTER = "id_check_character"
     ID_TAKEN = "id_taken"
     ALREADY_BOUND = "already_bound"
@@ -38,6 +40,8 @@ class No(StrEnum):
     BAD_YEAR = "bad_year"
     BAD_CATEGORY = "bad_category"
     BAD_DATE = "bad_date"
+    NO_SUCH_MONTH = "no_such_month"
+    NO_SUCH_DAY = "no_such_day"
     DATE_OUTSIDE_YEAR = "date_outside_year"
     DATE_IN_FUTURE = "date_in_future"
     DATE_AFTER_PAPER_VOID = "date_after_paper_void"
@@ -91,7 +95,9 @@ SENTENCES: dict[No, str] = {
     No.UNSAFE_TEXT: UNSAFE_TEXT,  # the console says the same (storage/text.py)
     No.BAD_NAME: "姓名应为 2–20 个汉字，少数民族姓名中间的“·”可以保留。请重新输入您的姓名。",
     No.ID_FORMAT: "身份证号码应为 18 位：前 17 位是数字，最后一位是数字或字母 X。请核对后重新输入。",
+    No.ID_REGION: "身份证号码的前两位应为省、自治区、直辖市的代码（如河南为 41），请核对后重新输入。",
     No.ID_BIRTH_DATE: "身份证号码中的出生日期（第 7–14 位）不是一个真实的日期，请核对后重新输入。",
+    No.ID_BIRTH_IN_FUTURE: "身份证号码中的出生日期（第 7–14 位）晚于今天，请核对后重新输入。",
     No.ID_CHECK_CHARACTER: "身份证号码最后一位（校验码）与前 17 位不符，可能输错了数字，请核对后重新输入。",
     No.ID_TAKEN: (
         "该身份证号码已经注册，证书管理号为 {number}。按照“一人一证一号”的规定，不能重复注册。\n"
@@ -117,6 +123,8 @@ SENTENCES: dict[No, str] = {
     No.BAD_YEAR: f"年度应为 {FIRST_YEAR} 年至今年之间的年份，如 {{this_year}}。",
     No.BAD_CATEGORY: "科目类别请回复 1（公需科目）或 2（专业科目）。",
     No.BAD_DATE: "日期格式不对，请按“{example}”的格式输入。",
+    No.NO_SUCH_MONTH: "没有 {month} 月这个月份（月份为 1–12），请重新输入日期，如“{example}”。",
+    No.NO_SUCH_DAY: "{year} 年 {month} 月没有 {day} 日（这个月只有 {days} 天），请重新输入日期，如“{example}”。",
     No.DATE_OUTSIDE_YEAR: "学习日期应在所申报的年度之内。",
     No.DATE_IN_FUTURE: "学习日期不能晚于今天。",
     No.DATE_AFTER_PAPER_VOID: "纸质证书已于 {paper_void} 起作废，转登的学时日期不能晚于该日。",

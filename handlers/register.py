@@ -32,7 +32,9 @@ ASK_NAME = "开始注册（共 4 步，任何时候发送“取消”可退出�
 ASK_ID = "第 2 步：请输入您的 18 位居民身份证号码。"
 ID_PROBLEMS = {
     IdProblem.FORMAT: No.ID_FORMAT,
+    IdProblem.REGION: No.ID_REGION,
     IdProblem.BIRTH_DATE: No.ID_BIRTH_DATE,
+    IdProblem.BIRTH_IN_FUTURE: No.ID_BIRTH_IN_FUTURE,
     IdProblem.CHECK_CHARACTER: No.ID_CHECK_CHARACTER,
 }
 ASK_UNIT = "第 3 步：请输入您所在单位名称中的关键词（如“人民医院”），或单位的 18 位统一社会信用代码。"

@@ -8,6 +8,7 @@ stop the import.
 """
 
 import logging
+import re
 
 from handlers import (
     admin_bind,
@@ -30,6 +31,22 @@ from storage.ids import normalise
 from storage.processed import exactly_once, stored_reply
 
 log = logging.getLogger(__name__)
+
+# What follows a command word: a number first ("12，13", "12 理由"), its digits, spaces and commas maybe full-width.
+_LEADING_NUMBERS = re.compile(r"^[\s0-9０-９,，、;；#＃]*(?:(?<=[0-9０-９])[XxＸｘ](?=$|[\s,，、;；]))?")
+# A word run together with a number: "证书2025", "通过14，15", "驳回12 理由", "验证41010519491231002X".
+_WORD_THEN_NUMBER = re.compile(r"^(\D+?)[#＃]?([0-9０-９]+[XxＸｘ]?(?:[\s,，、;；].*)?)$", re.S)
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９，、；＃　ｘＸx", "0123456789,,;# XXX")
+
+
+def _arguments(text: str) -> str:
+    """What followed a command word, its leading numbers in plain digits separated by spaces; the rest (a
+    rejection's reason) exactly as typed."""
+    numbers = _LEADING_NUMBERS.match(text)[0]
+    plain = numbers.translate(_HALF_WIDTH).replace(",", " ").replace(";", " ").replace("#", " ")
+    apart = " " if plain[-1:].isspace() else ""  # "7KQ2M9XD", an invite code, stays whole
+    return (" ".join(plain.split()) + apart + text[len(numbers) :]).strip()
+
 
 JOURNEYS: tuple[Journey, ...] = (
     register.JOURNEY,
@@ -95,13 +112,19 @@ class Router:
         return "\n".join(lines)
 
     def command_for(self, text: str) -> tuple[Command, Journey, str] | None:
-        """The command a text starts with, and what follows it: "通过 12 13" → (通过, review, "12 13")."""
+        """The command a text starts with, and what follows it: "通过 12 13" → (通过, review, "12 13"); also
+        "通过　12，13" (full-width) and, for a command that takes a number, "通过12" with no space."""
         whole = normalise(text).rstrip("。.!！")
         if whole in self._by_word:
             return *self._by_word[whole], ""
-        first, _, rest = text.strip().replace("\u3000", " ", 1).partition(" ")  # a Chinese keyboard's space too
-        found = self._by_word.get(normalise(first))
-        return (*found, rest.strip()) if found else None
+        first, *rest = text.split(maxsplit=1) or [""]
+        if found := self._by_word.get(normalise(first)):
+            return *found, _arguments(rest[0] if rest else "")
+        if (joined := _WORD_THEN_NUMBER.match(text.strip())) is not None:
+            found = self._by_word.get(normalise(joined[1]))
+            if found is not None and found[0].takes_number:
+                return *found, _arguments(joined[2])
+        return None
 
     async def route(self, chat: Chat) -> Reply:
         """Pick the journey for this message. Commands and menu keys win over an open dialog, so a

@@ -200,7 +200,7 @@ async def _minimum(person: Person, asked: Asked) -> str:
 JOURNEY = Journey(
     name="verify",
     commands=(
-        Command(("验证", "查验", "核验"), "验证证书真伪，如“验证 4101002026000001”", verify_in_chat, menu_key="VERIFY"),
+        Command(("验证", "查验", "核验"), "验证证书真伪，如“验证 4101002026000001”", verify_in_chat, "VERIFY", True),
     ),
     steps=(on_number,),
 )

@@ -36,7 +36,9 @@ class NumberProblem(StrEnum):
 
     LENGTH = "length"
     FORMAT = "format"
+    REGION = "region"
     BIRTH_DATE = "birth_date"
+    BIRTH_IN_FUTURE = "birth_in_future"
     CHECK_CHARACTER = "check_character"
 
 

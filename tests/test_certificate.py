@@ -196,3 +196,9 @@ async def test_admins_can_revoke_through_storage_with_an_audit_entry(service):
     entry = await AuditEntry.get(action="certificate_revoked")
     assert entry.actor == "admin:1" and entry.target == f"certificate:{snapshot.code}"
     assert entry.after == {"reason": "重复签发"}
+
+
+async def test_a_year_typed_right_after_the_word_is_the_year(service):
+    await a_person_with_hours()
+    reply = await service.user("o_holder").says("证书2025")
+    assert "2025 年 94 学时" in reply and "2026 年" not in reply

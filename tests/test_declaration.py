@@ -95,7 +95,9 @@ async def test_a_past_year_is_accepted_and_the_dialog_moves_on(service):
         (2, "X", "2–100 个字"),
         (4, "昨天", "日期格式"),
         (4, f"{this_year() - 1}-12-31", "应在所申报的年度之内"),
-        (4, f"{this_year()}-12-32", "日期格式"),
+        (4, f"{this_year()}-12-32", "12 月没有 32 日（这个月只有 31 天）"),
+        (4, f"{this_year()}年13月1日", "没有 13 月这个月份"),
+        (4, f"{this_year()}年2月30日", "2 月没有 30 日"),
         (5, "0", "大于 0"),
         (5, "1.25", "半学时"),
         (5, "500", "不超过 90"),
@@ -212,3 +214,27 @@ async def test_odd_numbers_in_commands_get_a_sentence(service, text):
     await a_registered_person("o_decl")
     reply = await service.user("o_decl").says(text)
     assert "系统繁忙" not in reply
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("12学时", "12.0"), ("12小时", "12.0"), ("1.5 学时", "1.5"), ("１２", "12.0")]
+)
+async def test_hours_are_taken_as_people_type_them(service, typed, stored):
+    person = await a_registered_person("o_decl")
+    await _declare(service.user("o_decl"), hours=typed)
+    assert str((await HourRecord.get(person_id=person.id)).hours) == stored
+
+
+async def test_a_withdrawal_typed_with_no_space_is_a_withdrawal(service):
+    person = await a_registered_person("o_decl")
+    user = service.user("o_decl")
+    await _declare(user)
+    record = await HourRecord.get(person_id=person.id)
+    assert f"已撤回第 {record.id} 号申报" in await user.says(f"撤回{record.id}")
+
+
+@pytest.mark.parametrize("course", ["证书管理实务", "学时2024年度培训", "证书2025年度专题", "申报12"])
+async def test_a_course_named_like_a_command_stays_a_course(service, course):
+    person = await a_registered_person("o_decl")
+    assert "已提交" in await _declare(service.user("o_decl"), course=course)
+    assert (await HourRecord.get(person_id=person.id)).course == course

@@ -229,3 +229,22 @@ async def test_a_photo_where_words_are_wanted_is_refused_and_the_step_waits(serv
     assert "请用文字回复" in await user.sends("image")
     assert (await DialogState.get(openid="o_photo")).step == "name"
     assert "第 2 步" in await user.says("周敏")
+
+
+async def test_an_id_number_pasted_from_a_phone_with_invisible_marks_is_read_as_typed(service):
+    await a_unit("郑州市第一人民医院", "410100")
+    li = service.user("o_li")
+    await _at_id_step(li)
+    id_number = an_id_number()
+    assert "第 3 步" in await li.says(f"\u202d{id_number[:6]}\u200b{id_number[6:]}\ufeff\u202c")
+    assert (await DialogState.get(openid="o_li")).data["id_number"] == id_number
+
+
+async def test_an_id_number_of_no_province_and_one_born_in_the_future_each_get_their_own_sentence(service):
+    li = service.user("o_li")
+    await _at_id_step(li)
+    assert "前两位" in await li.says(an_id_number(region="990102"))
+    assert "前两位" in await li.says(an_id_number(region="000000"))
+    assert "晚于今天" in await li.says(an_id_number(born=f"{datetime.now(CHINA).year + 1}0101"))
+    assert (await DialogState.get(openid="o_li")).step == "id_number"
+    assert not await Person.exists()

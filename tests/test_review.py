@@ -158,3 +158,17 @@ async def test_odd_numbers_in_review_commands_get_a_sentence(service, text):
     await an_admin("o_admin", "unit", unit=await a_unit())
     reply = await service.user("o_admin").says(text)
     assert "系统繁忙" not in reply and ("编号" in reply or "不存在" in reply)
+
+
+async def test_approvals_and_rejections_typed_as_people_type_them(service):
+    unit = await a_unit()
+    await an_admin("o_admin", "unit", unit=unit)
+    person = await a_registered_person("o_p", unit=unit)
+    first, second, third, fourth = [await a_declaration(person) for _ in range(4)]
+    admin = service.user("o_admin")
+    assert f"#{first.id} 已通过" in await admin.says(f"通过{first.id}")
+    wide = str(second.id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    reply = await admin.says(f"通过　{wide}，{third.id}")
+    assert f"#{second.id} 已通过" in reply and f"#{third.id} 已通过" in reply
+    assert f"#{fourth.id} 已驳回" in await admin.says(f"驳回{fourth.id}　证明不清晰，请重新申报")
+    assert (await HourRecord.get(id=fourth.id)).reject_reason == "证明不清晰，请重新申报"

@@ -43,7 +43,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEMS = {
     NumberProblem.LENGTH: "位数不对（证书管理号 16 位，身份证号 18 位）",
     NumberProblem.FORMAT: "身份证号格式不对：前 17 位应为数字，末位为数字或 X",
+    NumberProblem.REGION: "身份证号前两位不是省级行政区划代码",
     NumberProblem.BIRTH_DATE: "身份证号中的出生日期不存在",
+    NumberProblem.BIRTH_IN_FUTURE: "身份证号中的出生日期晚于今天",
     NumberProblem.CHECK_CHARACTER: "身份证号校验位不符，请核对",
 }
 MET = {True: "达标", False: "未达标"}

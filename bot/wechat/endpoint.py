@@ -10,7 +10,7 @@ from ipaddress import ip_address
 from aiohttp import web
 from wechatpy import parse_message
 from wechatpy.events import BaseEvent
-from wechatpy.messages import BaseMessage
+from wechatpy.messages import BaseMessage, UnknownMessage
 from wechatpy.replies import ArticlesReply, TextReply
 
 from bot.settings import Settings
@@ -121,10 +121,23 @@ def _parse(xml: str) -> BaseMessage:
 
 
 def retry_key(message: BaseMessage) -> Hashable:
-    """How WeChat identifies a retry: MsgId and sender; events have no MsgId."""
+    """How WeChat identifies a retry: MsgId and sender; events have no MsgId, so sender, time, event and key."""
     if isinstance(message, BaseEvent):
         return ("event", message.source, message.time, message.event, _event_key(message))
+    if (event := _unknown_event(message)) is not None:
+        return ("event", message.source, message.time, event, "")
     return ("message", message.source, message.id)
+
+
+def _unknown_event(message: BaseMessage) -> str | None:
+    """The name of an event wechatpy has no class for (subscribe_msg_popup_event, PUBLISHJOBFINISH, …), or None.
+    wechatpy keeps such a push as an UnknownMessage whose parsed fields are its `_data`."""
+    if not isinstance(message, UnknownMessage):
+        return None
+    data = getattr(message, "_data", {})
+    if str(data.get("MsgType") or "").lower() != "event":
+        return None
+    return str(data.get("Event") or "")
 
 
 def message_digest(message: BaseMessage) -> str:
@@ -141,6 +154,8 @@ def to_incoming(message: BaseMessage) -> Incoming:
     if isinstance(message, BaseEvent):
         kind = _EVENT_KINDS.get(message.event, Kind.EVENT)
         return Incoming(source, kind, now, key=_event_key(message), message_key=key)
+    if _unknown_event(message) is not None:  # a push about something the service does not do: nothing to say
+        return Incoming(source, Kind.EVENT, now, message_key=key)
     if message.type == "text":
         return Incoming(source, Kind.TEXT, now, text=message.content or "", message_key=key)
     if message.type == "image":

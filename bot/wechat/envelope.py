@@ -62,7 +62,10 @@ _TEXT_FIELDS = frozenset(
     {"ToUserName", "FromUserName", "MsgType", "Content", "Event", "EventKey", "MediaId", "PicUrl", "Ticket"}
 )
 _NUMBER_FIELDS = frozenset({"CreateTime", "MsgId"})
-_MAX_DEPTH = 4  # <xml> and menu events' nested lists (ScanCodeInfo, SendPicsInfo > PicList > item)
+# <xml> and WeChat's deepest pushes: a menu's photo event (SendPicsInfo > PicList > item > PicMd5Sum), a mass
+# send's copyright check (CopyrightCheckResult > ResultList > item > ArticleIdx), a publish job's article list
+# (PublishEventInfo > article_detail > item > idx).
+_MAX_DEPTH = 5
 
 
 def screen_message(text: str) -> None:
