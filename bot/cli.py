@@ -305,7 +305,7 @@ def cmd_verify_qr(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     regions = {row["code"]: row["name"] for row in henan_regions()}
     region = regions.get(claims.issuer_region, "")
-    issuer = PROVINCE_ISSUER if claims.issuer_region == PROVINCE_CODE else f"{region}人力资源和社会保障局（或其备案名称）"
+    issuer = PROVINCE_ISSUER if claims.issuer_region == PROVINCE_CODE else f"{region}人力资源和社会保障局（或其备案名）"
     print(f"签名有效：密钥 {key.kid}" + ("（已停用的旧密钥）" if key.retired else "") + f"，公钥来自 {source}")
     if key.is_test:
         print("注意：这是测试密钥（jxjy 测试 CA，非正式），不具证明效力。")

@@ -64,7 +64,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @functools.cache
-def test_keys() -> dict[str, object]:
+def keys_for_tests() -> dict[str, object]:
     """The settings of a test CA's signing certificate and a test QR key, made once a session by the code of
     `jxjy keys init`: a clean machine needs nothing made beforehand."""
     directory = Path(tempfile.mkdtemp(prefix="jxjy-test-keys-"))
@@ -78,8 +78,8 @@ def test_keys() -> dict[str, object]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if test_keys.cache_info().currsize:
-        shutil.rmtree(test_keys()["signing_p12"].parent, ignore_errors=True)
+    if keys_for_tests.cache_info().currsize:
+        shutil.rmtree(keys_for_tests()["signing_p12"].parent, ignore_errors=True)
     if _postgres_problem is None:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)'))
 
@@ -124,19 +124,23 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
-    values = {
-        "wechat_token": "testtoken",
-        "wechat_aes_key": SAMPLE_AES_KEY,
-        # Stories are told in plaintext for readability, with the key set so they can switch to safe mode;
-        # test_envelope.py holds what compat and safe mode refuse.
-        "wechat_encryption": "plain",
-        "wechat_app_id": SAMPLE_APP_ID,
-        "secret_key": "test-secret-key-0123456789",
-        "database_url": database_url,
-        "public_url": "https://jxjy.example.gov.cn",
-        "wechat_app_secret": APP_SECRET,
-        "outbox_poll_seconds": 0,  # tests deliver the outbox themselves, when the story says so
-    } | test_keys() | overrides
+    values = (
+        {
+            "wechat_token": "testtoken",
+            "wechat_aes_key": SAMPLE_AES_KEY,
+            # Stories are told in plaintext for readability, with the key set so they can switch to safe mode;
+            # test_envelope.py holds what compat and safe mode refuse.
+            "wechat_encryption": "plain",
+            "wechat_app_id": SAMPLE_APP_ID,
+            "secret_key": "test-secret-key-0123456789",
+            "database_url": database_url,
+            "public_url": "https://jxjy.example.gov.cn",
+            "wechat_app_secret": APP_SECRET,
+            "outbox_poll_seconds": 0,  # tests deliver the outbox themselves, when the story says so
+        }
+        | keys_for_tests()
+        | overrides
+    )
     return Settings(_env_file=None, **values)
 
 
