@@ -89,7 +89,7 @@ async def _serve(settings: Settings, keys: Keys, host: str, port: int) -> None:
         await web.TCPSite(service, host, port).start()
         print(f"======== Running on http://{host}:{port} (POST /wechat) ========")
         # The first PDF in a process pays about a second for fonts and Pango: pay it now, off the event loop.
-        await render_in_thread(lambda _data: warm_up(), None)
+        await render_in_thread(lambda _data: warm_up(signer=keys.pdf), None)
         # What start-up built lives as long as the process: keep the collector from walking it again and again.
         gc.freeze()
         await asyncio.Event().wait()
