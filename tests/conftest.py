@@ -124,23 +124,20 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
-    values = (
-        {
-            "wechat_token": "testtoken",
-            "wechat_aes_key": SAMPLE_AES_KEY,
-            # Stories are told in plaintext for readability, with the key set so they can switch to safe mode;
-            # test_envelope.py holds what compat and safe mode refuse.
-            "wechat_encryption": "plain",
-            "wechat_app_id": SAMPLE_APP_ID,
-            "secret_key": "test-secret-key-0123456789",
-            "database_url": database_url,
-            "public_url": "https://jxjy.example.gov.cn",
-            "wechat_app_secret": APP_SECRET,
-            "outbox_poll_seconds": 0,  # tests deliver the outbox themselves, when the story says so
-        }
-        | keys_for_tests()
-        | overrides
-    )
+    values = {
+        "wechat_token": "testtoken",
+        "wechat_aes_key": SAMPLE_AES_KEY,
+        # Stories are told in plaintext for readability, with the key set so they can switch to safe mode;
+        # test_envelope.py holds what compat and safe mode refuse.
+        "wechat_encryption": "plain",
+        "wechat_app_id": SAMPLE_APP_ID,
+        "secret_key": "test-secret-key-0123456789",
+        "database_url": database_url,
+        "public_url": "https://jxjy.example.gov.cn",
+        "wechat_app_secret": APP_SECRET,
+        "outbox_poll_seconds": 0,  # tests deliver the outbox themselves, when the story says so
+        **keys_for_tests(),
+    } | overrides
     return Settings(_env_file=None, **values)
 
 
