@@ -6,8 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Fonts for the certificate; Pango and HarfBuzz's subsetter for WeasyPrint (without it a PDF takes seconds);
-# for the tests poppler-utils (pdftotext, pdftoppm) and the chromium that Playwright drives.
-DEBIAN_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils chromium
+# for the tests poppler-utils (pdftotext, pdftoppm, pdfsig), zbar (libzbar0, for pyzbar) and the chromium that
+# Playwright drives.
+DEBIAN_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils libzbar0 chromium
 
 .PHONY: run test bench setup debian-packages lint clean
 
@@ -37,6 +38,7 @@ debian-packages:
 	fi
 
 run: setup
+	$(BIN)/jxjy keys init
 	$(BIN)/jxjy demo load
 	$(BIN)/jxjy serve --host 127.0.0.1 --port 8080
 

@@ -33,6 +33,7 @@ from tortoise.transactions import in_transaction
 from yarl import URL
 
 from bot.devtools.chat_client import read_reply, sign, text_xml
+from bot.keys import init_test_keys
 from bot.settings import Settings
 from handlers.chat import CHINA
 from handlers.hours import hours_text
@@ -178,7 +179,13 @@ def configure(database_url: str) -> tuple[Settings, dict[str, str]]:
         database_url=database_url,
         _env_file=None,
     )
+    # Test keys beside the database (what `jxjy keys init` makes): the service refuses to start without keys.
+    keys = Path(database_url.removeprefix("sqlite://")).parent / "keys"
+    init_test_keys(keys / "signing.p12", "", keys / "qr-ed25519.pem")
     env = os.environ | {
+        "SIGNING_P12": str(keys / "signing.p12"),
+        "SIGNING_P12_PASSWORD": "",
+        "QR_SIGNING_KEY": str(keys / "qr-ed25519.pem"),
         "DATABASE_URL": database_url,
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_AES_KEY": AES_KEY,

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.console import setup_console
 from bot.console.sessions import DatabaseSessionStore
+from bot.keys import Keys, load_keys
 from bot.settings import SETTINGS, Settings
 from bot.web.pages import Pages
 from bot.web.security import add_security_headers, add_static_files
@@ -34,12 +35,16 @@ PROCESSED_KEPT = timedelta(days=1)  # WeChat retries within seconds; a day cover
 DELIVERER = web.AppKey("deliverer", Deliverer)
 
 
-def make_app(settings: Settings, with_database: bool = True) -> web.Application:
+def make_app(settings: Settings, with_database: bool = True, keys: Keys | None = None) -> web.Application:
     """`with_database=False` when the caller has opened the database already (tests, benchmarks).
+
+    The keys are read from the files settings name unless given; a missing, unreadable or expired one raises
+    KeyProblem, so nothing starts that would issue unsigned certificates.
 
     The one place that chooses where state lives: each store below is an interface with an in-process or
     database version today (tests/contracts/ says what any version must do).
     """
+    keys = keys or load_keys(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     gate = RetryGate(MemoryReplyCache(ttl_seconds=remembered_seconds(settings)), MemoryUserLocks())
@@ -81,7 +86,7 @@ def make_app(settings: Settings, with_database: bool = True) -> web.Application:
         undefined=jinja2.StrictUndefined,
         context_processors=[aiohttp_jinja2.request_processor],
     )
-    Pages(settings, failed_verifications).add_routes(app)
+    Pages(settings, failed_verifications, keys).add_routes(app)
     add_static_files(app)
     app.on_response_prepare.append(add_security_headers)
     setup_console(app, settings, sessions)

@@ -7,6 +7,7 @@ import gc
 import getpass
 import json
 import sys
+import urllib.request
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from yarl import URL
 from bot.app import make_app
 from bot.devtools.chat_client import run_chat_client
 from bot.devtools.fake_wechat import make_fake_wechat, run_fake_wechat
+from bot.keys import TEST_CA_NAME, KeyProblem, Keys, init_test_keys, load_keys
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.wechat.api import MAX_QRCODE_SECONDS, WeChatApi, WeChatApiError, WeChatApiUnavailable
@@ -27,6 +29,8 @@ from handlers.admin_bind import SCENE_PREFIX
 from handlers.chat import CHINA
 from handlers.hours_import import HEADER as IMPORT_HEADER
 from handlers.hours_import import ImportRefused, import_file
+from handlers.qr_token import PublicKey, TokenInvalid, UnknownKey, read_token, token_of_link
+from handlers.urls import Urls
 from render.cache import render_in_thread
 from render.warm import warm_up
 from storage.admins import add_admin, create_invite, resolve_scope
@@ -34,8 +38,9 @@ from storage.certificates import SnapshotNotFound, file_seal, revoke
 from storage.db import database
 from storage.errors import AdminScopeInvalid, AlreadyAdmin, DuplicateUnit, InvalidCreditCode, UnknownRegion
 from storage.models import AdminRole
-from storage.regions import load_regions
+from storage.regions import PROVINCE_CODE, henan_regions, load_regions
 from storage.units import add_unit, load_demo_units
+from storage.vocabulary import PROVINCE_ISSUER
 
 
 def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -47,16 +52,23 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        keys = load_keys(settings)
+    except KeyProblem as problem:
+        print(f"未启动：{problem}", file=sys.stderr)
+        return 2
+    if keys.is_test:
+        print("======== 注意：使用测试密钥签名（jxjy 测试 CA，非正式），证书页显示“测试证书” ========")
     configure_logging()
     # SQLite runs in a worker thread: hand the GIL between it and the event loop every 0.5 ms, not Python's
     # default 5 ms, or each query can wait that long for its result to be picked up.
     sys.setswitchinterval(0.0005)
     with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(_serve(settings, args.host, args.port))  # a faster loop for the webhook's many small requests
+        uvloop.run(_serve(settings, keys, args.host, args.port))  # a faster loop for the webhook's many small requests
     return 0
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _serve(settings: Settings, keys: Keys, host: str, port: int) -> None:
     """The service; and, when WECHAT_API_URL points at this machine, the fake WeChat API beside it."""
     runners = []
     try:
@@ -71,13 +83,13 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             except OSError:
                 await fake.cleanup()
                 print(f"======== Using the WeChat API already answering on {api} ========")
-        service = web.AppRunner(make_app(settings), access_log=None)
+        service = web.AppRunner(make_app(settings, keys=keys), access_log=None)
         await service.setup()
         runners.append(service)
         await web.TCPSite(service, host, port).start()
         print(f"======== Running on http://{host}:{port} (POST /wechat) ========")
         # The first PDF in a process pays about a second for fonts and Pango: pay it now, off the event loop.
-        await render_in_thread(lambda _data: warm_up(), None)
+        await render_in_thread(lambda _data: warm_up(signer=keys.pdf), None)
         # What start-up built lives as long as the process: keep the collector from walking it again and again.
         gc.freeze()
         await asyncio.Event().wait()
@@ -264,6 +276,61 @@ def cmd_hours_import(settings: Settings, args: argparse.Namespace) -> int:
     return _with_database(settings, work)
 
 
+def cmd_keys_init(settings: Settings, args: argparse.Namespace) -> int:
+    written = init_test_keys(settings.signing_p12, settings.signing_p12_password, settings.qr_signing_key)
+    for path in written:
+        print(f"已生成 {path}")
+    if written:
+        print(f"以上为测试密钥（{TEST_CA_NAME}），仅供本地试用和测试；用它签名的证书在验证页显示“测试证书”。")
+    else:
+        print(f"密钥已存在（{settings.signing_p12}，{settings.qr_signing_key}），未改动。")
+    return 0
+
+
+def cmd_verify_qr(settings: Settings, args: argparse.Namespace) -> int:
+    source = args.keys or Urls(settings.public_url).published_keys()
+    try:
+        keys = _published_keys(source)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"无法读取公钥 {source}：{error}", file=sys.stderr)
+        return 2
+    token = token_of_link(args.text)
+    try:
+        claims, key = read_token(token, keys)
+    except UnknownKey as unknown:
+        print(f"无法验证：签名密钥 {unknown.kid} 不在 {source} 公布的密钥中。", file=sys.stderr)
+        return 1
+    except TokenInvalid:
+        print("无效：二维码不是用公布的密钥签名的，或内容已被改动。", file=sys.stderr)
+        return 1
+    regions = {row["code"]: row["name"] for row in henan_regions()}
+    region = regions.get(claims.issuer_region, "")
+    issuer = PROVINCE_ISSUER if claims.issuer_region == PROVINCE_CODE else f"{region}人力资源和社会保障局（或其备案名）"
+    print(f"签名有效：密钥 {key.kid}" + ("（已停用的旧密钥）" if key.retired else "") + f"，公钥来自 {source}")
+    if key.is_test:
+        print("注意：这是测试密钥（jxjy 测试 CA，非正式），不具证明效力。")
+    print("二维码证明以下内容由签发机关签发、未被改动：")
+    print(f"  证书管理号  {claims.cert_number}")
+    print(f"  姓名        {claims.name}（已部分隐去）")
+    print(f"  身份证号    {claims.id_number}（已部分隐去）")
+    print(f"  签发机关    {issuer}（行政区划代码 {claims.issuer_region}）")
+    print(f"  签发日期    {claims.issued_on.isoformat()}")
+    print(f"  快照编号    {claims.snapshot}")
+    print(f"  内容摘要    {claims.digest.hex()}（平台所存证书内容的 SHA-256 前 {len(claims.digest)} 字节）")
+    print("离线无法证明：证书此后是否被撤销或被新证书取代、各年度学时明细——这些须联网查询验证页：")
+    print(f"  {Urls(settings.public_url).verification(token)}")
+    return 0
+
+
+def _published_keys(source: str) -> dict[str, PublicKey]:
+    if source.startswith(("http://", "https://")):
+        with urllib.request.urlopen(source, timeout=10) as response:
+            document = json.load(response)
+    else:
+        document = json.loads(Path(source).read_text(encoding="utf-8"))
+    return {entry["kid"]: PublicKey.from_json(entry) for entry in document["keys"]}
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="jxjy", description="河南省专业技术人员继续教育电子证书服务号")
     commands = top.add_subparsers(dest="command", required=True)
@@ -339,6 +406,15 @@ def parser() -> argparse.ArgumentParser:
     seal_file.add_argument("--region", required=True, help="the region code")
     seal_file.add_argument("--issuer", default="", help="the body on the seal (default: <region>人力资源和社会保障局)")
     seal_file.set_defaults(run=cmd_seal_file)
+
+    keys = commands.add_parser("keys", help="signing keys").add_subparsers(dest="action", required=True)
+    keys.add_parser(
+        "init", help="create a test CA, signing certificate and QR key where settings look, unless present"
+    ).set_defaults(run=cmd_keys_init)
+    verify_qr = commands.add_parser("verify-qr", help="check a certificate's QR code offline, from the published keys")
+    verify_qr.add_argument("text", help="what the QR code holds (the verification link)")
+    verify_qr.add_argument("--keys", default="", help="published keys: a file or URL (default PUBLIC_URL's)")
+    verify_qr.set_defaults(run=cmd_verify_qr)
 
     hours = commands.add_parser("hours", help="hour records").add_subparsers(dest="action", required=True)
     hours_import = hours.add_parser("import", help="import approved hours from CSV or XLSX, all or nothing")

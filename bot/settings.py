@@ -2,6 +2,7 @@
 
 from datetime import date
 from ipaddress import IPv4Network, IPv6Network
+from pathlib import Path
 from typing import Literal
 
 from aiohttp import web
@@ -61,6 +62,14 @@ class Settings(BaseSettings):
     verify_failures_total_per_minute: int = Field(default=300, ge=1)
     # Reverse proxies whose X-Forwarded-For names the real client (for the verification page's rate limit).
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]
+
+    # Keys that make a certificate prove itself (README, "Signing keys"); `jxjy keys init` writes test ones here.
+    signing_p12: Path = Path("var/keys/signing.p12")  # the PDF signing certificate, key and chain (PKCS#12)
+    signing_p12_password: str = ""
+    timestamp_url: str = ""  # an RFC 3161 timestamp authority: PDFs are signed PAdES B-T instead of B-B
+    qr_signing_key: Path = Path("var/keys/qr-ed25519.pem")  # Ed25519 private key (PEM, PKCS#8)
+    # Public keys (PEM) of QR keys no longer used to sign, still published so their QR codes verify, as JSON.
+    qr_retired_keys: list[Path] = []
 
     # Admin console
     console_link_minutes: int = 10  # the one-time sign-in link sent in the chat

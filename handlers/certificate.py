@@ -4,7 +4,7 @@ The snapshot is issued (or the unchanged current one reused) at once; rendering 
 asks for the image, off the event loop and cached, so the reply is never slowed by it.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,13 +12,24 @@ from handlers.access import Guard
 from handlers.chat import CHINA, Chat
 from handlers.journeys import Command, Journey
 from handlers.links import holder_token, new_snapshot_code
+from handlers.qr_token import DIGEST_BYTES, Claims, SigningKey, sign_token
 from handlers.refusals import No, Refusal
 from handlers.replies import Article, News, Reply
 from handlers.urls import Urls
 from render import certificate as doc
-from storage.certificates import SnapshotRevoked, certificate_facts, issue
-from storage.ids import as_number
+from render.cache import default_cache, render_in_thread
+from render.pdf import Engine, certificate_pdf
+from render.signing import PdfSigner, sign_pdf
+from storage.certificates import (
+    SnapshotRevoked,
+    certificate_facts,
+    issue,
+    store_signed_pdf,
+    stored_signed_pdf,
+)
+from storage.ids import as_number, mask_id_number, mask_name
 from storage.models import Category, CertificateSnapshot, RecordSource
+from storage.regions import PROVINCE_CODE
 from storage.vocabulary import hours_figure
 
 TITLE = "河南省专业技术人员继续教育证书"
@@ -69,8 +80,9 @@ JOURNEY = Journey(
 )
 
 
-def certificate_document(snapshot: CertificateSnapshot, urls: Urls) -> doc.Certificate:
-    """The render data of a snapshot, from the facts stored when it was issued."""
+def certificate_document(snapshot: CertificateSnapshot, urls: Urls, qr_key: SigningKey) -> doc.Certificate:
+    """The render data of a snapshot, from the facts stored when it was issued; its QR link carries a token
+    signed with `qr_key` (Ed25519 signatures are deterministic, so the image stays the same bytes)."""
     facts: dict[str, Any] = snapshot.facts
     return doc.Certificate(
         holder_name=facts["name"],
@@ -101,8 +113,42 @@ def certificate_document(snapshot: CertificateSnapshot, urls: Urls) -> doc.Certi
         issuer=snapshot.issuer,
         issued_on=_issue_day(snapshot),
         snapshot=snapshot.code,
-        verify_url=urls.verification(snapshot.code),
+        verify_url=urls.verification(sign_token(qr_claims(snapshot), qr_key)),
     )
+
+
+def qr_claims(snapshot: CertificateSnapshot) -> Claims:
+    """What the QR token proves of a snapshot: the facts as the verification page shows them."""
+    facts: dict[str, Any] = snapshot.facts
+    return Claims(
+        cert_number=facts["cert_number"],
+        name=mask_name(facts["name"]),
+        id_number=mask_id_number(facts["id_number"]),
+        issuer_region=facts.get("seal_region") or PROVINCE_CODE,
+        issued_on=_issue_day(snapshot),
+        snapshot=snapshot.code,
+        digest=bytes.fromhex(snapshot.content_hash)[:DIGEST_BYTES],
+    )
+
+
+async def signed_certificate_pdf(
+    snapshot: CertificateSnapshot, urls: Urls, qr_key: SigningKey, signer: PdfSigner, engine: Engine
+) -> bytes:
+    """The snapshot's signed PDF: from memory, else as stored, else rendered, signed and stored once.
+
+    Signed bytes differ on every signing, so every worker serves the stored ones, never its own.
+    """
+    kind = f"signed-pdf:{engine}"
+    cached = default_cache.get(kind, snapshot.code)
+    if cached is not None:
+        return cached
+    pdf = await stored_signed_pdf(snapshot.id, engine)
+    if pdf is None:
+        document = certificate_document(snapshot, urls, qr_key)
+        signed = await render_in_thread(lambda data: sign_pdf(certificate_pdf(data, engine), signer), document)
+        pdf = await store_signed_pdf(snapshot.id, engine, signer.fingerprint, signed, datetime.now(UTC))
+    default_cache.put(kind, snapshot.code, pdf)
+    return pdf
 
 
 def _issue_day(snapshot: CertificateSnapshot) -> date:

@@ -5,7 +5,8 @@ bot/ registers its routes from these patterns; journeys and pages build links wi
 
 from dataclasses import dataclass
 
-VERIFICATION = "/v/{code}"
+VERIFICATION = "/v/{code}"  # an old snapshot code, or a signed QR token (handlers/qr_token.py)
+PUBLISHED_KEYS = "/.well-known/jxjy-keys.json"  # the QR keys by id, old ones too, and the signing certificates
 HOLDER_PAGE = "/c/{token}"
 HOLDER_PNG = "/c/{token}/certificate.png"
 HOLDER_PDF = "/c/{token}/certificate.pdf"
@@ -21,6 +22,9 @@ class Urls:
 
     def verification(self, code: str) -> str:
         return self.base + VERIFICATION.format(code=code)
+
+    def published_keys(self) -> str:
+        return self.base + PUBLISHED_KEYS
 
     def holder_page(self, token: str) -> str:
         return self.base + HOLDER_PAGE.format(token=token)

@@ -4,15 +4,18 @@ The page behind the QR code (/v/<code>), which the holder chose to share, shows 
 chat's `验证 <证书管理号>` and `验证 <身份证号> <姓名>` tell anyone who asks only the minimum.
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from handlers.certificate import qr_claims
 from handlers.chat import CHINA, Chat
 from handlers.journeys import Command, Journey
 from handlers.links import is_signed_code
+from handlers.qr_token import Claims, PublicKey, TokenInvalid, read_token
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
 from storage.certificates import certificates_of, latest_valid, newest_of, snapshot_by_code
@@ -103,6 +106,54 @@ async def verify_code(code: str, secret: str) -> Verification:
         return Verification(Status.INVALID)
     snapshot = await snapshot_by_code(code)
     return await _view(snapshot) if snapshot else Verification(Status.INVALID)
+
+
+@dataclass(frozen=True)
+class QrCheck:
+    """What a QR code's token proves on its own, and where the platform's records disagree with it."""
+
+    genuine: bool  # its signature verifies with a published key
+    kid: str = ""
+    test_key: bool = False
+    retired_key: bool = False
+    claims: Claims | None = None
+    disagreements: tuple[str, ...] = ()
+
+
+NOT_ON_RECORD = "二维码签名有效，但平台上没有这份证书（快照编号 {code}）的记录：请向签发机关核实。"
+DIGEST_DIFFERS = "二维码中的证书内容摘要与平台记录不一致：证书内容可能被改动过。"
+FIELD_DIFFERS = "二维码中的{label}（{token}）与平台记录（{record}）不一致。"
+REVOKED_SINCE = "二维码签名有效，但平台记录显示该证书已被撤销。"
+_COMPARED = (
+    ("证书管理号", "cert_number"),
+    ("姓名", "name"),
+    ("身份证号", "id_number"),
+    ("签发机关", "issuer_region"),
+    ("签发日期", "issued_on"),
+)
+
+
+async def verify_token(token: str, keys: dict[str, PublicKey]) -> tuple[Verification, QrCheck]:
+    """The token's signature first (a forgery reveals nothing), then the platform's record of its snapshot."""
+    try:
+        claims, key = read_token(token, keys)
+    except TokenInvalid:
+        return Verification(Status.INVALID), QrCheck(genuine=False)
+    check = functools.partial(QrCheck, True, key.kid, key.is_test, key.retired, claims)
+    snapshot = await snapshot_by_code(claims.snapshot)
+    if snapshot is None:
+        return Verification(Status.INVALID), check((NOT_ON_RECORD.format(code=claims.snapshot),))
+    recorded = qr_claims(snapshot)
+    disagreements = [
+        FIELD_DIFFERS.format(label=label, token=getattr(claims, name), record=getattr(recorded, name))
+        for label, name in _COMPARED
+        if getattr(claims, name) != getattr(recorded, name)
+    ]
+    if claims.digest != recorded.digest:
+        disagreements.append(DIGEST_DIFFERS)
+    if snapshot.revoked_at is not None:
+        disagreements.append(REVOKED_SINCE)
+    return await _view(snapshot), check(tuple(disagreements))
 
 
 # What the chat tells anyone who asks, by law no more than a verifier needs (PIPL, minimum necessary): by

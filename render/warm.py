@@ -6,11 +6,13 @@ from decimal import Decimal
 from render.certificate import Category, Certificate, HoursRecord, RecordSource, YearHours
 from render.pdf import certificate_pdf
 from render.png import certificate_png
+from render.signing import PdfSigner, sign_pdf
 from storage.vocabulary import PROVINCE_ISSUER
 
 
-def warm_up(issuers: tuple[str, ...] = (PROVINCE_ISSUER,)) -> None:
-    """Render a throwaway certificate per issuer, uncached; about a second at start-up, run it in a thread."""
+def warm_up(issuers: tuple[str, ...] = (PROVINCE_ISSUER,), signer: PdfSigner | None = None) -> None:
+    """Render (and sign, given a signer: pyHanko's first signature loads its modules) a throwaway certificate per
+    issuer, uncached; about a second at start-up, run it in a thread."""
     record = HoursRecord(Category.PUBLIC, "预热", "预热", Decimal(1), RecordSource.DECLARED)
     for issuer in issuers:
         data = Certificate(
@@ -27,4 +29,6 @@ def warm_up(issuers: tuple[str, ...] = (PROVINCE_ISSUER,)) -> None:
             verify_url="https://example.invalid/v/warm",
         )
         certificate_png(data)
-        certificate_pdf(data)
+        pdf = certificate_pdf(data)
+        if signer is not None:
+            sign_pdf(pdf, signer)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from storage.audit import audit
@@ -21,6 +22,7 @@ from storage.models import (
     Region,
     RegionKind,
     SealFiling,
+    SignedPdf,
 )
 from storage.vocabulary import PROVINCE_ISSUER, default_issuer_name
 
@@ -153,6 +155,24 @@ async def snapshot_by_code(code: str) -> CertificateSnapshot | None:
 
 async def snapshot_by_id(snapshot_id: int) -> CertificateSnapshot | None:
     return await CertificateSnapshot.get_or_none(id=snapshot_id)
+
+
+async def stored_signed_pdf(snapshot_id: int, engine: str) -> bytes | None:
+    row = await SignedPdf.get_or_none(snapshot_id=snapshot_id, engine=engine)
+    return bytes(row.pdf) if row is not None else None
+
+
+async def store_signed_pdf(snapshot_id: int, engine: str, signer: str, pdf: bytes, now: datetime) -> bytes:
+    """Keep the first signed PDF of a snapshot; when another worker stored one meanwhile, that one wins."""
+    try:
+        async with in_transaction():
+            await SignedPdf.create(snapshot_id=snapshot_id, engine=engine, signer=signer, pdf=pdf, signed_at=now)
+        return pdf
+    except IntegrityError:
+        stored = await stored_signed_pdf(snapshot_id, engine)
+        if stored is None:
+            raise
+        return stored
 
 
 async def newest_of(snapshot: CertificateSnapshot) -> CertificateSnapshot:

@@ -278,6 +278,22 @@ class CertificateSnapshot(Model):
         indexes = (("person_id", "year"),)
 
 
+class SignedPdf(Model):
+    """A snapshot's PDF as signed, once: signing is not deterministic (time, timestamp token, file id), so every
+    worker serves these stored bytes. Keeps the signature it got, through any later change of key."""
+
+    id = fields.IntField(primary_key=True)
+    snapshot = fields.ForeignKeyField("models.CertificateSnapshot", on_delete=fields.CASCADE)
+    engine = fields.CharField(max_length=20)
+    signer = fields.CharField(max_length=64)  # SHA-256 of the signing certificate
+    pdf = fields.BinaryField()
+    signed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "signed_pdf"
+        unique_together = (("snapshot_id", "engine"),)
+
+
 class ConsoleLink(Model):
     """A one-time sign-in link to the admin console, sent in the chat. Only its hash is kept."""
 

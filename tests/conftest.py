@@ -6,10 +6,14 @@ answers, its half is skipped with a line saying so; under CI=true it is required
 
 import asyncio
 import contextlib
+import functools
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -18,6 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import DELIVERER, make_app
 from bot.devtools.chat_client import event_xml, media_xml, pushed_text, read_reply, sign, text_xml
 from bot.devtools.fake_wechat import make_fake_wechat
+from bot.keys import init_test_keys
 from bot.settings import Settings
 from storage.db import database
 from storage.regions import load_regions
@@ -58,7 +63,23 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             raise pytest.UsageError(f"CI=true but PostgreSQL is unreachable at {POSTGRES_ADMIN_URL}: {error}") from None
 
 
+@functools.cache
+def keys_for_tests() -> dict[str, object]:
+    """The settings of a test CA's signing certificate and a test QR key, made once a session by the code of
+    `jxjy keys init`: a clean machine needs nothing made beforehand."""
+    directory = Path(tempfile.mkdtemp(prefix="jxjy-test-keys-"))
+    keys = {
+        "signing_p12": directory / "signing.p12",
+        "signing_p12_password": "test-password",
+        "qr_signing_key": directory / "qr-ed25519.pem",
+    }
+    init_test_keys(keys["signing_p12"], keys["signing_p12_password"], keys["qr_signing_key"])
+    return keys
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if keys_for_tests.cache_info().currsize:
+        shutil.rmtree(keys_for_tests()["signing_p12"].parent, ignore_errors=True)
     if _postgres_problem is None:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)'))
 
@@ -115,6 +136,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         "public_url": "https://jxjy.example.gov.cn",
         "wechat_app_secret": APP_SECRET,
         "outbox_poll_seconds": 0,  # tests deliver the outbox themselves, when the story says so
+        **keys_for_tests(),
     } | overrides
     return Settings(_env_file=None, **values)
 

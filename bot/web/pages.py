@@ -3,20 +3,23 @@ verification page behind the QR code. Built for the WeChat in-app browser on a p
 
 import base64
 import functools
+import json
 from decimal import Decimal
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.keys import Keys
 from bot.settings import Settings
 from bot.web.security import client_address
 from handlers import urls
-from handlers.certificate import certificate_document
+from handlers.certificate import certificate_document, signed_certificate_pdf
 from handlers.links import LinkExpired, LinkInvalid, snapshot_of_holder_token
+from handlers.qr_token import MIN_TOKEN_CHARS
 from handlers.ratelimit import RateLimiter
 from handlers.urls import Urls
-from handlers.verify import Status, Verification, verify_code
-from render.cache import render_pdf, render_png
+from handlers.verify import QrCheck, Status, Verification, verify_code, verify_token
+from render.cache import render_png
 from render.seal import seal_png
 from storage.certificates import snapshot_by_id
 from storage.vocabulary import hours_figure
@@ -67,23 +70,40 @@ def _changes(view: Verification) -> list[tuple[object, str]]:
     return rows
 
 
+def _is_test(qr: QrCheck | None, keys: Keys) -> bool:
+    """测试证书: signed with a test key — the token's, or for an old code the service's own."""
+    return qr.test_key if qr is not None and qr.genuine else keys.is_test
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
 class Pages:
-    def __init__(self, settings: Settings, failed_verifications: RateLimiter) -> None:
+    def __init__(self, settings: Settings, failed_verifications: RateLimiter, keys: Keys) -> None:
         self.settings = settings
+        self.keys = keys
+        self.published_keys = keys.by_kid()
         self.urls = Urls(settings.public_url)
         self.failed_verifications = failed_verifications
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(urls.VERIFICATION, self.verification)
+        app.router.add_get(urls.PUBLISHED_KEYS, self.published_keys_json)
         app.router.add_get(urls.HOLDER_PAGE, self.holder_page)
         app.router.add_get(urls.HOLDER_PNG, self.holder_png)
         app.router.add_get(urls.HOLDER_PDF, self.holder_pdf)
 
     async def verification(self, request: web.Request) -> web.Response:
-        view = await verify_code(request.match_info["code"], self.settings.secret_key)
+        code = request.match_info["code"]
+        if len(code) >= MIN_TOKEN_CHARS:
+            view, qr = await verify_token(code, self.published_keys)
+        else:  # a QR code printed before tokens: its snapshot code alone
+            view, qr = await verify_code(code, self.settings.secret_key), None
         # Only failures count, per client: someone guessing codes is slowed down, and a genuine code always
         # answers, so nobody can lock verifiers out by failing on purpose.
-        if view.status == Status.INVALID and not await self.failed_verifications.allow(
+        genuine = view.status != Status.INVALID or (qr is not None and qr.genuine)
+        if not genuine and not await self.failed_verifications.allow(
             client_address(request, self.settings.trusted_proxies)
         ):
             return message(request, "请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
@@ -97,7 +117,15 @@ class Pages:
             seal_src=_seal_data_uri(view.issuer) if view.issuer else "",
             newer_url=self.urls.verification(view.newer_code),
             newer_changes=_changes(view),
+            qr=qr,
+            test_certificate=_is_test(qr, self.keys),
+            keys_url=self.urls.published_keys(),
         )
+
+    async def published_keys_json(self, request: web.Request) -> web.Response:
+        response = web.json_response(self.keys.published_json(), dumps=_json)
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
 
     async def _snapshot(self, request: web.Request):
         """The snapshot the holder's link names; a revoked certificate shows why, and no image or PDF."""
@@ -129,14 +157,15 @@ class Pages:
         )
 
     async def holder_png(self, request: web.Request) -> web.Response:
-        document = certificate_document(await self._snapshot(request), self.urls)
+        document = certificate_document(await self._snapshot(request), self.urls, self.keys.qr)
         body = await render_png(document)
         return web.Response(body=body, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     async def holder_pdf(self, request: web.Request) -> web.Response:
-        document = certificate_document(await self._snapshot(request), self.urls)
-        body = await render_pdf(document, self.settings.pdf_engine)
-        filename = f"certificate-{document.cert_number}.pdf"
+        snapshot = await self._snapshot(request)
+        signer = self.keys.pdf_signer_for(snapshot.seal_region_id)
+        body = await signed_certificate_pdf(snapshot, self.urls, self.keys.qr, signer, self.settings.pdf_engine)
+        filename = f"certificate-{snapshot.facts['cert_number']}.pdf"
         return web.Response(
             body=body,
             content_type="application/pdf",

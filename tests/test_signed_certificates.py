@@ -1,0 +1,287 @@
+"""Certificates that prove themselves: a PDF signed PAdES by the issuing body, a QR code carrying a signed
+token, keys a security officer would accept. Checked with readers nobody here wrote: pdfsig, pyHanko's
+validator, zbar."""
+
+import asyncio
+import dataclasses
+import datetime as dt
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pyzbar import pyzbar
+from yarl import URL
+
+from bot.keys import TEST_CA_NAME, KeyProblem, init_test_keys, load_keys
+from handlers.qr_token import Claims, SigningKey, TokenInvalid, UnknownKey, read_token, sign_token
+from render.cache import default_cache
+from render.pdf import certificate_pdf
+from render.signing import sign_pdf
+from storage.certificates import revoke
+from storage.models import CertificateSnapshot, SignedPdf
+from tests.conftest import keys_for_tests, make_settings, running_service
+from tests.test_certificate import _certificate_link, _path, a_person_with_hours
+from tests.test_cli import jxjy
+from tests.test_render import a_certificate
+
+PUBLIC = "https://jxjy.example.gov.cn"
+
+
+def the_keys(**overrides):
+    return load_keys(make_settings("sqlite://:memory:", **overrides))
+
+
+def trust_roots() -> list[x509.Certificate]:
+    return [x509.load_pem_x509_certificate((keys_for_tests()["signing_p12"].parent / "test-ca.pem").read_bytes())]
+
+
+def pdfsig(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+
+
+def pyhanko_status(pdf: bytes):
+    from asn1crypto import x509 as asn1_x509
+
+    roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots()]
+    [signature] = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+    return validate_pdf_signature(signature, ValidationContext(trust_roots=roots, allow_fetching=False))
+
+
+def zbar_texts(png: bytes) -> list[str]:
+    return [symbol.data.decode() for symbol in pyzbar.decode(Image.open(io.BytesIO(png)))]
+
+
+def qr_version_and_level(png: bytes) -> tuple[int, str]:
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    return int(code.extra["Version"]), code.ec_level
+
+
+def pdf_at_100_dpi(pdf: bytes) -> bytes:
+    return subprocess.run(
+        ["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+# --- the signed PDF ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def signed() -> bytes:
+    return sign_pdf(certificate_pdf(a_certificate()), the_keys().pdf)
+
+
+def test_a_signed_pdf_is_valid_and_covers_the_whole_document_for_pdfsig(signed, tmp_path) -> None:
+    report = pdfsig(signed, tmp_path)
+    assert "Signature is Valid." in report, report
+    assert "Total document signed" in report
+    assert "ETSI.CAdES.detached" in report  # PAdES, not the legacy PKCS#7 subfilter
+    assert "河南省人力资源和社会保障厅（测试）" in report
+
+
+def test_a_signed_pdf_is_intact_trusted_and_whole_for_pyhankos_validator(signed) -> None:
+    status = pyhanko_status(signed)
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    assert status.signing_cert.issuer.native["common_name"] == TEST_CA_NAME
+
+
+def test_one_changed_byte_in_the_content_makes_the_signature_invalid(signed, tmp_path) -> None:
+    # A byte of the page's own content (the first signed range, well before the signature's hex).
+    at = signed.index(b"stream", len(signed) // 4) + 200
+    tampered = signed[:at] + bytes([signed[at] ^ 0x01]) + signed[at + 1 :]
+    report = pdfsig(tampered, tmp_path)
+    assert "Signature is Valid." not in report and "Digest Mismatch" in report, report
+    assert not pyhanko_status(tampered).intact
+
+
+def test_the_signature_is_invisible_so_the_printed_seal_is_its_only_appearance(signed) -> None:
+    [signature] = PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures
+    rect = [float(v) for v in signature.sig_field.get("/Rect", [0, 0, 0, 0])]
+    assert rect[2] - rect[0] == 0 and rect[3] - rect[1] == 0
+
+
+# --- the QR token --------------------------------------------------------------------------------------------
+
+
+CLAIMS = Claims(
+    cert_number="4101002026000001",
+    name="欧**明",
+    id_number="410105********1234",
+    issuer_region="410100",
+    issued_on=dt.date(2026, 3, 1),
+    snapshot="ABCDEFGHIJKLMNOPQ",
+    digest=bytes(range(10)),
+)
+
+
+def test_a_token_round_trips_and_a_changed_character_or_an_unknown_key_is_refused() -> None:
+    key = SigningKey(Ed25519PrivateKey.generate())
+    token = sign_token(CLAIMS, key)
+    assert read_token(token, {key.public.kid: key.public}) == (CLAIMS, key.public)
+    for at in (10, 60, len(token) - 3):
+        changed = token[:at] + ("B" if token[at] != "B" else "C") + token[at + 1 :]
+        with pytest.raises(TokenInvalid):
+            read_token(changed, {key.public.kid: key.public})
+    other = SigningKey(Ed25519PrivateKey.generate())
+    with pytest.raises(UnknownKey):
+        read_token(token, {other.public.kid: other.public})
+
+
+# --- through the service -------------------------------------------------------------------------------------
+
+
+async def test_the_qr_on_the_image_and_on_the_pdf_at_100_dpi_decodes_with_zbar_to_a_small_signed_link(service):
+    await a_person_with_hours(name="欧阳晓明")
+    link = await _certificate_link(service)
+    png = await (await service.client.get(_path(link) + "/certificate.png")).read()
+    pdf = await (await service.client.get(_path(link) + "/certificate.pdf")).read()
+    printed = pdf_at_100_dpi(pdf)
+
+    [on_screen] = zbar_texts(png)
+    [on_paper] = zbar_texts(printed)
+    assert on_screen == on_paper and on_screen.startswith(f"{PUBLIC}/v/")
+    for image in (png, printed):
+        version, level = qr_version_and_level(image)
+        assert version <= 10 and level in ("M", "Q", "H")
+    claims, key = read_token(URL(on_screen).name, the_keys().by_kid())
+    assert claims.name == "欧**明" and key.is_test
+
+    page = await service.client.get(_path(on_screen))
+    html = await page.text()
+    assert page.status == 200 and "有效" in html and "二维码签名：<strong>有效</strong>" in html
+    assert "不一致" not in html and "测试证书" in html
+
+
+async def test_the_page_says_where_the_token_and_the_records_disagree(service):
+    person = await a_person_with_hours()
+    link = await _certificate_link(service)
+    png = await (await service.client.get(_path(link) + "/certificate.png")).read()
+    [verify_url] = zbar_texts(png)
+    snapshot = await CertificateSnapshot.get(person_id=person.id)
+
+    # The record's facts changed after issue: the digest in the token no longer matches.
+    snapshot.content_hash = "0" * 64
+    await snapshot.save()
+    html = await (await service.client.get(_path(verify_url))).text()
+    assert "内容摘要与平台记录不一致" in html
+
+    await revoke(snapshot.code, "证书信息有误", dt.datetime.now(dt.UTC), "test")
+    html = await (await service.client.get(_path(verify_url))).text()
+    assert "已撤销" in html and "平台记录显示该证书已被撤销" in html
+
+    # A genuinely signed token for a snapshot the platform never issued.
+    token = sign_token(dataclasses.replace(CLAIMS, snapshot="NOSUCHSNAPSHOT123"), the_keys().qr)
+    page = await service.client.get(f"/v/{token}")
+    html = await page.text()
+    assert page.status == 404 and "平台上没有这份证书" in html and "4101002026000001" in html
+
+
+async def test_a_forged_token_is_refused_and_reveals_nothing(service):
+    person = await a_person_with_hours()
+    link = await _certificate_link(service)
+    [verify_url] = zbar_texts(await (await service.client.get(_path(link) + "/certificate.png")).read())
+    token = URL(verify_url).name
+    forged = token[:40] + ("A" if token[40] != "A" else "B") + token[41:]
+    page = await service.client.get(f"/v/{forged}")
+    html = await page.text()
+    assert page.status == 404 and "二维码签名：<strong>无效</strong>" in html and person.cert_number not in html
+
+
+async def test_an_old_link_with_the_snapshot_code_alone_keeps_working(service):
+    person = await a_person_with_hours()
+    await _certificate_link(service)
+    snapshot = await CertificateSnapshot.get(person_id=person.id)
+    page = await service.client.get(f"/v/{snapshot.code}")
+    assert page.status == 200 and "有效" in await page.text()
+
+
+async def test_the_pdf_is_signed_once_and_every_request_gets_the_stored_bytes(service):
+    await a_person_with_hours()
+    link = await _certificate_link(service)
+    first = await (await service.client.get(_path(link) + "/certificate.pdf")).read()
+    default_cache.clear()  # as another worker would: nothing in its memory
+    second = await (await service.client.get(_path(link) + "/certificate.pdf")).read()
+    assert first == second and await SignedPdf.all().count() == 1
+    assert (await asyncio.to_thread(pyhanko_status, second)).intact
+
+
+async def test_published_keys_keep_retired_ones_and_verify_qr_checks_a_token_offline(database_url, tmp_path):
+    old = SigningKey(Ed25519PrivateKey.generate())
+    retired = tmp_path / "old-qr.pub.pem"
+    retired.write_bytes(
+        old.public.key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    settings = make_settings(database_url, qr_retired_keys=[retired])
+    async with running_service(settings) as service:
+        await a_person_with_hours()
+        link = await _certificate_link(service)
+        [verify_url] = zbar_texts(await (await service.client.get(_path(link) + "/certificate.png")).read())
+        published = await (await service.client.get("/.well-known/jxjy-keys.json")).json()
+        old_token = sign_token(CLAIMS, old)
+        old_page = await (await service.client.get(f"/v/{old_token}")).text()
+
+    kids = {entry["kid"]: entry["status"] for entry in published["keys"]}
+    assert kids == {the_keys().qr.public.kid: "current", old.public.kid: "retired"}
+    assert "已停用的旧密钥" in old_page  # an old QR code still verifies against the retired key
+    keys_file = tmp_path / "jxjy-keys.json"
+    keys_file.write_text(json.dumps(published), encoding="utf-8")
+
+    code, output = await jxjy(database_url, "verify-qr", verify_url, "--keys", str(keys_file), cwd=tmp_path)
+    assert code == 0, output
+    assert "签名有效" in output and "欧" not in output and "张*明" in output and "410100" in output
+    assert "测试密钥" in output and "离线无法证明" in output and "撤销" in output
+
+    forged = verify_url[:-10] + ("A" if verify_url[-10] != "A" else "B") + verify_url[-9:]
+    code, output = await jxjy(database_url, "verify-qr", forged, "--keys", str(keys_file), cwd=tmp_path)
+    assert code == 1 and "无效" in output
+
+
+# --- keys ----------------------------------------------------------------------------------------------------------
+
+
+def test_keys_init_makes_a_test_ca_once_and_never_overwrites(tmp_path) -> None:
+    p12, qr = tmp_path / "keys" / "signing.p12", tmp_path / "keys" / "qr-ed25519.pem"
+    written = init_test_keys(p12, "pw", qr)
+    assert set(written) >= {p12, qr} and oct(p12.stat().st_mode & 0o777) == "0o600"
+    before = p12.read_bytes(), qr.read_bytes()
+    assert init_test_keys(p12, "pw", qr) == []
+    assert (p12.read_bytes(), qr.read_bytes()) == before
+    keys = the_keys(signing_p12=p12, signing_p12_password="pw", qr_signing_key=qr)
+    assert keys.pdf.is_test and keys.qr.is_test
+
+
+def test_a_missing_unreadable_or_expired_key_stops_start_up_with_a_clear_message(tmp_path) -> None:
+    with pytest.raises(KeyProblem, match=r"找不到签章证书.*jxjy keys init"):
+        the_keys(signing_p12=tmp_path / "nothing.p12")
+    with pytest.raises(KeyProblem, match="SIGNING_P12_PASSWORD 不对"):
+        the_keys(signing_p12_password="wrong")
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a key")
+    with pytest.raises(KeyProblem, match=r"二维码签名密钥 .* 无法读取"):
+        the_keys(qr_signing_key=garbage)
+    far_future = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+    with pytest.raises(KeyProblem, match=r"已于 .* 过期"):
+        load_keys(make_settings("sqlite://:memory:"), now=far_future)
+
+
+async def test_jxjy_serve_refuses_to_start_without_its_keys(tmp_path):
+    code, output = await jxjy(
+        f"sqlite://{tmp_path}/db.sqlite3", "serve", cwd=tmp_path, extra_env={"SIGNING_P12": str(tmp_path / "x.p12")}
+    )
+    assert code == 2 and "未启动" in output and "找不到签章证书" in output
