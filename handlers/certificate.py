@@ -32,8 +32,11 @@ from storage.models import Category, CertificateSnapshot, RecordSource
 from storage.regions import PROVINCE_CODE
 from storage.vocabulary import hours_figure
 
-TITLE = "河南省专业技术人员继续教育证书"
 DESCRIPTION = "证书管理号 {number}\n{years}\n点击查看证书，可下载 A4 PDF 打印。链接 {days} 天内有效。"
+EXTRACT_DESCRIPTION = (
+    "{note}；完整证书请发送“证书”。\n证书管理号 {number}\n{years}\n"
+    "点击查看证明，可下载 A4 PDF 打印。链接 {days} 天内有效。"
+)
 
 _CATEGORIES = {c.value: doc.Category[c.name] for c in Category}
 _SOURCES = {s.value: doc.RecordSource[s.name] for s in RecordSource}
@@ -60,9 +63,15 @@ async def show(chat: Chat) -> Reply:
         + ("（已达标）" if y["met"] else "")
         for y in reversed(facts["years"][-3:])
     )
-    description = DESCRIPTION.format(number=person.cert_number, years=summary, days=chat.config.holder_link_days)
+    days = chat.config.holder_link_days
+    if year is None:
+        title, description = doc.TITLE, DESCRIPTION.format(number=person.cert_number, years=summary, days=days)
+    else:
+        title = doc.EXTRACT_TITLE.format(year=year)
+        note = doc.EXTRACT_NOTE.format(year=year)
+        description = EXTRACT_DESCRIPTION.format(note=note, number=person.cert_number, years=summary, days=days)
     urls = chat.config.urls
-    return News((Article(TITLE, description, urls.holder_page(token), image=urls.holder_png(token)),))
+    return News((Article(title, description, urls.holder_page(token), image=urls.holder_png(token)),))
 
 
 JOURNEY = Journey(
@@ -70,7 +79,7 @@ JOURNEY = Journey(
     commands=(
         Command(
             ("证书", "电子证书", "我的证书"),
-            "获取电子证书（图片和 A4 PDF）；“证书 2025”只看一年",
+            "获取电子证书（图片和 A4 PDF）；“证书 2025”给出该年度的学时证明",
             show,
             menu_key="CERT",
             takes_number=True,
@@ -114,7 +123,12 @@ def certificate_document(snapshot: CertificateSnapshot, urls: Urls, qr_key: Sign
         issued_on=_issue_day(snapshot),
         snapshot=snapshot.code,
         verify_url=urls.verification(sign_token(qr_claims(snapshot), qr_key)),
+        extract_year=snapshot.year,
     )
+
+
+def document_title(snapshot: CertificateSnapshot) -> str:
+    return doc.TITLE if snapshot.year is None else doc.EXTRACT_TITLE.format(year=snapshot.year)
 
 
 def qr_claims(snapshot: CertificateSnapshot) -> Claims:

@@ -1,7 +1,8 @@
 """Verification: whether a certificate is genuine and current, with masked personal data.
 
-The page behind the QR code (/v/<code>), which the holder chose to share, shows the certificate's view; the
-chat's `验证 <证书管理号>` and `验证 <身份证号> <姓名>` tell anyone who asks only the minimum.
+The page behind the QR code (/v/<code>), which the holder chose to share, shows the certificate's view (a
+one-year extract says it is one); the chat's `验证 <证书管理号>` and `验证 <身份证号> <姓名>` tell anyone who asks
+only the minimum, about the current full certificate.
 """
 
 import functools
@@ -18,7 +19,7 @@ from handlers.links import is_signed_code
 from handlers.qr_token import Claims, PublicKey, TokenInvalid, read_token
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
-from storage.certificates import certificates_of, latest_valid, newest_of, snapshot_by_code
+from storage.certificates import current_certificate, has_full_certificate, newest_of, snapshot_by_code
 from storage.declarations import find_person
 from storage.ids import mask_cert_number, mask_id_number, mask_name, normalise
 from storage.models import CertificateSnapshot, Person
@@ -57,6 +58,7 @@ class Verification:
     revoke_reason: str = ""
     newer_code: str = ""  # for a superseded certificate: the one in force
     newer_years: tuple[YearLine, ...] = field(default=())
+    extract_year: int | None = None  # a one-year extract (年度学时证明), which is never the current certificate
 
 
 def _years(facts: dict[str, Any]) -> tuple[YearLine, ...]:
@@ -97,6 +99,7 @@ async def _view(snapshot: CertificateSnapshot) -> Verification:
         revoke_reason=snapshot.revoke_reason,
         newer_code=newer.code if newer else "",
         newer_years=_years(newer.facts) if newer else (),
+        extract_year=snapshot.year,
     )
 
 
@@ -232,10 +235,12 @@ async def _verify(chat: Chat, text: str) -> Reply:
 
 
 async def _minimum(person: Person, asked: Asked) -> str:
-    snapshot = await latest_valid(person)
+    """About the current full certificate only: a one-year extract is not the certificate, so a person with
+    extracts alone has none yet."""
+    snapshot = await current_certificate(person)
     if snapshot is not None:
         status = Status.VALID.value
-    elif await certificates_of(person):
+    elif await has_full_certificate(person):
         status = f"{Status.INVALID.value}（{Status.REVOKED.value}）"
     else:
         status = f"{Status.INVALID.value}（{NO_CERTIFICATE}）"

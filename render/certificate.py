@@ -18,6 +18,10 @@ from storage import models as stored
 from storage.vocabulary import CATEGORY_NAMES, CERTIFICATE_SOURCE_NAMES, hours_figure
 
 TITLE = "河南省专业技术人员继续教育证书"
+# "证书 2025" gives a different document, so it can never pass for the certificate.
+EXTRACT_TITLE = "{year} 年度学时证明"
+EXTRACT_NOTE = "本证明仅列 {year} 年度继续教育学时，非完整证书"
+CODE_LABEL = "核验码"  # the snapshot code, as a verifier knows it
 SEAL_PURPOSE = "专业技术人员继续教育专用章"
 VERIFY_LINE = "扫码验证真伪"
 
@@ -92,6 +96,7 @@ class Certificate:
     issued_on: date
     snapshot: str
     verify_url: str
+    extract_year: int | None = None  # a one-year extract (年度学时证明), not the full certificate
     _hash: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +106,17 @@ class Certificate:
         if len({y.year for y in years}) != len(years):
             raise ValueError("each year may appear once")
         object.__setattr__(self, "years", years)
+        if self.extract_year is not None and any(y.year != self.extract_year for y in years):
+            raise ValueError(f"an extract of {self.extract_year} shows that year only")
+
+    @property
+    def title(self) -> str:
+        return TITLE if self.extract_year is None else EXTRACT_TITLE.format(year=self.extract_year)
+
+    @property
+    def extract_note(self) -> str:
+        """The line that marks an extract as one; empty on the full certificate."""
+        return "" if self.extract_year is None else EXTRACT_NOTE.format(year=self.extract_year)
 
     @property
     def record_count(self) -> int:

@@ -13,7 +13,7 @@ from typing import Literal
 import jinja2
 from markupsafe import Markup
 
-from render.certificate import TITLE, VERIFY_LINE, Certificate, content_hash, format_date, format_hours
+from render.certificate import CODE_LABEL, VERIFY_LINE, Certificate, content_hash, format_date, format_hours
 from render.qr import qr_png
 from render.seal import seal_png
 
@@ -26,7 +26,8 @@ def certificate_html(data: Certificate, engine: Engine = "weasyprint") -> str:
     """The print document as HTML; self-contained (QR and seal are data URIs), so it needs no base URL."""
     return _template().render(
         c=data,
-        title=TITLE,
+        title=data.title,
+        code_label=CODE_LABEL,
         verify_line=VERIFY_LINE,
         qr_png=base64.b64encode(qr_png(data.verify_url, module_px=8)).decode(),
         seal_png=base64.b64encode(seal_png(data.issuer, _SEAL_PX)).decode(),

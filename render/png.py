@@ -9,7 +9,7 @@ import io
 from PIL import Image, ImageDraw, ImageFont
 
 from render.certificate import (
-    TITLE,
+    CODE_LABEL,
     VERIFY_LINE,
     Category,
     Certificate,
@@ -47,7 +47,7 @@ assert sum(_DETAIL_COLUMNS) == _CONTENT and sum(_SUMMARY_COLUMNS) == _CONTENT
 def certificate_png(data: Certificate) -> bytes:
     """The phone image of a certificate; same data, same bytes."""
     canvas = _Canvas()
-    canvas.title()
+    canvas.title(data)
     canvas.holder(data)
     canvas.summary(data.years)
     canvas.details(data.years)
@@ -72,13 +72,16 @@ class _Canvas:
 
     # --- sections, top to bottom -------------------------------------------------------------------------
 
-    def title(self) -> None:
+    def title(self, data: Certificate) -> None:
         self.y = 96
-        self.text(WIDTH // 2, self.y, TITLE, font(SERIF_BOLD, 50), _RED, anchor="mt")
+        self.text(WIDTH // 2, self.y, data.title, font(SERIF_BOLD, 50), _RED, anchor="mt")
         self.y += 84
         self.draw.line((_PAD, self.y, WIDTH - _PAD, self.y), fill=_RED, width=4)
         self.draw.line((_PAD, self.y + 9, WIDTH - _PAD, self.y + 9), fill=_RED, width=1)
         self.y += 44
+        if data.extract_note:
+            self.text(WIDTH // 2, self.y, data.extract_note, font(SERIF_BOLD, 34), _RED, anchor="mt")
+            self.y += 76
 
     def holder(self, data: Certificate) -> None:
         label_w = 190
@@ -166,7 +169,7 @@ class _Canvas:
 
         self.y = max(top + qr_side + 70, seal_top + seal.height + 16)
         self.draw.line((_PAD, self.y, WIDTH - _PAD, self.y), fill=_RULE, width=1)
-        self.text(_PAD, self.y + 20, f"快照编号 {data.snapshot}", font(SANS, 24), _MUTED, anchor="lt")
+        self.text(_PAD, self.y + 20, f"{CODE_LABEL} {data.snapshot}", font(SANS, 24), _MUTED, anchor="lt")
         self.text(WIDTH - _PAD, self.y + 20, f"证书管理号 {data.cert_number}", font(SANS, 24), _MUTED, anchor="rt")
         self.y += 100
 

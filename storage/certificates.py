@@ -119,7 +119,8 @@ def facts_hash(facts: dict[str, Any]) -> str:
 
 async def issue(person: Person, year: int | None, facts: dict[str, Any], now: datetime, new_code: Callable[[], str]):
     """The snapshot for these facts: the current one when nothing changed, else a new one that supersedes
-    the person's earlier snapshots of the same scope. Returns (snapshot, newly issued)."""
+    the person's earlier snapshots of the same kind only: a full certificate the full one, the extract of a
+    year the extract of that year (`year` None is the full certificate). Returns (snapshot, newly issued)."""
     digest = facts_hash(facts)
     async with in_transaction():
         current = await CertificateSnapshot.filter(
@@ -187,12 +188,18 @@ async def certificates_of(person: Person) -> list[CertificateSnapshot]:
     return await CertificateSnapshot.filter(person_id=person.id).order_by("-id")
 
 
-async def latest_valid(person: Person) -> CertificateSnapshot | None:
+async def current_certificate(person: Person) -> CertificateSnapshot | None:
+    """The person's current certificate: the newest valid full one. A one-year extract never is."""
     return (
-        await CertificateSnapshot.filter(person_id=person.id, superseded_by=None, revoked_at=None)
+        await CertificateSnapshot.filter(person_id=person.id, year=None, superseded_by=None, revoked_at=None)
         .order_by("-id")
         .first()
     )
+
+
+async def has_full_certificate(person: Person) -> bool:
+    """Whether a full certificate was ever issued to the person, valid or not; extracts do not count."""
+    return await CertificateSnapshot.exists(person_id=person.id, year=None)
 
 
 async def revoke(code: str, reason: str, now: datetime, actor: str) -> CertificateSnapshot:

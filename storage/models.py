@@ -252,17 +252,24 @@ class SealFiling(Model):
         table = "seal_filing"
 
 
+class CertificateKind(StrEnum):
+    FULL = "full"  # the certificate: every year; a person has one current at a time
+    YEAR_EXTRACT = "year_extract"  # 年度学时证明 ("证书 2025"): one year's hours, never the current certificate
+
+
 class CertificateSnapshot(Model):
     """One issued certificate, exactly as issued: its facts are stored, so it renders the same forever.
 
-    A newer snapshot of the same person and scope supersedes it; it then stays verifiable as genuine but
-    superseded. A revoked one verifies as revoked.
+    A newer snapshot of the same person and kind (the full certificate, or the extract of one year)
+    supersedes it; it then stays verifiable as genuine but superseded. A revoked one verifies as revoked.
     """
 
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=24, unique=True)  # in the QR code and printed as the snapshot number
     person = fields.ForeignKeyField("models.Person", related_name="certificates", on_delete=fields.RESTRICT)
-    year = fields.IntField(null=True)  # issued for one year only ("证书 2025"), or all years
+    # The kind is this column, so every row ever written reads as what it was: null, the full certificate;
+    # a year, that year's extract ("证书 2025").
+    year = fields.IntField(null=True)
     record_ids = fields.JSONField()
     content_hash = fields.CharField(max_length=64)
     issuer = fields.CharField(max_length=100)
@@ -276,6 +283,10 @@ class CertificateSnapshot(Model):
     class Meta:
         table = "certificate_snapshot"
         indexes = (("person_id", "year"),)
+
+    @property
+    def kind(self) -> CertificateKind:
+        return CertificateKind.FULL if self.year is None else CertificateKind.YEAR_EXTRACT
 
 
 class SignedPdf(Model):

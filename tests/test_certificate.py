@@ -202,3 +202,106 @@ async def test_a_year_typed_right_after_the_word_is_the_year(service):
     await a_person_with_hours()
     reply = await service.user("o_holder").says("证书2025")
     assert "2025 年 94 学时" in reply and "2026 年" not in reply
+
+
+# --- one current certificate: the full one; "证书 2025" is a one-year extract ---------------------------
+
+OLD_WORDING = ("快照", "最新证书", "当前")
+
+
+def plain_wording(html: str) -> None:
+    for word in OLD_WORDING:
+        assert word not in html, word
+
+
+async def test_a_one_year_extract_then_the_full_certificate_the_full_one_is_current_and_the_extract_says_so(
+    service, tmp_path
+):
+    await a_person_with_hours(name="欧阳晓明")
+    reply = await service.user("o_holder").says("证书 2025")
+    assert "【2025 年度学时证明】" in reply and "继续教育证书" not in reply
+    assert "本证明仅列 2025 年度继续教育学时，非完整证书" in reply and "完整证书请发送“证书”" in reply
+    extract_link = NEWS_URL.search(reply)[1]
+    assert "【河南省专业技术人员继续教育证书】" in await service.user("o_holder").says("证书")
+
+    extract, full = await CertificateSnapshot.all().order_by("id")
+    assert extract.year == 2025 and full.year is None
+    assert extract.superseded_by_id is None and full.superseded_by_id is None  # neither replaces the other
+
+    html = await (await service.client.get(f"/v/{full.code}")).text()
+    assert "这是持证人目前有效的证书" in html and "本证书核验码" in html and full.code in html
+    plain_wording(html)
+    html = await (await service.client.get(f"/v/{extract.code}")).text()
+    assert "2025 年度学时证明验证" in html and "这是 2025 年度学时证明，真实有效" in html
+    assert "不是持证人的完整证书" in html and "本证明核验码" in html
+    assert "目前有效的证书" not in html and "<td>2026</td>" not in html
+    plain_wording(html)
+
+    holder_page = await (await service.client.get(_path(extract_link))).text()
+    assert "2025 年度学时证明" in holder_page
+    pdf = await (await service.client.get(_path(extract_link) + "/certificate.pdf")).read()
+    (tmp_path / "extract.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "extract.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "2025 年度学时证明" in text and "本证明仅列 2025 年度继续教育学时，非完整证书" in text
+    assert "继续教育证书" not in text and "欧阳晓明" in text
+
+
+async def test_a_later_full_certificate_supersedes_only_the_full_one(service):
+    person = await a_person_with_hours()
+    await _certificate_link(service, text="证书 2025")
+    await _certificate_link(service)
+    await hours_of(person, 2026, Category.PROFESSIONAL, "20")
+    await _certificate_link(service)
+    extract, old_full, new_full = await CertificateSnapshot.all().order_by("id")
+    assert old_full.superseded_by_id == new_full.id
+    assert extract.superseded_by_id is None and new_full.superseded_by_id is None
+
+    html = await (await service.client.get(f"/v/{old_full.code}")).text()
+    assert "已更新" in html and "持证人已有更新的证书，本证书内容已被更新（学时变化如下）" in html
+    assert new_full.code in html and "增加 20 学时" in html
+    plain_wording(html)
+    html = await (await service.client.get(f"/v/{extract.code}")).text()
+    assert "有效" in html and "这是 2025 年度学时证明" in html
+
+
+async def test_a_new_extract_of_a_year_supersedes_only_the_extract_of_that_year(service):
+    person = await a_person_with_hours()
+    await _certificate_link(service)
+    await _certificate_link(service, text="证书 2025")
+    await _certificate_link(service, text="证书 2026")
+    await hours_of(person, 2025, Category.PUBLIC, "6")
+    await _certificate_link(service, text="证书 2025")
+    full, extract_2025, extract_2026, new_2025 = await CertificateSnapshot.all().order_by("id")
+    assert extract_2025.superseded_by_id == new_2025.id
+    assert full.superseded_by_id is None and extract_2026.superseded_by_id is None
+
+    html = await (await service.client.get(f"/v/{extract_2025.code}")).text()
+    assert "已更新" in html and "持证人已有更新的 2025 年度学时证明，本证明内容已被更新（学时变化如下）" in html
+    assert "增加 6 学时" in html and "与本证明相比" in html
+    plain_wording(html)
+
+
+async def test_a_revoked_extract_says_it_is_a_revoked_extract(service):
+    await a_person_with_hours()
+    await _certificate_link(service, text="证书 2025")
+    extract = await CertificateSnapshot.get()
+    await revoke(extract.code, "重复签发", datetime.now(UTC), "admin:1")
+    html = await (await service.client.get(f"/v/{extract.code}")).text()
+    assert "已撤销" in html and "这是 2025 年度学时证明，该证明已撤销" in html and "重复签发" in html
+    plain_wording(html)
+
+
+async def test_the_pages_of_a_valid_and_a_revoked_certificate_read_plainly(service):
+    await a_person_with_hours()
+    await _certificate_link(service)
+    snapshot = await CertificateSnapshot.get()
+    html = await (await service.client.get(f"/v/{snapshot.code}")).text()
+    assert "证书真实有效。这是持证人目前有效的证书。" in html
+    plain_wording(html)
+    await revoke(snapshot.code, "重复签发", datetime.now(UTC), "admin:1")
+    html = await (await service.client.get(f"/v/{snapshot.code}")).text()
+    assert "该证书已撤销，不再有效。" in html
+    plain_wording(html)
+    html = await (await service.client.get("/v/NOTACODE")).text()
+    assert "无效" in html
+    plain_wording(html)

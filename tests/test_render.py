@@ -405,3 +405,58 @@ def test_year_totals_add_up_by_category() -> None:
     year = a_certificate().years[1]
 
     assert (year.total, year.professional, year.public) == (Decimal("82.5"), Decimal("52.5"), Decimal(30))
+
+
+# --- the one-year extract ---------------------------------------------------------------------------------
+
+_RED_INK = (158, 24, 24)
+
+
+def _red_columns(image: Image.Image, top: int, bottom: int) -> range:
+    """The horizontal extent of the title red between two heights (empty when there is none)."""
+    band = image.convert("RGB").crop((40, top, image.width - 40, bottom))  # inside the red frame
+    xs = [
+        x
+        for x in range(band.width)
+        for y in range(0, band.height, 2)
+        if sum(abs(a - b) for a, b in zip(band.getpixel((x, y)), _RED_INK, strict=True)) < 60
+    ]
+    return range(min(xs), max(xs) + 1) if xs else range(0)
+
+
+def an_extract(year: int = 2024) -> Certificate:
+    full = a_certificate()
+    return replace(full, years=tuple(y for y in full.years if y.year == year), extract_year=year)
+
+
+def test_an_extracts_pdf_is_titled_and_marked_as_one_year_only() -> None:
+    pdf = certificate_pdf(an_extract())
+    keep("extract.pdf", pdf)
+    text = pdftotext(pdf)
+    assert "2024 年度学时证明" in text and "本证明仅列 2024 年度继续教育学时，非完整证书" in text
+    assert "继续教育证书" not in text and "2023" not in text
+    assert "核验码 S7K2-9QX4" in text and "快照" not in text
+
+    full = pdftotext(certificate_pdf(a_certificate()))
+    assert "河南省专业技术人员继续教育证书" in full and "年度学时证明" not in full and "非完整证书" not in full
+    assert "最新证书" not in full
+
+
+def test_an_extracts_image_has_its_own_shorter_title_and_a_red_note_under_it() -> None:
+    png = certificate_png(an_extract())
+    keep("extract.png", png)
+    extract = Image.open(io.BytesIO(png))
+    full = Image.open(io.BytesIO(certificate_png(replace(an_extract(), extract_year=None))))
+
+    # "2024 年度学时证明" is about half as wide as 河南省专业技术人员继续教育证书, both centred.
+    extract_title, full_title = _red_columns(extract, 96, 150), _red_columns(full, 96, 150)
+    assert 300 < len(extract_title) < len(full_title) * 0.7
+    # The note sits in red where the full certificate's holder table begins.
+    assert len(_red_columns(extract, 224, 262)) > 600
+    assert len(_red_columns(full, 224, 262)) == 0
+    assert decoded_qr_texts(extract) == [VERIFY_URL]
+
+
+def test_an_extract_shows_its_own_year_only() -> None:
+    with pytest.raises(ValueError, match="2024"):
+        replace(a_certificate(), extract_year=2024)

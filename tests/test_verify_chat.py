@@ -10,6 +10,7 @@ from storage.models import CertificateSnapshot
 from tests.conftest import make_settings, running_service
 from tests.domain import a_registered_person, an_id_number
 from tests.test_certificate import _certificate_link, a_person_with_hours
+from tests.test_cli import jxjy
 
 NOT_FOUND = "未查到相符的证书。请核对证书管理号，或身份证号和姓名。"
 TOO_MANY = "未查到结果的验证过多，为保护个人信息，请一分钟后再试。"
@@ -134,3 +135,36 @@ async def test_failed_lookups_are_limited_in_all_and_a_genuine_lookup_still_answ
         # A flood of failures does not silence genuine verification.
         assert "证书验证结果：有效" in await service.user("o_hr").says(f"验证 {person.cert_number}")
         assert "证书验证结果：有效" in await service.user("o_hr").says(f"验证 {person.id_number} 李四光")
+
+
+async def test_verification_reports_the_full_certificate_not_a_one_year_extract(service):
+    person = await a_person_with_hours(name="李四光")
+    await _certificate_link(service)
+    full = await CertificateSnapshot.get()
+    await _certificate_link(service, text="证书 2025")
+    await revoke(full.code, "重复签发", datetime.now(UTC), "cli")
+    # The valid extract is no certificate: the full one, revoked, is what a verifier hears about.
+    by_number = await service.user("o_hr").says(f"验证 {person.cert_number}")
+    by_id = await service.user("o_hr").says(f"验证 {person.id_number} 李四光")
+    assert by_number.startswith("证书验证结果：无效（已撤销）")
+    assert by_id.startswith("证书验证结果：无效（已撤销）")
+
+
+async def test_verification_reports_the_seal_of_the_full_certificate(service, tmp_path):
+    person = await a_person_with_hours(name="李四光")
+    await _certificate_link(service)
+    status, output = await jxjy(service.settings.database_url, "seal", "file", "--region", "410100", cwd=tmp_path)
+    assert status == 0, output
+    await _certificate_link(service, text="证书 2026")  # a later extract, under the region's seal
+    reply = await service.user("o_hr").says(f"验证 {person.cert_number}")
+    assert reply.startswith("证书验证结果：有效") and reply.endswith("签发：河南省人力资源和社会保障厅")
+
+
+async def test_a_person_with_only_one_year_extracts_has_no_certificate_yet(service):
+    person = await a_person_with_hours(name="李四光")
+    await _certificate_link(service, text="证书 2025")
+    await _certificate_link(service, text="证书 2026")
+    by_number = await service.user("o_hr").says(f"验证 {person.cert_number}")
+    by_id = await service.user("o_hr").says(f"验证 {person.id_number} 李四光")
+    assert by_number.startswith("证书验证结果：无效（尚未生成电子证书）") and by_number.endswith("签发：—")
+    assert by_id.startswith("证书验证结果：无效（尚未生成电子证书）")

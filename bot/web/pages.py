@@ -13,22 +13,30 @@ from bot.keys import Keys
 from bot.settings import Settings
 from bot.web.security import client_address
 from handlers import urls
-from handlers.certificate import certificate_document, signed_certificate_pdf
+from handlers.certificate import certificate_document, document_title, signed_certificate_pdf
 from handlers.links import LinkExpired, LinkInvalid, snapshot_of_holder_token
 from handlers.qr_token import MIN_TOKEN_CHARS
 from handlers.ratelimit import RateLimiter
 from handlers.urls import Urls
 from handlers.verify import QrCheck, Status, Verification, verify_code, verify_token
 from render.cache import render_png
+from render.certificate import EXTRACT_TITLE
 from render.seal import seal_png
 from storage.certificates import snapshot_by_id
 from storage.vocabulary import hours_figure
 
 EXPLANATIONS = {
-    Status.VALID: "该证书真实有效，为持证人当前的证书。",
-    Status.SUPERSEDED: "该证书真实，但持证人的学时已更新，已有新证书取代本证书。",
-    Status.REVOKED: "该证书已被撤销，不再有效。",
+    Status.VALID: "证书真实有效。这是持证人目前有效的证书。",
+    Status.SUPERSEDED: "证书真实，但持证人已有更新的证书，本证书内容已被更新（学时变化如下）。",
+    Status.REVOKED: "该证书已撤销，不再有效。",
     Status.INVALID: "未能验证该证书：二维码或链接无效。请确认扫描的是本平台签发的证书。",
+}
+# A one-year extract ("证书 2025") says what it is, and never that it is the holder's certificate.
+EXTRACT_EXPLANATIONS = {
+    Status.VALID: "这是 {year} 年度学时证明，真实有效。它只列 {year} 年度的学时，不是持证人的完整证书。",
+    Status.SUPERSEDED: "这是 {year} 年度学时证明，内容真实，但持证人已有更新的 {year} 年度学时证明，"
+    "本证明内容已被更新（学时变化如下）。",
+    Status.REVOKED: "这是 {year} 年度学时证明，该证明已撤销，不再有效。",
 }
 CSS_CLASSES = {
     Status.VALID: "valid",
@@ -79,6 +87,12 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+def _explanation(view: Verification) -> str:
+    if view.extract_year is None or view.status == Status.INVALID:
+        return EXPLANATIONS[view.status]
+    return EXTRACT_EXPLANATIONS[view.status].format(year=view.extract_year)
+
+
 class Pages:
     def __init__(self, settings: Settings, failed_verifications: RateLimiter, keys: Keys) -> None:
         self.settings = settings
@@ -113,7 +127,9 @@ class Pages:
             200 if view.status != Status.INVALID else 404,
             v=view,
             css_class=CSS_CLASSES[view.status],
-            explanation=EXPLANATIONS[view.status],
+            explanation=_explanation(view),
+            document="证书" if view.extract_year is None else "证明",
+            heading="证书" if view.extract_year is None else EXTRACT_TITLE.format(year=view.extract_year),
             seal_src=_seal_data_uri(view.issuer) if view.issuer else "",
             newer_url=self.urls.verification(view.newer_code),
             newer_changes=_changes(view),
@@ -151,6 +167,7 @@ class Pages:
             request,
             "holder.html",
             cert_number=snapshot.facts["cert_number"],
+            title=document_title(snapshot),
             png_url=self.urls.holder_png(token),
             pdf_url=self.urls.holder_pdf(token),
             days=self.settings.holder_link_days,
