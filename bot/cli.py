@@ -236,9 +236,9 @@ def cmd_cert_revoke(settings: Settings, args: argparse.Namespace) -> int:
         try:
             await revoke(args.snapshot.strip().upper(), args.reason, datetime.now(UTC), f"cli:{getpass.getuser()}")
         except SnapshotNotFound:
-            print(f"没有找到未撤销的快照 {args.snapshot}。", file=sys.stderr)
+            print(f"没有找到核验码为 {args.snapshot} 的未撤销证书。", file=sys.stderr)
             return 2
-        print(f"已撤销证书快照 {args.snapshot}：{args.reason}")
+        print(f"已撤销核验码为 {args.snapshot} 的证书：{args.reason}")
         return 0
 
     return _with_database(settings, work)
@@ -315,7 +315,7 @@ def cmd_verify_qr(settings: Settings, args: argparse.Namespace) -> int:
     print(f"  身份证号    {claims.id_number}（已部分隐去）")
     print(f"  签发机关    {issuer}（行政区划代码 {claims.issuer_region}）")
     print(f"  签发日期    {claims.issued_on.isoformat()}")
-    print(f"  快照编号    {claims.snapshot}")
+    print(f"  核验码      {claims.snapshot}")
     print(f"  内容摘要    {claims.digest.hex()}（平台所存证书内容的 SHA-256 前 {len(claims.digest)} 字节）")
     print("离线无法证明：证书此后是否被撤销或被新证书取代、各年度学时明细——这些须联网查询验证页：")
     print(f"  {Urls(settings.public_url).verification(token)}")

@@ -155,7 +155,7 @@ SENTENCES: dict[No, str] = {
     # Each field of the filing says what it wants: admin_bind.FIELDS, shared with the console's filing form.
     No.FILING_FIELD: "{problem}",
     No.FILING_UNCONFIRMED: "请回复“确认”完成绑定，或回复“取消”放弃。",
-    No.BAD_CERTIFICATE_YEAR: "请发送“证书”，或“证书 年份”只看一年，如“证书 2025”。",
+    No.BAD_CERTIFICATE_YEAR: "请发送“证书”获取完整证书，或“证书 年份”获取该年度的学时证明，如“证书 2025”。",
     No.NO_HOURS: "您还没有审核通过的学时，暂不能生成证书。发送“申报”申报学时，单位管理员审核通过后即可生成。",
     No.NO_HOURS_IN_YEAR: "您 {year} 年没有审核通过的学时。发送“证书”可查看全部年度的证书。",
     No.CERTIFICATE_REVOKED: (

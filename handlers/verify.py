@@ -123,7 +123,7 @@ class QrCheck:
     disagreements: tuple[str, ...] = ()
 
 
-NOT_ON_RECORD = "二维码签名有效，但平台上没有这份证书（快照编号 {code}）的记录：请向签发机关核实。"
+NOT_ON_RECORD = "二维码签名有效，但平台上没有这份证书（核验码 {code}）的记录：请向签发机关核实。"
 DIGEST_DIFFERS = "二维码中的证书内容摘要与平台记录不一致：证书内容可能被改动过。"
 FIELD_DIFFERS = "二维码中的{label}（{token}）与平台记录（{record}）不一致。"
 REVOKED_SINCE = "二维码签名有效，但平台记录显示该证书已被撤销。"
