@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # Template message ids (模板消息). Where one is empty, a customer-service text is sent instead.
     template_declaration_submitted: str = ""
     template_declaration_decided: str = ""
+    template_hours_recorded: str = ""  # hours transferred from paper or imported for the person
     outbox_poll_seconds: float = 1.0
     # A notification WeChat keeps refusing (an outage, say) is retried with backoff, for this long.
     outbox_give_up_hours: int = 48

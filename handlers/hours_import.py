@@ -8,7 +8,9 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from handlers.hours import SHOW as SHOW_HOURS
 from handlers.hours_entry import entry_refusal, parse_category, parse_date
 from handlers.refusals import No, Refusal
 from handlers.spreadsheets import TableLimits, TableRefused, read_table
@@ -22,7 +24,9 @@ from storage.declarations import (
     import_hours,
 )
 from storage.ids import as_number
+from storage.models import Category
 from storage.text import is_safe_text
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 HEADER = ("证书管理号或身份证号", "年度", "科目类别", "课程或活动", "培训机构", "学习日期", "学时")
 MAX_ROWS = 20_000
@@ -90,3 +94,30 @@ async def import_file(path: Path, actor: str, now: datetime, today: date) -> int
     if problems:
         raise ImportRefused(problems)
     return await import_hours(rows, actor, now)
+
+
+# What each person whose hours were imported is told, once per import (bot/wechat/delivery.py sends it).
+def _imported_line(r: dict[str, Any]) -> str:
+    category = CATEGORY_NAMES[Category(r["category"])]
+    return f"· {r['year']} 年 {category} {hours_figure(r['hours'])} 学时，{r['course']}（编号 {r['record_id']}）"
+
+
+def imported_text(p: dict[str, Any]) -> str:
+    lines = [f"【学时导入】已为您导入 {p['count']} 条学时记录，共 {hours_figure(p['hours'])} 学时："]
+    lines += [_imported_line(r) for r in p["records"]]
+    if p["count"] > len(p["records"]):
+        lines.append(f"等 {p['count']} 条。")
+    lines.append(f"已计入您的学时。发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。")
+    return "\n".join(lines)
+
+
+def imported_template(p: dict[str, Any]) -> dict[str, str]:
+    first = p["records"][0]
+    more = f"等 {p['count']} 条" if p["count"] > 1 else ""
+    return {
+        "first": f"已为您导入 {p['count']} 条学时记录",
+        "keyword1": f"共 {hours_figure(p['hours'])} 学时",
+        "keyword2": "批量导入",
+        "keyword3": first["course"] + more,
+        "remark": "已计入您的学时；如有出入请联系单位管理员。",
+    }

@@ -100,7 +100,7 @@ async def reject(chat: Chat) -> Reply:
 # What the person is told of the decision (bot/wechat/delivery.py sends it).
 def decided_text(p: dict[str, Any]) -> str:
     category = CATEGORY_NAMES[Category(p["category"])]
-    what = f"您申报的 {p['year']} 年{category} {p['hours']} 学时（{p['course']}，编号 {p['record_id']}）"
+    what = f"您申报的 {p['year']} 年{category} {hours_figure(p['hours'])} 学时（{p['course']}，编号 {p['record_id']}）"
     if p["approved"]:
         return f"【审核通过】{what}已审核通过，已计入您的学时。发送“{SHOW_HOURS.words[0]}”可查看。"
     return f"【未通过】{what}未通过审核。\n理由：{p['reason']}\n如有疑问请联系单位管理员，修改后可重新申报。"
@@ -109,7 +109,7 @@ def decided_text(p: dict[str, Any]) -> str:
 def decided_template(p: dict[str, Any]) -> dict[str, str]:
     return {
         "first": "您的学时申报已审核" if p["approved"] else "您的学时申报未通过审核",
-        "keyword1": f"{p['year']} 年{CATEGORY_NAMES[Category(p['category'])]} {p['hours']} 学时",
+        "keyword1": f"{p['year']} 年{CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时",
         "keyword2": "通过" if p["approved"] else "未通过",
         "keyword3": p["course"],
         "remark": "已计入您的学时。" if p["approved"] else f"理由：{p['reason']}",

@@ -5,9 +5,11 @@ The record is approved on entry and shown as transferred from paper.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from handlers.access import Guard
 from handlers.chat import Chat
+from handlers.hours import SHOW as SHOW_HOURS
 from handlers.hours_entry import HoursEntrySteps, HoursForm, entry_from, refusing
 from handlers.journeys import Command, Journey
 from handlers.refusals import No, Refusal
@@ -15,6 +17,7 @@ from handlers.replies import Reply, Text
 from storage.declarations import check_entry, find_person, transfer_paper_hours
 from storage.errors import OutOfScope, OwnRecord
 from storage.ids import mask_id_number
+from storage.models import Category
 from storage.people import person_by_id
 from storage.scope import in_scope, is_own
 from storage.vocabulary import CATEGORY_NAMES, hours_figure
@@ -118,6 +121,28 @@ async def on_confirm(chat: Chat) -> Reply:
         raise Refusal(No.OWN_TRANSFER) from None
     await chat.finish()
     return Text(DONE.format(id=record.id, name=person.name, year=record.year))
+
+
+# What the person is told of the transfer (bot/wechat/delivery.py sends it).
+def _transferred(p: dict[str, Any]) -> str:
+    return f"{p['year']} 年 {CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时"
+
+
+def transferred_text(p: dict[str, Any]) -> str:
+    return (
+        f"【学时转登】已为您转登 {_transferred(p)}（纸质证书 {p['paper_cert_number']}，{p['course']}），"
+        f"记录编号 {p['record_id']}，已计入您的学时。发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。"
+    )
+
+
+def transferred_template(p: dict[str, Any]) -> dict[str, str]:
+    return {
+        "first": "已为您转登纸质证书上的学时",
+        "keyword1": _transferred(p),
+        "keyword2": "纸质证书转登",
+        "keyword3": f"{p['course']}（纸质证书 {p['paper_cert_number']}）",
+        "remark": "已计入您的学时；如有出入请联系单位管理员。",
+    }
 
 
 JOURNEY = Journey(

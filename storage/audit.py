@@ -10,6 +10,7 @@ from storage.errors import OutOfScope
 from storage.ids import mask_id_numbers_in
 from storage.models import Admin, AuditEntry, HourRecord
 from storage.scope import reaches_everything
+from storage.vocabulary import hours_figure
 
 
 async def audit(actor: str, action: str, target: str, before: Any = None, after: Any = None) -> None:
@@ -52,7 +53,7 @@ def record_facts(record: HourRecord) -> dict[str, Any]:
         "course": record.course,
         "provider": record.provider,
         "studied_on": record.studied_on.isoformat(),
-        "hours": str(record.hours),
+        "hours": hours_figure(record.hours),
         "status": str(record.status),
         "source": str(record.source),
         "reject_reason": record.reject_reason,

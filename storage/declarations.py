@@ -1,7 +1,7 @@
 """Hours declared, reviewed, transferred from paper and imported. Only approved records count."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -142,8 +142,61 @@ async def store_evidence(record_id: int, image: bytes) -> None:
     await HourRecord.filter(id=record_id).update(evidence=image)
 
 
-async def pending_of(person: Person) -> list[HourRecord]:
-    return await HourRecord.filter(person_id=person.id, status=RecordStatus.PENDING).order_by("id")
+@dataclass(frozen=True)
+class RecordLine:
+    """One record as the person's own list shows it."""
+
+    id: int
+    year: int
+    category: Category
+    course: str
+    hours: Decimal
+    status: RecordStatus
+    source: RecordSource
+    decided_at: datetime | None
+    reject_reason: str
+    paper_cert_number: str
+
+
+@dataclass(frozen=True)
+class OwnRecords:
+    pending: list[RecordLine]  # oldest first
+    pending_total: int
+    decided: list[RecordLine]  # approved, rejected, transferred and imported of the period, newest first
+    decided_total: int  # how many of those there are in all
+
+
+HISTORY = timedelta(days=365)  # 我的申报 looks back 12 months
+
+
+def _line(record: HourRecord) -> RecordLine:
+    return RecordLine(
+        record.id,
+        record.year,
+        record.category,
+        record.course,
+        record.hours,
+        record.status,
+        record.source,
+        record.decided_at,
+        record.reject_reason,
+        record.paper_cert_number,
+    )
+
+
+async def own_records(person: Person, now: datetime, limit: int = 10) -> OwnRecords:
+    """我的申报: what waits for review, and what was decided, transferred or imported in the last 12 months."""
+    waiting = HourRecord.filter(person_id=person.id, status=RecordStatus.PENDING)
+    pending = await waiting.order_by("id").limit(limit)
+    decided = HourRecord.filter(
+        person_id=person.id,
+        status__in=(RecordStatus.APPROVED, RecordStatus.REJECTED),
+        decided_at__gte=now - HISTORY,
+    )
+    newest = await decided.order_by("-decided_at", "-id").limit(limit)
+    return OwnRecords(
+        [_line(r) for r in pending], await waiting.count(), [_line(r) for r in newest], await decided.count()
+    )
 
 
 async def withdraw(person: Person, record_id: int) -> HourRecord:
@@ -259,6 +312,9 @@ async def transfer_paper_hours(
         )
         await record.save()
         await audit(f"admin:{admin.id}", "transferred", f"hour_record:{record.id}", after=record_facts(record))
+        if person.openid:
+            payload = _summary(person, record) | {"paper_cert_number": paper_cert_number}
+            await enqueue("hours_transferred", person.openid, payload, now)
     return record
 
 
@@ -269,20 +325,41 @@ class ImportRow:
     entry: HoursEntry
 
 
+IMPORT_NOTICE_RECORDS = 5  # the records an import notice names; the rest it counts
+
+
 async def import_hours(rows: list[ImportRow], actor: str, now: datetime) -> int:
-    """Bulk import: every row has been checked by the caller; all land or none do."""
+    """Bulk import: every row has been checked by the caller; all land or none do. Each person with a
+    WeChat account is told once, of all their rows together."""
     people = {}
     for row in rows:
         person = await find_person(row.number)
         if person is None:
             raise PersonNotFound(row.line)
         people[row.line] = person
+    imported: dict[int, list[HourRecord]] = {}
     async with in_transaction():
         for row in rows:
+            person = people[row.line]
             record = _new_record(
-                people[row.line], row.entry, status=RecordStatus.APPROVED, source=RecordSource.IMPORTED, decided_at=now
+                person, row.entry, status=RecordStatus.APPROVED, source=RecordSource.IMPORTED, decided_at=now
             )
             await record.save()
-            facts = record_facts(record) | {"person": mask_id_number(people[row.line].id_number)}
+            facts = record_facts(record) | {"person": mask_id_number(person.id_number)}
             await audit(actor, "imported", f"hour_record:{record.id}", after=facts)
+            imported.setdefault(person.id, []).append(record)
+        for person in {p.id: p for p in people.values()}.values():
+            if person.openid:
+                await enqueue("hours_imported", person.openid, _import_summary(person, imported[person.id]), now)
     return len(rows)
+
+
+def _import_summary(person: Person, records: list[HourRecord]) -> dict[str, Any]:
+    shown = records[:IMPORT_NOTICE_RECORDS]
+    return {
+        "name": person.name,
+        "cert_number": person.cert_number,
+        "count": len(records),
+        "hours": str(sum((r.hours for r in records), Decimal(0))),
+        "records": [_summary(person, r) for r in shown],
+    }

@@ -52,6 +52,7 @@ def default_issuer_name(region: Region) -> str:
     return f"{region.name}人力资源和社会保障局"
 
 
-def hours_figure(value: Decimal) -> str:
-    """Hours as people write them: 45 rather than 45.0, 1.5 as it is, 100 never 1E+2."""
-    return f"{value.normalize():f}"
+def hours_figure(value: Decimal | str | int) -> str:
+    """Hours as people write them: 45 rather than 45.0, 1.5 as it is, 100 never 1E+2. Takes the text a
+    notification's payload carries ("12.0") as well as a Decimal."""
+    return f"{Decimal(value).normalize():f}"

@@ -21,7 +21,9 @@ from bot.wechat.api import (
     WeChatApiUnavailable,
 )
 from handlers.declare import submitted_template, submitted_text
+from handlers.hours_import import imported_template, imported_text
 from handlers.review import decided_template, decided_text
+from handlers.transfer import transferred_template, transferred_text
 from storage.declarations import store_evidence
 from storage.models import Outbox
 from storage.outbox import claim_next, mark_failed, mark_sent
@@ -46,6 +48,8 @@ class Deliverer:
         self.handlers: dict[str, Callable[[Outbox], Awaitable[str]]] = {
             "declaration_submitted": self._declaration_submitted,
             "declaration_decided": self._declaration_decided,
+            "hours_transferred": self._hours_transferred,
+            "hours_imported": self._hours_imported,
             "fetch_evidence": self._fetch_evidence,
         }
 
@@ -119,6 +123,15 @@ class Deliverer:
     async def _declaration_decided(self, row: Outbox) -> str:
         p = row.payload
         return await self._notify(row, self.settings.template_declaration_decided, decided_template(p), decided_text(p))
+
+    async def _hours_transferred(self, row: Outbox) -> str:
+        p = row.payload
+        template_id = self.settings.template_hours_recorded
+        return await self._notify(row, template_id, transferred_template(p), transferred_text(p))
+
+    async def _hours_imported(self, row: Outbox) -> str:
+        p = row.payload
+        return await self._notify(row, self.settings.template_hours_recorded, imported_template(p), imported_text(p))
 
     async def _fetch_evidence(self, row: Outbox) -> str:
         try:
