@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from handlers.chat import Chat, Kind, Step
 from handlers.journeys import Command, Event, Journey
-from handlers.refusals import No, Refusal
+from handlers.refusals import No, Refusal, say
 from handlers.register import HAN
 from handlers.replies import Reply, Text
 from storage.admins import admin_by_openid, redeem_invite, usable_invite
@@ -119,11 +119,18 @@ async def on_confirm(chat: Chat) -> Reply:
     return Text(DONE.format(role=ROLE_NAMES[admin.role], scope=_scope_name(admin)))
 
 
+def _question(step: Step, chat: Chat) -> str | None:
+    if step is on_confirm:
+        return say(No.FILING_UNCONFIRMED)
+    return FIELDS[FIELD_STEPS.index(step)][1] if step in FIELD_STEPS else None
+
+
 JOURNEY = Journey(
     name="admin_bind",
     commands=(Command(("绑定管理员",), "管理员用邀请码绑定，如“绑定管理员 7KQ2M9XD”", start),),
     events=(Event((Kind.SUBSCRIBE, Kind.SCAN), scanned, key_prefix=SCENE_PREFIX),),
     steps=(*FIELD_STEPS, on_confirm),
     effects=(on_confirm,),
+    asks=_question,
     state=AdminBindForm,
 )

@@ -85,6 +85,7 @@ class Chat:
     person: Person | None = None  # set when the journey's guard is PERSONS
     admin: Admin | None = None  # set when the journey's guard is ADMINS
     help_lines: Callable[[bool], list[tuple[str, str]]] = lambda admin: []
+    pending_question: Callable[["Chat"], Awaitable[str | None]] | None = None  # set by the router
     _dialog_known: bool = False
 
     async def load_dialog(self) -> Dialog | None:

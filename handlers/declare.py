@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.access import Guard
-from handlers.chat import Chat, Kind
+from handlers.chat import Chat, Kind, Step
 from handlers.hours_entry import HoursEntrySteps, HoursForm, entry_from, refusing
 from handlers.journeys import Command, Journey
-from handlers.refusals import No, Refusal
+from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
 from handlers.review import APPROVE, LIST, REJECT
 from storage.clock import CHINA
@@ -205,6 +205,13 @@ def submitted_template(p: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _question(step: Step, chat: Chat) -> str | None:
+    if step is ENTRY.steps[0]:
+        return ASK_YEAR.format(year=chat.today.year)
+    asked = {on_evidence: ASK_EVIDENCE, on_confirm: say(No.DECLARATION_UNCONFIRMED)}
+    return asked.get(step) or ENTRY.question(step, chat)
+
+
 JOURNEY = Journey(
     name="declare",
     commands=(
@@ -214,6 +221,7 @@ JOURNEY = Journey(
     ),
     steps=(*ENTRY.steps, on_evidence, on_confirm),
     effects=(withdraw_one, on_confirm),
+    asks=_question,
     state=DeclareForm,
     guard=Guard.PERSONS,
 )

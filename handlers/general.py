@@ -9,6 +9,7 @@ WELCOME = "欢迎关注河南省专业技术人员继续教育电子证书服务
 HELP_HEADER = "本服务号可以办理（发送下列文字，或点击底部菜单）："
 HELP_FOOTER = "多步办理中，任何时候发送“取消”可退出。"
 IN_DIALOG = "您正在办理中，可以直接回复上一步的提示继续。"
+CONTINUE = "您正在办理中，请继续回答（发送“取消”可退出）："
 NOT_UNDERSTOOD = "抱歉，没有理解“{text}”。"
 CANCELLED = "已取消，刚才填写的内容没有保存。"
 NOTHING_TO_CANCEL = "当前没有正在办理的事项。"
@@ -24,7 +25,10 @@ def help_text(commands: list[tuple[str, str]]) -> str:
 
 async def show_help(chat: Chat) -> Reply:
     text = help_text(chat.help_lines(await admin_by_openid(chat.openid) is not None))
-    return Text(f"{IN_DIALOG}\n\n{text}" if await chat.load_dialog() else text)
+    if await chat.load_dialog() is None:
+        return Text(text)
+    question = await chat.pending_question(chat) if chat.pending_question else None
+    return Text(f"{text}\n\n{CONTINUE}\n{question}" if question else f"{IN_DIALOG}\n\n{text}")
 
 
 async def welcome(chat: Chat) -> Reply:

@@ -175,6 +175,14 @@ class HoursEntrySteps:
         latest = self._latest(chat)
         return Text(asks[arrived].format(year=chat.form.year, last_day=latest.isoformat() if latest else ""))
 
+    def question(self, step: Step, chat: Chat) -> str | None:
+        """What arriving at one of these steps asked (the first, the year, is the journey's own question)."""
+        asks = dict(zip(self.steps[1:], self._questions(), strict=True))
+        if step not in asks:
+            return None
+        latest = self._latest(chat)
+        return asks[step].format(year=chat.form.year, last_day=latest.isoformat() if latest else "")
+
     def _questions(self) -> tuple[str, ...]:
         last = (self.ask_hours, self.ask_date) if self.hours_before_date else (self.ask_date, self.ask_hours)
         return (self.ask_category, self.ask_course, self.ask_provider, *last)

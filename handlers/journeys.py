@@ -30,6 +30,7 @@ import inspect
 import textwrap
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from typing import Any
 
@@ -81,6 +82,8 @@ class Journey:
     # Commands and steps with a lasting effect (a row written): each runs in one transaction with the record
     # that its message was processed and the reply it got, so a retry after a crash has no second effect.
     effects: tuple[Step, ...] = ()
+    # The question each step waits for an answer to, asked again after 帮助 in the middle of the dialog.
+    asks: Callable[[Step, Any], str | None] | None = None
 
     def __post_init__(self) -> None:
         if not is_dataclass(self.state):
@@ -97,6 +100,10 @@ class Journey:
         if len(set(names)) != len(names):
             raise DeclarationError(f"{self.name}: two steps share a name in {names}")
         self._check_gotos()
+
+    def question(self, step: Step, chat: Any) -> str | None:
+        """What `step` asked the user, to ask again; None where the journey does not say."""
+        return self.asks(step, chat) if self.asks is not None else None
 
     def step_name(self, step: Step) -> str:
         return step.__name__.removeprefix("on_")

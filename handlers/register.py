@@ -8,7 +8,7 @@ gets their old number back. Every such hit is limited per WeChat account and per
 import re
 from dataclasses import dataclass, field
 
-from handlers.chat import Chat
+from handlers.chat import Chat, Step
 from handlers.journeys import Command, Journey
 from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
@@ -200,11 +200,24 @@ async def on_confirm(chat: Chat) -> Reply:
     return Text(DONE.format(number=person.cert_number, name=person.name, unit=person.unit.name))
 
 
+def _question(step: Step, chat: Chat) -> str | None:
+    asked = {
+        on_name: ASK_NAME,
+        on_id_number: ASK_ID,
+        on_rebind_code: ASK_REBIND_CODE,
+        on_unit: ASK_UNIT,
+        on_unit_pick: say(No.BAD_PICK, count=len(chat.form.choices)),
+        on_confirm: say(No.REGISTRATION_UNCONFIRMED),
+    }
+    return asked.get(step)
+
+
 JOURNEY = Journey(
     name="register",
     commands=(Command(("注册", "注册登记", "登记", "绑定"), "注册并获取证书管理号", start, menu_key="REGISTER"),),
     steps=(on_name, on_id_number, on_rebind_code, on_unit, on_unit_pick, on_confirm),
     # on_id_number and on_rebind_code audit each try at a registered number; on_rebind_code rebinds
     effects=(on_id_number, on_rebind_code, on_confirm),
+    asks=_question,
     state=RegisterForm,
 )

@@ -96,6 +96,20 @@ class Router:
             if admin or journey.guard != Guard.ADMINS
         ]
 
+    async def pending_question(self, chat: Chat) -> str | None:
+        """The question the user's open dialog waits on, as its journey words it; None if none is known."""
+        dialog = await chat.load_dialog()
+        journey = self._dialogs.get(dialog.name) if dialog else None
+        step = journey.step_named(dialog.step) if journey and dialog else None
+        if journey is None or step is None:
+            return None
+        try:
+            form = journey.read_form(dialog.data)
+        except ShapeChanged:
+            return None
+        asking = Chat(chat.incoming, chat.config, form=form, journey=journey, step=step)
+        return journey.question(step, asking)
+
     def menu_keys(self) -> set[str]:
         return set(self._by_menu_key)
 
@@ -130,6 +144,7 @@ class Router:
         """Pick the journey for this message. Commands and menu keys win over an open dialog, so a
         user can always ask for help or cancel; anything else continues the dialog, or gets help."""
         chat.help_lines = self.help_lines
+        chat.pending_question = self.pending_question
         incoming = chat.incoming
         if incoming.kind == Kind.TEXT and (found := self.command_for(incoming.text)):
             command, journey, chat.args = found

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.access import Guard
-from handlers.chat import Chat
+from handlers.chat import Chat, Step
 from handlers.hours import SHOW as SHOW_HOURS
 from handlers.hours_entry import HoursEntrySteps, HoursForm, entry_from, refusing
 from handlers.journeys import Command, Journey
-from handlers.refusals import No, Refusal
+from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
 from storage.declarations import check_entry, find_person, transfer_paper_hours
 from storage.errors import OutOfScope, OwnRecord
@@ -145,11 +145,19 @@ def transferred_template(p: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _question(step: Step, chat: Chat) -> str | None:
+    if step is ENTRY.steps[0]:
+        return ASK_YEAR.format(last_year=chat.config.paper_certificates_void_after.year)
+    asked = {on_person: ASK_PERSON, on_paper: ASK_PAPER.split("\n", 1)[1], on_confirm: say(No.TRANSFER_UNCONFIRMED)}
+    return asked.get(step) or ENTRY.question(step, chat)
+
+
 JOURNEY = Journey(
     name="transfer",
     commands=(Command(("转登", "学时转登"), "将纸质证书上的学时转登到电子证书", start, menu_key="TRANSFER"),),
     steps=(on_person, on_paper, *ENTRY.steps, on_confirm),
     effects=(on_confirm,),
+    asks=_question,
     state=TransferForm,
     guard=Guard.ADMINS,
 )

@@ -259,4 +259,5 @@ JOURNEY = Journey(
         Command(("验证", "查验", "核验"), "验证证书真伪，如“验证 4101002026000001”", verify_in_chat, "VERIFY", True),
     ),
     steps=(on_number,),
+    asks=lambda step, chat: ASK_FOR_NUMBER,
 )
