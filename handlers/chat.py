@@ -142,6 +142,12 @@ class Chat:
         await self.goto(steps[position + 1], **changes)
         return steps[position + 1]
 
+    async def restore(self, dialog: Dialog) -> Dialog:
+        """Put a dialog back as it was stored (the router's own bookkeeping; journeys move with goto)."""
+        self.dialog, self.form, self._dialog_known = dialog, None, True
+        await self.config.dialogs.save(self.openid, dialog, self.incoming.received_at)
+        return dialog
+
     async def finish(self) -> None:
         self.dialog, self.form, self._dialog_known = None, None, True
         await self.config.dialogs.clear(self.openid)

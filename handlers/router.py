@@ -27,10 +27,20 @@ from handlers.chat import Chat, Kind, Step
 from handlers.journeys import Command, DeclarationError, Event, Journey, ShapeChanged
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text, restored, stored
+from storage.dialogs import Dialog
 from storage.ids import normalise
 from storage.processed import exactly_once, stored_reply
 
 log = logging.getLogger(__name__)
+
+# A menu button pressed in the middle of a dialog: the dialog is kept under this name until the user answers.
+SWITCHING = "switching"
+SWITCH_QUESTION = (
+    "您正在办理「{current}」，要放弃并开始「{new}」吗？\n"
+    "回复“是”放弃并开始「{new}」；回复其他内容则继续办理「{current}」。"
+)
+YES = {"是", "是的", "确认", "确定", "好", "好的", "放弃"}
+NO = {"否", "不", "不要", "不用", "继续"}
 
 # What follows a command word: a number first ("12，13", "12 理由"), its digits, spaces and commas maybe full-width.
 _LEADING_NUMBERS = re.compile(r"^[\s0-9０-９,，、;；#＃]*(?:(?<=[0-9０-９])[XxＸｘ](?=$|[\s,，、;；]))?")
@@ -151,11 +161,23 @@ class Router:
             return await self._run(chat, journey, command.handler)
         if incoming.kind == Kind.CLICK:
             command, journey = self._by_menu_key.get(incoming.key, (None, general.JOURNEY))
+            if command is not None and journey.steps and (dialog := await chat.load_dialog()) is not None:
+                return await self._ask_to_switch(chat, dialog, command)
             return await self._run(chat, journey, command.handler if command else general.show_help)
         for (kind, prefix), (event, journey) in self._events:
             if incoming.kind == kind and incoming.key.startswith(prefix):
                 return await self._run(chat, journey, event.handler)
-        if (dialog := await chat.load_dialog()) is not None:
+        if (dialog := await chat.load_dialog()) is not None and dialog.name == SWITCHING:
+            if incoming.kind == Kind.TEXT and normalise(incoming.text) in YES:
+                await chat.finish()
+                command, journey = self._by_menu_key[dialog.data["menu_key"]]
+                return await self._run(chat, journey, command.handler)
+            dialog = await chat.restore(Dialog(**dialog.data["dialog"]))
+            if incoming.kind == Kind.TEXT and normalise(incoming.text) in NO:
+                question = await self.pending_question(chat)
+                return Text(general.CONTINUE + "\n" + question if question else general.IN_DIALOG)
+            # anything else is taken as the answer to the old dialog's question
+        if dialog is not None:
             journey = self._dialogs.get(dialog.name)
             step = journey.step_named(dialog.step) if journey else None
             if journey is not None and step is not None:
@@ -176,6 +198,16 @@ class Router:
         if incoming.kind == Kind.SCAN:
             return await self._run(chat, general.JOURNEY, general.show_help)
         raise Refusal(No.UNSUPPORTED)
+
+    async def _ask_to_switch(self, chat: Chat, dialog: Dialog, command: Command) -> Reply:
+        """A menu button that starts a dialog, pressed in the middle of another: ask before dropping it."""
+        if dialog.name == SWITCHING:  # pressed again while asked: the question stands, about the new button
+            dialog = Dialog(**dialog.data["dialog"])
+        current = self._dialogs.get(dialog.name)
+        kept = {"name": dialog.name, "step": dialog.step, "data": dialog.data}
+        await chat.restore(Dialog(SWITCHING, "answer", {"menu_key": command.menu_key, "dialog": kept}))
+        doing = current.commands[0].words[0] if current and current.commands else "当前事项"
+        return Text(SWITCH_QUESTION.format(current=doing, new=command.words[0]))
 
     async def _run(self, chat: Chat, journey: Journey, handler: Step, is_step: bool = False) -> Reply:
         async def run() -> Reply:

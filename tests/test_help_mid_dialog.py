@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from handlers.router import JOURNEYS
+from storage.models import DialogState
 from tests.domain import a_registered_person, a_unit, an_admin, an_id_number
 
 
@@ -47,3 +48,39 @@ def test_every_step_of_every_dialog_says_its_question(journey):
     )
     for step in journey.steps:
         assert journey.question(step, chat), (journey.name, step.__name__)
+
+
+async def test_a_menu_button_mid_dialog_asks_before_dropping_it_and_no_keeps_it(service):
+    await a_registered_person("o_person")
+    user = service.user("o_person")
+    await user.says("申报")
+    await user.says("2025")
+    asked = await user.clicks("REGISTER")
+    assert "您正在办理「申报」，要放弃并开始「注册」吗？" in asked
+    assert "第 2 步：科目类别" in await user.says("继续")
+    assert "第 3 步" in await user.says("1")
+
+
+async def test_yes_drops_the_dialog_and_starts_the_buttons_journey(service):
+    user = service.user("o_new")
+    await user.says("注册")
+    await user.says("王芳")
+    assert "要放弃并开始「验证」吗" in await user.clicks("VERIFY")
+    assert "请发送要验证的证书管理号" in await user.says("是")
+    assert (await DialogState.get(openid="o_new")).dialog == "verify"
+
+
+async def test_another_answer_to_the_question_answers_the_old_dialog(service):
+    user = service.user("o_new")
+    await user.says("注册")
+    await user.says("王芳")
+    await user.clicks("VERIFY")
+    assert "第 3 步" in await user.says(an_id_number())  # the pending ID number, not a refusal
+
+
+async def test_a_button_that_starts_no_dialog_just_answers_and_the_dialog_stays(service):
+    user = service.user("o_new")
+    await user.says("注册")
+    await user.says("王芳")
+    assert "要放弃" not in await user.clicks("HELP")
+    assert "第 3 步" in await user.says(an_id_number())
