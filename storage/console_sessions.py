@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.models import Admin, ConsoleSession
+from storage.models import ConsoleSession
 
 
 @dataclass(frozen=True)
@@ -13,11 +13,6 @@ class OpenSession:
     admin_id: int
     scope: str
     csrf: str
-
-
-def scope_key(admin: Admin) -> str:
-    """What the admin may see, in one string: a session opened under another scope is over."""
-    return f"{admin.role}:{admin.unit_id or '-'}:{admin.region_id or '-'}"
 
 
 def _hash(token: str) -> str:

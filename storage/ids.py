@@ -134,14 +134,14 @@ def mask_id_number(number: str) -> str:
 
 # An ID number however it was typed or pasted: full-width digits, single spaces, hyphens or invisible
 # characters between the digits, inside a longer text. Two certificate numbers side by side are not one.
-_SEPARATOR = r"[ \-\u00ad\u200b-\u200f\u202a-\u202e\u2060\ufeff]?"
+_SEPARATOR = r"[ \-]?"  # invisible marks are stripped first (strip_invisible)
 _ID_NUMBER_ANYWHERE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}){{17}}[\dXxＸｘ](?![\dXxＸｘ])")
 _LONG_DIGIT_RUN = re.compile(r"\d{19,}")  # an ID number with digits typed before or after it
 
 
 def mask_id_numbers_in(text: str) -> str:
-    """Every ID number inside a text masked as mask_id_number does; the rest unchanged."""
-    text = _LONG_DIGIT_RUN.sub(lambda run: mask_id_number(run[0]), text)
+    """Every ID number inside a text masked as mask_id_number does; the rest unchanged but for invisible marks."""
+    text = _LONG_DIGIT_RUN.sub(lambda run: mask_id_number(run[0]), strip_invisible(text))
     return _ID_NUMBER_ANYWHERE.sub(lambda found: mask_id_number(normalise(re.sub(_SEPARATOR, "", found[0]))), text)
 
 

@@ -163,3 +163,8 @@ async def scope_summary(admin: Admin) -> ScopeSummary:
         people=await Person.filter(scope_q(admin, PEOPLE)).count(),
         units=await Unit.filter(scope_q(admin, UNITS)).count(),
     )
+
+
+def scope_key(admin: Admin) -> str:
+    """What the admin may see, in one string: a session opened under another scope is over."""
+    return f"{admin.role}:{admin.unit_id or '-'}:{admin.region_id or '-'}"

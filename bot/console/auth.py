@@ -14,9 +14,9 @@ from bot.settings import SETTINGS
 from handlers import urls
 from storage.admins import admin_by_id
 from storage.console_links import LinkUnusable, console_link_usable, redeem_console_link
-from storage.console_sessions import scope_key
 from storage.errors import OutOfScope
 from storage.models import Admin
+from storage.scope import scope_key
 from storage.text import UNSAFE_TEXT, is_safe_text
 
 routes = web.RouteTableDef()
