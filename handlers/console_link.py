@@ -17,12 +17,12 @@ async def sign_in_link(chat: Chat) -> Reply:
     return Text(LINK.format(minutes=minutes, url=chat.config.urls.console_sign_in(token)))
 
 
+SIGN_IN = Command(
+    ("后台", "管理后台"), "获取管理后台的登录链接（批量查询、统计、备案等）", sign_in_link, menu_key="CONSOLE"
+)
+
 JOURNEY = Journey(
     name="console_link",
-    commands=(
-        Command(
-            ("后台", "管理后台"), "获取管理后台的登录链接（批量查询、统计、备案等）", sign_in_link, menu_key="CONSOLE"
-        ),
-    ),
+    commands=(SIGN_IN,),
     guard=Guard.ADMINS,
 )

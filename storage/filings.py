@@ -7,7 +7,7 @@ do not exist, are refused alike with OutOfScope. Each change is audited in the t
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -29,6 +29,7 @@ from storage.models import (
     TrainingPlan,
     Unit,
 )
+from storage.outbox import enqueue
 from storage.scope import FILINGS, PLANS, REGIONS, SEAL_APPLICATIONS, reaches_everything, scope_q, units_in_scope
 from storage.vocabulary import PROVINCE_ISSUER, PROVINCE_NAME, default_issuer_name
 
@@ -69,6 +70,27 @@ def _actor(admin: Admin) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+async def _reachable(admins) -> list[Admin]:
+    """Those of `admins` who are bound to a WeChat account, so a message can reach them."""
+    return await admins.filter(openid__not_isnull=True).order_by("id")
+
+
+async def _tell_the_level_above(admin: Admin, fields: list[str]) -> None:
+    """附件3 is filed with the level above: a unit admin's with the region's admins, a region admin's with the
+    province's. The province's own admins file with nobody. Call inside the change's transaction."""
+    await admin.fetch_related("unit", "region")
+    if admin.role == AdminRole.UNIT and admin.unit is not None:
+        above, where = Admin.filter(role=AdminRole.REGION, region_id=admin.unit.region_id), admin.unit.name
+    elif admin.role == AdminRole.REGION and admin.region is not None:
+        above, where = Admin.filter(role=AdminRole.PROVINCE), default_issuer_name(admin.region)
+    else:
+        return
+    payload = {"admin_id": admin.id, "name": admin.name, "where": where, "fields": fields}
+    for recipient in await _reachable(above):
+        if recipient.openid != admin.openid:
+            await enqueue("filing_updated", recipient.openid, payload, datetime.now(UTC))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -167,6 +189,10 @@ async def apply_for_seal(
         await audit(
             _actor(admin), "seal_applied", f"seal_application:{application.id}", after=_application_facts(application)
         )
+        region = await Region.get(code=admin.region_id)
+        payload = {"application_id": application.id, "region": region.name, "issuer": issuer, "by": admin.name}
+        for province_admin in await _reachable(Admin.filter(role=AdminRole.PROVINCE)):
+            await enqueue("seal_applied", province_admin.openid, payload, datetime.now(UTC))
     return await seal_application_in_scope(admin, application.id)
 
 
@@ -198,6 +224,15 @@ async def decide_seal_application(
             )
             if approve:
                 await file_seal(application.region_id, application.issuer, now, _actor(admin))
+            applicant = await Admin.get_or_none(id=application.submitted_by_id)
+            if applicant is not None and applicant.openid:
+                payload = {
+                    "application_id": application_id,
+                    "issuer": application.issuer,
+                    "filed": approve,
+                    "reason": reason if not approve else "",
+                }
+                await enqueue("seal_decided", applicant.openid, payload, now)
     if not taken:
         application = await seal_application_in_scope(admin, application_id)
         raise AlreadyDecided(str(application.status), application.decided_by.name if application.decided_by else "")
@@ -279,6 +314,7 @@ async def update_own_filing(admin: Admin, values: dict[str, str]) -> tuple[Admin
             before = {field: getattr(admin, field) for field in changes}
             await Admin.filter(id=admin.id).update(**changes)
             await audit(_actor(admin), "filing_updated", f"admin:{admin.id}", before, changes)
+            await _tell_the_level_above(admin, list(changes))
     return await filing_in_scope(admin, admin.id), list(changes)
 
 

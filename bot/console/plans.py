@@ -1,6 +1,7 @@
 """年度培训计划: a unit admin files the unit's plan for a year (text and an optional file); region and province
 admins see, for a year, which units in their scope have filed and which have not, and open any plan in scope."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
@@ -17,6 +18,7 @@ from storage.filings import (
     PLAN_TEXT_LENGTH,
     PlanFile,
     PlanRefused,
+    PlanRow,
     checked_plan_file,
     file_plan,
     plan_file_in_scope,
@@ -33,7 +35,7 @@ routes = web.RouteTableDef()
 FILING_PATH = "/admin/plans"
 # The form around the file (CSRF token, year, text) needs room too.
 UPLOAD_LIMIT = PLAN_FILE_MAX_BYTES + 256 * 1024
-SHOWN_AT_MOST = 500
+PAGE_SIZE = 200  # units a list shows at once; a province has about 2,000
 PROBLEMS = {
     "year": "年度应在 {first_year} 年至明年之间。",
     "text": f"请填写培训计划内容（{PLAN_TEXT_LENGTH[0]}–{PLAN_TEXT_LENGTH[1]} 字）。",
@@ -77,16 +79,32 @@ async def _page(request: web.Request, flash: list[str], errors: list[str] | None
         "form": form or {"year": _this_year(), "text": ""},
         "accept": ",".join(PLAN_FILE_KINDS),
         "own": await plans_of_own_unit(admin),
-        "filed": [],
-        "missing": [],
-        "shown_at_most": SHOWN_AT_MOST,
+        "filed": Listing([], 0, 1, 1),
+        "missing": Listing([], 0, 1, 1),
         "local_time": local_time,
     }
     if admin.role != AdminRole.UNIT:
         rows = await plan_overview(admin, year)
-        context["filed"] = [row for row in rows if row.plan_id]
-        context["missing"] = [row for row in rows if not row.plan_id]
+        filed, missing = [r for r in rows if r.plan_id], [r for r in rows if not r.plan_id]
+        for name, chosen in (("filed", filed), ("missing", missing)):
+            context[name] = Listing.of(chosen, request.query.get(f"{name}_page"))
     return aiohttp_jinja2.render_template("admin/plan.html", request, context)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a list of units, with the list's full length for the tally."""
+
+    rows: list[PlanRow]
+    total: int
+    page: int
+    pages: int
+
+    @classmethod
+    def of(cls, rows: list[PlanRow], page_text: str | None) -> "Listing":
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        page = min(max(as_number(page_text, 6) or 1, 1), pages)
+        return cls(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(rows), page, pages)
 
 
 def local_time(moment: datetime) -> str:

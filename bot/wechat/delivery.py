@@ -22,6 +22,14 @@ from bot.wechat.api import (
 )
 from handlers.declare import submitted_template, submitted_text
 from handlers.hours_import import imported_template, imported_text
+from handlers.paperwork import (
+    filing_updated_template,
+    filing_updated_text,
+    seal_applied_template,
+    seal_applied_text,
+    seal_decided_template,
+    seal_decided_text,
+)
 from handlers.review import decided_template, decided_text
 from handlers.transfer import transferred_template, transferred_text
 from storage.declarations import store_evidence
@@ -51,6 +59,9 @@ class Deliverer:
             "hours_transferred": self._hours_transferred,
             "hours_imported": self._hours_imported,
             "fetch_evidence": self._fetch_evidence,
+            "seal_applied": self._paperwork(seal_applied_template, seal_applied_text),
+            "seal_decided": self._paperwork(seal_decided_template, seal_decided_text),
+            "filing_updated": self._paperwork(filing_updated_template, filing_updated_text),
         }
 
     async def run_once(self, now: datetime | None = None, most: int = 50) -> int:
@@ -132,6 +143,14 @@ class Deliverer:
     async def _hours_imported(self, row: Outbox) -> str:
         p = row.payload
         return await self._notify(row, self.settings.template_hours_recorded, imported_template(p), imported_text(p))
+
+    def _paperwork(
+        self, template: Callable[[dict], dict[str, str]], text: Callable[[dict], str]
+    ) -> Callable[[Outbox], Awaitable[str]]:
+        async def notify(row: Outbox) -> str:
+            return await self._notify(row, self.settings.template_paperwork, template(row.payload), text(row.payload))
+
+        return notify
 
     async def _fetch_evidence(self, row: Outbox) -> str:
         try:
