@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     template_declaration_decided: str = ""
     template_hours_recorded: str = ""  # hours transferred from paper or imported for the person
     template_paperwork: str = ""  # an admin's next step in the seal application or the admins' filing
+    template_hours_reminder: str = ""  # an admin's reminder to someone behind on a year's hours
     outbox_poll_seconds: float = 1.0
     # A notification WeChat keeps refusing (an outage, say) is retried with backoff, for this long.
     outbox_give_up_hours: int = 48

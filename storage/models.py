@@ -406,3 +406,21 @@ class TrainingPlan(Model):
     class Meta:
         table = "training_plan"
         unique_together = (("unit", "year"),)
+
+
+class HoursReminder(Model):
+    """A reminder sent to a person who had not yet met a year's requirement; one a week at most.
+
+    `week` numbers seven-day periods since 1970 (UTC): the unique pair makes two admins pressing at once send
+    one, while the rolling seven days are checked on the way in."""
+
+    id = fields.IntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name="reminders", on_delete=fields.RESTRICT)
+    year = fields.IntField()
+    week = fields.IntField()
+    sent_at = fields.DatetimeField()
+    sent_by = fields.ForeignKeyField("models.Admin", related_name="reminders_sent", on_delete=fields.RESTRICT)
+
+    class Meta:
+        table = "hours_reminder"
+        unique_together = (("person", "week"),)

@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console import audit, auth, filings, home, people, plans, query, review, seals, stats
+from bot.console import audit, auth, filings, follow_up, home, people, plans, query, review, seals, stats
 from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import Settings
 from storage.vocabulary import hours_figure
 
-SECTIONS = (auth, home, review, people, query, stats, seals, filings, plans, audit)
+SECTIONS = (auth, home, review, people, query, stats, follow_up, seals, filings, plans, audit)
 
 # The app reads at most max_body_bytes of a body (the WeChat endpoint's guard). These console forms carry more:
 # a training plan's file, a batch of 5,000 numbers. (method, path) -> (allowance, what to say above it)

@@ -30,6 +30,7 @@ from handlers.paperwork import (
     seal_decided_template,
     seal_decided_text,
 )
+from handlers.reminders import reminder_template, reminder_text
 from handlers.review import decided_template, decided_text
 from handlers.transfer import transferred_template, transferred_text
 from storage.declarations import store_evidence
@@ -62,6 +63,7 @@ class Deliverer:
             "seal_applied": self._paperwork(seal_applied_template, seal_applied_text),
             "seal_decided": self._paperwork(seal_decided_template, seal_decided_text),
             "filing_updated": self._paperwork(filing_updated_template, filing_updated_text),
+            "hours_reminder": self._hours_reminder,
         }
 
     async def run_once(self, now: datetime | None = None, most: int = 50) -> int:
@@ -143,6 +145,10 @@ class Deliverer:
     async def _hours_imported(self, row: Outbox) -> str:
         p = row.payload
         return await self._notify(row, self.settings.template_hours_recorded, imported_template(p), imported_text(p))
+
+    async def _hours_reminder(self, row: Outbox) -> str:
+        p = row.payload
+        return await self._notify(row, self.settings.template_hours_reminder, reminder_template(p), reminder_text(p))
 
     def _paperwork(
         self, template: Callable[[dict], dict[str, str]], text: Callable[[dict], str]
