@@ -16,7 +16,7 @@ from bot.keys import Keys, load_keys
 from bot.settings import SETTINGS, Settings
 from bot.web.pages import Pages
 from bot.web.security import add_security_headers, add_static_files
-from bot.wechat.api import MemoryTokenStore, TokenStore, WeChatApi
+from bot.wechat.api import WECHAT_API, MemoryTokenStore, TokenStore, WeChatApi
 from bot.wechat.delivery import Deliverer
 from bot.wechat.endpoint import WeChatEndpoint
 from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, RetryGate
@@ -152,6 +152,7 @@ def _delivering_outbox(settings: Settings, tokens: TokenStore):
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         api = WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret, tokens=tokens)
+        app[WECHAT_API] = api
         app[DELIVERER] = Deliverer(api, settings)
         task = asyncio.create_task(app[DELIVERER].run_forever()) if settings.outbox_poll_seconds > 0 else None
         yield

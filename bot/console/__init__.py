@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console import audit, auth, filings, follow_up, home, people, plans, query, review, seals, stats
+from bot.console import audit, auth, filings, follow_up, home, people, plans, query, review, seals, stats, tree
 from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import Settings
 from storage.vocabulary import hours_figure
 
-SECTIONS = (auth, home, review, people, query, stats, follow_up, seals, filings, plans, audit)
+SECTIONS = (auth, home, review, people, query, stats, follow_up, tree, seals, filings, plans, audit)
 
 # The app reads at most max_body_bytes of a body (the WeChat endpoint's guard). These console forms carry more:
 # a training plan's file, a batch of 5,000 numbers. (method, path) -> (allowance, what to say above it)
@@ -22,6 +22,7 @@ BODY_ALLOWANCES = {
     ("POST", plans.FILING_PATH): (plans.UPLOAD_LIMIT, plans.TOO_LARGE),
     ("POST", "/admin/query"): (2 * 2**20, "提交的号码过多：一次最多查询 5000 个。"),
     ("POST", "/admin/query/export.xlsx"): (2 * 2**20, "提交的号码过多：一次最多查询 5000 个。"),
+    ("POST", tree.IMPORT_PATH): (2 * 2**20, "上传的表格过大：不能超过 2 MB，一次最多 5000 个单位。"),
 }
 
 

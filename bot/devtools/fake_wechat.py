@@ -13,6 +13,7 @@ records every message sent, per openid and in order, and takes faults on command
     POST /_fake/reset                   forget messages, media, menu, faults, outage and call counts (not tokens)
     GET  /_fake/menu                    {"menu": the last menu created, or null}
     GET  /_fake/calls                   {"calls": {"/cgi-bin/stable_token": 1, ...}}
+    GET  /_fake/scene?url=U             {"scene": what a phone scanning the QR code that holds U would send}
 
 A fault with "times": N fails exactly the next N matching calls; `path` and `openid` narrow what matches.
 """
@@ -131,6 +132,7 @@ class FakeWeChat:
         self.sent: list[dict[str, Any]] = []
         self.media: dict[str, _Media] = {}
         self.menu: dict[str, Any] | None = None
+        self.scenes: dict[str, str] = {}  # a QR code's url -> its scene, as WeChat knows it when it is scanned
         self.faults: list[Fault] = []
         self.outage: str | None = None
         self.calls: Counter[str] = Counter()
@@ -319,6 +321,7 @@ class FakeWeChat:
                 raise WeChatRefusal(40053)
         ticket = secrets.token_urlsafe(72)
         answer: dict[str, Any] = {"ticket": ticket, "url": f"http://weixin.qq.com/q/{secrets.token_urlsafe(18)}"}
+        self.scenes[answer["url"]] = str(value)
         if not action.startswith("QR_LIMIT"):
             # Like WeChat: 60 s when absent, never longer than 30 days.
             expire = body.get("expire_seconds", 60)
@@ -342,6 +345,12 @@ class FakeWeChat:
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     # -- /_fake
+
+    async def get_scene(self, request: web.Request) -> web.Response:
+        scene = self.scenes.get(request.query.get("url", ""))
+        if scene is None:
+            return web.json_response({"errcode": 40053, "errmsg": "no such QR code"}, status=404)
+        return web.json_response({"scene": scene})
 
     async def get_sent(self, request: web.Request) -> web.Response:
         openid = request.query.get("openid")
@@ -435,6 +444,7 @@ def make_fake_wechat(app_id: str, app_secret: str, clock: Callable[[], float] = 
     app.router.add_post("/_fake/reset", fake.post_reset)
     app.router.add_get("/_fake/menu", fake.get_menu)
     app.router.add_get("/_fake/calls", fake.get_calls)
+    app.router.add_get("/_fake/scene", fake.get_scene)
     return app
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
+from aiohttp import web
 
 # Errcodes a caller decides on. 45015 and 45047 mean "use a template message instead" or "wait".
 SYSTEM_BUSY = -1
@@ -297,3 +298,7 @@ class WeChatApi:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         return self._session
+
+
+# The service's one client, for the few console pages that call WeChat directly (an invite's QR code).
+WECHAT_API = web.AppKey("wechat_api", WeChatApi)
