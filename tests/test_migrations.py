@@ -200,3 +200,14 @@ async def test_the_hours_lookup_reads_hours_from_the_index_alone(world, database
         pytest.skip("query plans are PostgreSQL's")
     plan = await explain(_HOURS_BY.format(where="p.openid = 'o_person'"))
     assert "Index Only Scan using hour_record_hours" in plan, plan
+
+
+async def test_a_region_admins_queue_goes_from_the_region_to_its_units_people_and_their_pending_records(
+    world, database_url
+):
+    if connection_label(database_url) != "postgres":
+        pytest.skip("query plans are PostgreSQL's")
+    region_admin = await Admin.get(openid="o_zhengzhou")
+    plan = await explain(pending_query(region_admin).order_by("id").limit(20).sql(params_inline=True))
+    for index in ("unit_region", "person_unit", "hour_record_pending_person"):
+        assert f"using {index}" in plan, plan
