@@ -39,6 +39,7 @@ debian-packages:
 
 run: setup
 	$(BIN)/jxjy keys init
+	$(BIN)/jxjy db migrate
 	$(BIN)/jxjy demo load
 	$(BIN)/jxjy serve --host 127.0.0.1 --port 8080
 

@@ -37,7 +37,7 @@ from bot.keys import init_test_keys
 from bot.settings import Settings
 from handlers.chat import CHINA
 from handlers.hours import hours_text
-from storage.db import DEFAULT_PROFESSIONAL_MIN_HOURS, DEFAULT_TOTAL_HOURS, database
+from storage.db import DEFAULT_PROFESSIONAL_MIN_HOURS, DEFAULT_TOTAL_HOURS, database, migrate_database
 from storage.hours import HoursOverview, Policy, YearHours
 from storage.ids import id_check_character
 from storage.models import Category, HourRecord, Person, RecordStatus, Unit
@@ -115,6 +115,7 @@ async def seed(database_url: str, people: int, current_year: int) -> dict[str, S
     """Regions, the demo units, `people` registered people and, for every other one, approved hours."""
     rng = random.Random(2017)
     seeded: dict[str, Seeded] = {}
+    await migrate_database(database_url)
     async with database(database_url):
         await load_regions()
         await load_demo_units()

@@ -1,4 +1,5 @@
-"""The `jxjy` command. Every command that touches the database creates or upgrades the schema first."""
+"""The `jxjy` command. Only `jxjy db migrate` changes the database's structure; every other command that touches
+the database refuses one behind the code."""
 
 import argparse
 import asyncio
@@ -35,10 +36,11 @@ from render.cache import render_in_thread
 from render.warm import warm_up
 from storage.admins import add_admin, create_invite, resolve_scope
 from storage.certificates import SnapshotNotFound, file_seal, revoke
-from storage.db import database
+from storage.db import database, make_migrations, migrate_database, schema_status
 from storage.errors import AdminScopeInvalid, AlreadyAdmin, DuplicateUnit, InvalidCreditCode, UnknownRegion
 from storage.models import AdminRole
 from storage.regions import PROVINCE_CODE, henan_regions, load_regions
+from storage.schema import MIGRATE_COMMAND, SchemaBehind, SchemaUnknown
 from storage.units import add_unit, load_demo_units
 from storage.vocabulary import PROVINCE_ISSUER
 
@@ -48,7 +50,45 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
         async with database(settings.database_url):
             return await work()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except SchemaBehind as behind:
+        print(behind, file=sys.stderr)
+        return 2
+
+
+def cmd_db_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        applied = asyncio.run(migrate_database(settings.database_url))
+    except SchemaUnknown as unknown:
+        print(unknown, file=sys.stderr)
+        return 2
+    print(f"已执行迁移：{'、'.join(applied)}。" if applied else "数据库结构已是最新，无需迁移。")
+    return 0
+
+
+def cmd_db_status(settings: Settings, args: argparse.Namespace) -> int:
+    status = asyncio.run(schema_status(settings.database_url))
+    print(f"已执行的迁移：{'、'.join(status.applied) or '无'}")
+    print(f"待执行的迁移：{'、'.join(status.pending) or '无'}")
+    if status.adoptable:
+        print(
+            f"数据库由早先版本建表、没有迁移记录：{MIGRATE_COMMAND} 会先核对表结构，"
+            "把第一个迁移记为已执行，再执行其余迁移。"
+        )
+    if status.pending:
+        print(f"请运行 {MIGRATE_COMMAND}。")
+        return 1
+    return 0
+
+
+def cmd_db_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
+    written = asyncio.run(make_migrations(args.name))
+    for path in written:
+        print(f"已生成 {path}")
+    if not written:
+        print("模型与迁移一致，未生成新迁移。")
+    return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -56,6 +96,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         keys = load_keys(settings)
     except KeyProblem as problem:
         print(f"未启动：{problem}", file=sys.stderr)
+        return 2
+    status = asyncio.run(schema_status(settings.database_url))
+    if status.pending:
+        print(f"未启动：{SchemaBehind(status.pending)}", file=sys.stderr)
         return 2
     if keys.is_test:
         print("======== 注意：使用测试密钥签名（jxjy 测试 CA，非正式），证书页显示“测试证书” ========")
@@ -339,6 +383,19 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(run=cmd_serve)
+
+    db = commands.add_parser("db", help="the database's structure (migrations)").add_subparsers(
+        dest="action", required=True
+    )
+    db.add_parser("migrate", help="apply pending migrations (adopts a database made before migrations)").set_defaults(
+        run=cmd_db_migrate
+    )
+    db.add_parser("status", help="applied and pending migrations; exit status 1 while any is pending").set_defaults(
+        run=cmd_db_status
+    )
+    makemigrations = db.add_parser("makemigrations", help="write a migration for what changed in storage/models.py")
+    makemigrations.add_argument("--name", default="", help="the migration's name, e.g. add_record_correction")
+    makemigrations.set_defaults(run=cmd_db_makemigrations)
 
     regions = commands.add_parser("regions", help="reference data: Henan's regions").add_subparsers(
         dest="action", required=True

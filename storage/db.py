@@ -1,4 +1,4 @@
-"""Opening the database: one Tortoise context per process (or per test), schema created on the way in."""
+"""Opening the database: one Tortoise context per process (or per test), on a schema the migrations made."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -8,9 +8,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connections
 from tortoise.context import TortoiseContext
 
+from storage import schema
 from storage.models import HoursPolicy
 
 MODELS = ["storage.models"]
+MIGRATIONS = "storage.migrations"
 
 # National rule (人社部令第25号): 90 hours a year, 专业科目 at least two thirds.
 DEFAULT_TOTAL_HOURS = 90
@@ -26,22 +28,49 @@ def tortoise_config(url: str) -> dict:
     label = connection_label(url)
     return {
         "connections": {label: url},
-        "apps": {"models": {"models": MODELS, "default_connection": label}},
+        "apps": {"models": {"models": MODELS, "default_connection": label, "migrations": MIGRATIONS}},
         "use_tz": True,
         "timezone": "UTC",
     }
 
 
 @asynccontextmanager
-async def database(url: str) -> AsyncIterator[None]:
-    """Connect, create missing tables and reference rows, and stay connected inside the block."""
+async def _connected(url: str) -> AsyncIterator[dict]:
     if url.startswith("sqlite://") and url != "sqlite://:memory:":
         Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    config = tortoise_config(url)
     async with TortoiseContext() as ctx:
-        await ctx.init(config=tortoise_config(url))
-        await ctx.generate_schemas(safe=True)
+        await ctx.init(config=config)
+        yield config["apps"]
+
+
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[None]:
+    """Connect, refuse a database behind the code (SchemaBehind: run `jxjy db migrate`), add missing reference
+    rows, and stay connected inside the block."""
+    async with _connected(url) as apps:
+        await schema.check_current(current_connection(), apps)
         await _ensure_default_policy()
         yield
+
+
+async def migrate_database(url: str) -> list[str]:
+    """Apply the pending migrations (adopting a database made before migrations); returns their names."""
+    async with _connected(url) as apps:
+        return await schema.migrate(current_connection(), apps)
+
+
+async def schema_status(url: str) -> schema.Status:
+    async with _connected(url) as apps:
+        return await schema.status(current_connection(), apps)
+
+
+async def make_migrations(name: str = "") -> list[str]:
+    """Write the migrations that bring storage/migrations up to the models; returns the files written."""
+    async with TortoiseContext() as ctx:
+        config = tortoise_config("sqlite://:memory:")  # the models are compared with the migrations, not a database
+        await ctx.init(config=config)
+        return [str(writer.write()) for writer in await schema.unrecorded_changes(ctx.apps, config["apps"], name)]
 
 
 async def _ensure_default_policy() -> None:

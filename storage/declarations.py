@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from storage.admins import admins_to_notify
@@ -217,9 +218,14 @@ async def withdraw(person: Person, record_id: int) -> HourRecord:
     return record
 
 
+def pending_query(admin: Admin) -> QuerySet[HourRecord]:
+    """The pending records an admin may decide: their scope, never their own (hour_record_pending serves it)."""
+    return HourRecord.filter(scope_q(admin, RECORDS), not_own_records_q(admin), status=RecordStatus.PENDING)
+
+
 async def pending_in_scope(admin: Admin, limit: int = 20) -> tuple[list[HourRecord], int]:
     """The oldest pending records an admin may decide (never their own), and how many there are in all."""
-    query = HourRecord.filter(scope_q(admin, RECORDS), not_own_records_q(admin), status=RecordStatus.PENDING)
+    query = pending_query(admin)
     records = await query.order_by("id").limit(limit).prefetch_related("person__unit")
     return records, await query.count()
 
@@ -228,7 +234,7 @@ async def pending_for_console(
     admin: Admin, unit_id: int | None = None, year: int | None = None, category: str | None = None, limit: int = 200
 ) -> list[HourRecord]:
     """The pending records an admin may decide (never their own), narrowed by unit, year and category."""
-    query = HourRecord.filter(scope_q(admin, RECORDS), not_own_records_q(admin), status=RecordStatus.PENDING)
+    query = pending_query(admin)
     if unit_id:
         query = query.filter(person__unit_id=unit_id)
     if year:

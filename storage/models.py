@@ -3,6 +3,7 @@
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.indexes import Index, PartialIndex
 from tortoise.models import Model
 
 
@@ -32,6 +33,7 @@ class Unit(Model):
 
     class Meta:
         table = "unit"
+        indexes = (Index(fields=("region_id",), name="unit_region"),)  # a region admin's units
 
 
 class Person(Model):
@@ -48,6 +50,7 @@ class Person(Model):
 
     class Meta:
         table = "person"
+        indexes = (Index(fields=("unit_id",), name="person_unit"),)  # a unit's people
 
 
 class CertSerial(Model):
@@ -107,7 +110,15 @@ class HourRecord(Model):
 
     class Meta:
         table = "hour_record"
-        indexes = (("person_id", "year"),)
+        indexes = (
+            # The 学时 lookup reads a person's hours from the index alone (hours is its last column, not an
+            # INCLUDE: Tortoise says one index for both databases, and SQLite has no INCLUDE).
+            Index(fields=("person_id", "year", "category", "status", "source", "hours"), name="hour_record_hours"),
+            # Pending records are few among many decided: the review queue walks these, oldest first ...
+            PartialIndex(fields=("id",), condition={"status": "pending"}, name="hour_record_pending"),
+            # ... and a person's, or a unit's people's, pending records.
+            PartialIndex(fields=("person_id",), condition={"status": "pending"}, name="hour_record_pending_person"),
+        )
 
 
 class HoursPolicy(Model):
