@@ -73,6 +73,7 @@ class RecordStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    VOIDED = "voided"  # an approved record an admin struck out, with a reason (RecordCorrection)
 
 
 class RecordSource(StrEnum):
@@ -108,6 +109,29 @@ class HourRecord(Model):
     class Meta:
         table = "hour_record"
         indexes = (("person_id", "year"),)
+
+
+class CorrectionKind(StrEnum):
+    VOID = "void"  # 作废
+    CORRECT = "correct"  # 更正
+
+
+class RecordCorrection(Model):
+    """An admin voided or corrected an approved record, with the reason and the facts before and after. The
+    verification page of a certificate that showed the record reads these to say what changed since."""
+
+    id = fields.IntField(primary_key=True)
+    record = fields.ForeignKeyField("models.HourRecord", related_name="corrections", on_delete=fields.RESTRICT)
+    kind = fields.CharEnumField(CorrectionKind, max_length=16)
+    reason = fields.CharField(max_length=200)
+    before = fields.JSONField()
+    after = fields.JSONField()
+    admin = fields.ForeignKeyField("models.Admin", related_name="corrections", on_delete=fields.RESTRICT)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "record_correction"
+        indexes = (("record_id", "at"),)
 
 
 class HoursPolicy(Model):

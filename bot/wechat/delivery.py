@@ -20,6 +20,7 @@ from bot.wechat.api import (
     WeChatApiError,
     WeChatApiUnavailable,
 )
+from handlers.corrections import corrected_template, corrected_text, voided_template, voided_text
 from handlers.declare import submitted_template, submitted_text
 from handlers.hours_import import imported_template, imported_text
 from handlers.review import decided_template, decided_text
@@ -50,6 +51,8 @@ class Deliverer:
             "declaration_decided": self._declaration_decided,
             "hours_transferred": self._hours_transferred,
             "hours_imported": self._hours_imported,
+            "record_voided": self._record_voided,
+            "record_corrected": self._record_corrected,
             "fetch_evidence": self._fetch_evidence,
         }
 
@@ -132,6 +135,14 @@ class Deliverer:
     async def _hours_imported(self, row: Outbox) -> str:
         p = row.payload
         return await self._notify(row, self.settings.template_hours_recorded, imported_template(p), imported_text(p))
+
+    async def _record_voided(self, row: Outbox) -> str:
+        p = row.payload
+        return await self._notify(row, self.settings.template_hours_recorded, voided_template(p), voided_text(p))
+
+    async def _record_corrected(self, row: Outbox) -> str:
+        p = row.payload
+        return await self._notify(row, self.settings.template_hours_recorded, corrected_template(p), corrected_text(p))
 
     async def _fetch_evidence(self, row: Outbox) -> str:
         try:
