@@ -139,3 +139,11 @@ async def changes_since(record_ids: list[int], since: datetime) -> list[Change]:
         )
         for row in rows
     ]
+
+
+async def void_reasons(record_ids: list[int]) -> dict[int, str]:
+    """Why each of these voided records was voided."""
+    if not record_ids:
+        return {}
+    voids = await RecordCorrection.filter(record_id__in=record_ids, kind=CorrectionKind.VOID).order_by("id")
+    return {row.record_id: row.reason for row in voids}

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from storage.admins import admins_to_notify
 from storage.audit import audit, record_facts
+from storage.corrections import void_reasons
 from storage.errors import AlreadyDecided, DuplicateRecord, OutOfScope, OwnRecord, PersonNotFound, RecordNotFound
 from storage.ids import is_digits, mask_id_number, normalise
 from storage.models import Admin, Category, HourRecord, Person, RecordSource, RecordStatus
@@ -156,6 +157,7 @@ class RecordLine:
     decided_at: datetime | None
     reject_reason: str
     paper_cert_number: str
+    void_reason: str = ""  # for a voided record
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ class OwnRecords:
 HISTORY = timedelta(days=365)  # 我的申报 looks back 12 months
 
 
-def _line(record: HourRecord) -> RecordLine:
+def _line(record: HourRecord, void_reason: str = "") -> RecordLine:
     return RecordLine(
         record.id,
         record.year,
@@ -181,6 +183,7 @@ def _line(record: HourRecord) -> RecordLine:
         record.decided_at,
         record.reject_reason,
         record.paper_cert_number,
+        void_reason,
     )
 
 
@@ -190,12 +193,16 @@ async def own_records(person: Person, now: datetime, limit: int = 10) -> OwnReco
     pending = await waiting.order_by("id").limit(limit)
     decided = HourRecord.filter(
         person_id=person.id,
-        status__in=(RecordStatus.APPROVED, RecordStatus.REJECTED),
+        status__in=(RecordStatus.APPROVED, RecordStatus.REJECTED, RecordStatus.VOIDED),
         decided_at__gte=now - HISTORY,
     )
     newest = await decided.order_by("-decided_at", "-id").limit(limit)
+    voided = await void_reasons([r.id for r in newest if r.status == RecordStatus.VOIDED])
     return OwnRecords(
-        [_line(r) for r in pending], await waiting.count(), [_line(r) for r in newest], await decided.count()
+        [_line(r) for r in pending],
+        await waiting.count(),
+        [_line(r, voided.get(r.id, "")) for r in newest],
+        await decided.count(),
     )
 
 

@@ -3,7 +3,7 @@ record asks first; an admin in scope voids (作废) or corrects an approved reco
 the audit keeps before and after, the next certificate reflects it, and an older certificate's page says 已更新."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from handlers.hours_import import HEADER
@@ -36,6 +36,7 @@ async def a_transferred_record(person, course="建筑结构抗震设计", hours=
         status=RecordStatus.APPROVED,
         source=RecordSource.PAPER,
         paper_cert_number=paper,
+        decided_at=datetime.now(UTC),
     )
 
 
@@ -154,6 +155,7 @@ async def test_an_admin_in_scope_voids_a_record_and_everyone_sees_it(service):
     assert notice.payload["record_id"] == record.id
 
     assert "2024 年：公需科目 0 学时，专业科目 30 学时" in await service.user("o_p").says("学时")
+    assert "已作废，理由：与纸质证书重复录入" in await service.user("o_p").says("我的申报")
     new_code = await _certificate_code(service)
     new = await CertificateSnapshot.get(code=new_code)
     assert new_code != old_code and new.record_ids == [kept.id]
