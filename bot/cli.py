@@ -29,7 +29,7 @@ from bot.wechat.menu import load_menu
 from handlers.admin_bind import SCENE_PREFIX
 from handlers.chat import CHINA
 from handlers.hours_import import HEADER as IMPORT_HEADER
-from handlers.hours_import import ImportRefused, import_file
+from handlers.hours_import import ImportNeedsConfirmation, ImportRefused, import_file
 from handlers.qr_token import PublicKey, TokenInvalid, UnknownKey, read_token, token_of_link
 from handlers.urls import Urls
 from render.cache import render_in_thread
@@ -305,12 +305,22 @@ def cmd_hours_import(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         now = datetime.now(UTC)
         try:
-            count = await import_file(Path(args.file), f"cli:{getpass.getuser()}", now, now.astimezone(CHINA).date())
+            actor, today = f"cli:{getpass.getuser()}", now.astimezone(CHINA).date()
+            count = await import_file(Path(args.file), actor, now, today, confirmed=args.yes)
         except ImportRefused as refused:
             print(f"未导入：{len(refused.problems)} 行有误，请改正后重新导入（整个文件都未导入）。", file=sys.stderr)
             for problem in refused.problems:
                 print(f"  第 {problem.line} 行：{problem.reason}", file=sys.stderr)
             return 2
+        except ImportNeedsConfirmation as asked:
+            print(
+                f"未导入：{len(asked.similar)} 行与已有记录相近（同一人、同一年度、同一课程），请核对是否重复。"
+                "确认不是重复录入的，请加 --yes 重新导入（整个文件都未导入）。",
+                file=sys.stderr,
+            )
+            for problem in asked.similar:
+                print(f"  第 {problem.line} 行：{problem.reason}", file=sys.stderr)
+            return 3
         print(f"已导入 {count} 条学时记录。")
         return 0
 
@@ -476,6 +486,9 @@ def parser() -> argparse.ArgumentParser:
     hours = commands.add_parser("hours", help="hour records").add_subparsers(dest="action", required=True)
     hours_import = hours.add_parser("import", help="import approved hours from CSV or XLSX, all or nothing")
     hours_import.add_argument("file", help="header: " + ",".join(IMPORT_HEADER))
+    hours_import.add_argument(
+        "--yes", action="store_true", help="import rows like existing records (same person, year and course) too"
+    )
     hours_import.set_defaults(run=cmd_hours_import)
     return top
 

@@ -43,6 +43,7 @@ DECIDED_HEADER = "近 12 个月的审核结果和转登、导入的记录（最�
 DECIDED_LINE = PENDING_LINE + "\n  {date} {outcome}"
 APPROVED = "已通过"
 REJECTED = "未通过，理由：{reason}"
+VOIDED = "已作废，理由：{reason}"
 TRANSFERRED = "纸质证书转登（{paper}）"
 IMPORTED = "批量导入"
 CUT = "仅显示最近 {shown} 条（共 {total} 条）。"
@@ -113,6 +114,8 @@ def _short(text: str, most: int) -> str:
 def _outcome(r: RecordLine) -> str:
     if r.status == RecordStatus.REJECTED:
         return REJECTED.format(reason=_short(r.reject_reason, REASON_CHARS))
+    if r.status == RecordStatus.VOIDED:
+        return VOIDED.format(reason=_short(r.void_reason, REASON_CHARS))
     if r.source == RecordSource.PAPER:
         return TRANSFERRED.format(paper=r.paper_cert_number)
     if r.source == RecordSource.IMPORTED:

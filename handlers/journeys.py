@@ -57,6 +57,8 @@ class Command:
     # A number may follow the word with no space ("证书2025", "通过14"). Only a number: "证书管理实务" typed as a
     # course stays a course, and words whose commands take no number ("学时12") stay answers.
     takes_number: bool = False
+    # A reason follows the number and may touch it ("作废12重复录入"): the number ends where the digits do.
+    then_reason: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class No(StrEnum):
     BAD_HOURS = "bad_hours"
     BAD_TEXT = "bad_text"
     IMPORT_NO_PERSON = "import_no_person"
+    DUPLICATE_RECORD = "duplicate_record"
+    IMPORT_REPEATED_ROW = "import_repeated_row"
     # 申报, 我的申报, 撤回
     NO_EVIDENCE = "no_evidence"
     DECLARATION_UNCONFIRMED = "declaration_unconfirmed"
@@ -61,6 +63,13 @@ class No(StrEnum):
     RECORD_OUT_OF_SCOPE = "record_out_of_scope"
     RECORD_NOT_FOUND = "record_not_found"
     OWN_RECORD = "own_record"
+    # 作废, 更正 (chat and console)
+    VOID_WITHOUT_REASON = "void_without_reason"
+    CORRECTION_WITHOUT_REASON = "correction_without_reason"
+    ALREADY_VOIDED = "already_voided"
+    NOT_APPROVED = "not_approved"
+    OWN_RECORD_CHANGE = "own_record_change"
+    NOTHING_TO_CORRECT = "nothing_to_correct"
     # 转登
     NO_SUCH_PERSON = "no_such_person"
     PERSON_OUT_OF_SCOPE = "person_out_of_scope"
@@ -131,6 +140,8 @@ SENTENCES: dict[No, str] = {
     No.BAD_HOURS: f"学时应为大于 0、不超过 {MAX_HOURS_PER_RECORD} 的整数或半学时（如 2 或 1.5）。",
     No.BAD_TEXT: "名称应为 2–100 个字。",
     No.IMPORT_NO_PERSON: "找不到证书管理号或身份证号为“{number}…”的注册人员",
+    No.DUPLICATE_RECORD: ("该人员已有相同的学时记录（{record}），不能重复录入。如原记录有误，请作废或更正原记录。"),
+    No.IMPORT_REPEATED_ROW: "与第 {line} 行重复",
     No.NO_EVIDENCE: "请发送一张照片，或回复“跳过”。",
     No.DECLARATION_UNCONFIRMED: "请回复“确认”提交，或回复“取消”放弃。",
     No.WITHDRAW_WITHOUT_ID: "请在“撤回”后写上申报编号，如“撤回 12”。发送“我的申报”可查看编号。",
@@ -142,6 +153,14 @@ SENTENCES: dict[No, str] = {
     No.RECORD_OUT_OF_SCOPE: "#{id} 不在您的管理范围内，不能处理。",
     No.RECORD_NOT_FOUND: "#{id} 不存在或已撤回。",
     No.OWN_RECORD: "#{id} 是您本人的学时申报：不能审核本人的学时申报，已转由其他管理员或上级管理员审核。",
+    No.VOID_WITHOUT_REASON: (
+        "作废需要写明记录编号和理由，如“作废 12 与 8 号记录重复”。记录编号可在管理后台的人员页面查看。"
+    ),
+    No.CORRECTION_WITHOUT_REASON: "作废或更正学时记录需要填写理由，理由将告知本人。",
+    No.ALREADY_VOIDED: "#{id} 已于 {at} 作废（理由：{reason}），无需再次作废。",
+    No.NOT_APPROVED: "#{id} 目前{status}，只有已通过的学时记录可以作废或更正。{hint}",
+    No.OWN_RECORD_CHANGE: "#{id} 是您本人的学时记录：不能作废或更正本人的学时，请由其他管理员或上级管理员办理。",
+    No.NOTHING_TO_CORRECT: "#{id} 的学时和课程与原记录相同，未作更正。",
     No.NO_SUCH_PERSON: "没有找到该证书管理号或身份证号对应的注册人员，请核对；如本人尚未注册，请先指导其注册。",
     No.PERSON_OUT_OF_SCOPE: "该人员不在您的管理范围内，不能为其转登。",
     No.OWN_TRANSFER: "不能为本人转登学时，请由其他管理员或上级管理员办理。",

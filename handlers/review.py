@@ -118,5 +118,5 @@ def decided_template(p: dict[str, Any]) -> dict[str, str]:
 
 LIST = Command(("待审", "待审核"), "查看管理范围内待审核的申报", list_pending, menu_key="REVIEW")
 APPROVE = Command(("通过", "批准"), "批准申报，如“通过 12 13”", approve, takes_number=True)
-REJECT = Command(("驳回",), "驳回申报并说明理由，如“驳回 12 证明不清晰”", reject, takes_number=True)
+REJECT = Command(("驳回",), "驳回申报并说明理由，如“驳回 12 证明不清晰”", reject, takes_number=True, then_reason=True)
 JOURNEY = Journey(name="review", commands=(LIST, APPROVE, REJECT), guard=Guard.ADMINS, effects=(approve, reject))

@@ -14,6 +14,7 @@ from handlers import (
     admin_bind,
     certificate,
     console_link,
+    corrections,
     declare,
     general,
     hours,
@@ -46,6 +47,8 @@ NO = {"否", "不", "不要", "不用", "继续"}
 _LEADING_NUMBERS = re.compile(r"^[\s0-9０-９,，、;；#＃]*(?:(?<=[0-9０-９])[XxＸｘ](?=$|[\s,，、;；]))?")
 # A word run together with a number: "证书2025", "通过14，15", "驳回12 理由", "验证41010519491231002X".
 _WORD_THEN_NUMBER = re.compile(r"^(\D+?)[#＃]?([0-9０-９]+[XxＸｘ]?(?:[\s,，、;；].*)?)$", re.S)
+# The same, for a command whose number is followed by a reason: "作废12重复录入", "驳回12证明不清晰".
+_WORD_NUMBER_REASON = re.compile(r"^(\D+?)[#＃]?([0-9０-９]+)(\D.*)$", re.S)
 _HALF_WIDTH = str.maketrans("０１２３４５６７８９，、；＃　ｘＸx", "0123456789,,;# XXX")
 
 
@@ -67,6 +70,7 @@ JOURNEYS: tuple[Journey, ...] = (
     general.JOURNEY,
     admin_bind.JOURNEY,
     review.JOURNEY,
+    corrections.JOURNEY,
     transfer.JOURNEY,
     console_link.JOURNEY,
 )
@@ -148,6 +152,10 @@ class Router:
             found = self._by_word.get(normalise(joined[1]))
             if found is not None and found[0].takes_number:
                 return *found, _arguments(joined[2])
+        if (joined := _WORD_NUMBER_REASON.match(text.strip())) is not None:
+            found = self._by_word.get(normalise(joined[1]))
+            if found is not None and found[0].then_reason:
+                return *found, _arguments(joined[2] + " " + joined[3].strip())
         return None
 
     async def route(self, chat: Chat) -> Reply:

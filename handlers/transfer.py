@@ -9,13 +9,21 @@ from typing import Any
 
 from handlers.access import Guard
 from handlers.chat import Chat, Step
+from handlers.corrections import record_words
 from handlers.hours import SHOW as SHOW_HOURS
 from handlers.hours_entry import HoursEntrySteps, HoursForm, entry_from, refusing
 from handlers.journeys import Command, Journey
 from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
-from storage.declarations import check_entry, find_person, transfer_paper_hours
-from storage.errors import OutOfScope, OwnRecord
+from storage.declarations import (
+    check_entry,
+    find_person,
+    record_by_id,
+    same_record,
+    similar_records,
+    transfer_paper_hours,
+)
+from storage.errors import DuplicateRecord, OutOfScope, OwnRecord
 from storage.ids import mask_id_number
 from storage.models import Category
 from storage.people import person_by_id
@@ -37,8 +45,11 @@ CONFIRM = (
     "年度：{year}\n类别：{category}\n"
     "课程/活动：{course}\n培训机构：{provider}\n学时：{hours}\n学习日期：{date}\n\n回复“确认”转登（转登后即计入有效学时）。"
 )
+SIMILAR = "\n\n请注意：该人员 {year} 年已有同一课程的学时记录：\n{records}\n是否仍要转登？回复“是”转登，回复“否”放弃。"
+DROPPED = "已放弃，本次转登未保存任何记录。"
 DONE = "已转登，记录编号 {id}，已计入 {name} 的 {year} 年学时（标注为纸质证书转登）。"
 YES = {"确认", "确定", "是", "1"}
+NO = {"否", "不", "不是", "放弃", "2"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,11 @@ async def on_paper(chat: Chat) -> Reply:
 async def _ask_to_confirm(chat: Chat) -> Reply:
     form: TransferForm = chat.form
     entry, person = entry_from(form), await person_by_id(form.person_id)
+    if (earlier := await same_record(person.id, entry, form.paper)) is not None:
+        await chat.finish()
+        raise Refusal(No.DUPLICATE_RECORD, record=record_words(earlier))
+    similar = await similar_records(person.id, entry.year, entry.course)
+    warning = SIMILAR.format(year=entry.year, records="\n".join(record_words(r) for r in similar)) if similar else ""
     return Text(
         CONFIRM.format(
             name=person.name,
@@ -87,6 +103,7 @@ async def _ask_to_confirm(chat: Chat) -> Reply:
             hours=hours_figure(entry.hours),
             date=entry.studied_on.isoformat(),
         )
+        + warning
     )
 
 
@@ -104,6 +121,9 @@ on_year, on_category, on_course, on_provider, on_hours, on_date = ENTRY.steps
 
 
 async def on_confirm(chat: Chat) -> Reply:
+    if chat.typed() in NO:
+        await chat.finish()
+        return Text(DROPPED)
     if chat.typed() not in YES:
         raise Refusal(No.TRANSFER_UNCONFIRMED)
     form: TransferForm = chat.form
@@ -119,6 +139,9 @@ async def on_confirm(chat: Chat) -> Reply:
     except OwnRecord:
         await chat.finish()
         raise Refusal(No.OWN_TRANSFER) from None
+    except DuplicateRecord as duplicate:
+        await chat.finish()
+        raise Refusal(No.DUPLICATE_RECORD, record=record_words(await record_by_id(duplicate.record_id))) from None
     await chat.finish()
     return Text(DONE.format(id=record.id, name=person.name, year=record.year))
 

@@ -20,9 +20,10 @@ from handlers.qr_token import Claims, PublicKey, TokenInvalid, read_token
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
 from storage.certificates import current_certificate, has_full_certificate, newest_of, snapshot_by_code
+from storage.corrections import Change, changes_since
 from storage.declarations import find_person
 from storage.ids import mask_cert_number, mask_id_number, mask_name, normalise
-from storage.models import CertificateSnapshot, Person
+from storage.models import CertificateSnapshot, CorrectionKind, Person
 from storage.vocabulary import hours_figure
 
 
@@ -59,6 +60,19 @@ class Verification:
     newer_code: str = ""  # for a superseded certificate: the one in force
     newer_years: tuple[YearLine, ...] = field(default=())
     extract_year: int | None = None  # a one-year extract (年度学时证明), which is never the current certificate
+    # Records it shows that were voided or corrected since it was issued, one sentence each: the certificate is
+    # then 已更新 even before a newer one is issued.
+    corrections: tuple[str, ...] = ()
+
+
+def change_words(change: Change) -> str:
+    """ "2024 年《课程》24 学时已于 2026-12-02 作废：理由"."""
+    what = f"{change.year} 年《{change.course}》{hours_figure(change.hours)} 学时"
+    day = change.at.astimezone(CHINA).date().isoformat()
+    if change.kind == CorrectionKind.VOID:
+        return f"{what}已于 {day} 作废：{change.reason}"
+    course = f"《{change.new_course}》" if change.new_course != change.course else ""
+    return f"{what}已于 {day} 更正为{course} {hours_figure(change.new_hours)} 学时：{change.reason}"
 
 
 def _years(facts: dict[str, Any]) -> tuple[YearLine, ...]:
@@ -85,6 +99,9 @@ async def _view(snapshot: CertificateSnapshot) -> Verification:
         status = Status.REVOKED
     elif snapshot.superseded_by_id is not None:
         status, newer = Status.SUPERSEDED, await newest_of(snapshot)
+    corrections = tuple(change_words(c) for c in await changes_since(snapshot.record_ids, snapshot.issued_at))
+    if corrections and status == Status.VALID:
+        status = Status.SUPERSEDED
     return Verification(
         status=status,
         code=snapshot.code,
@@ -100,6 +117,7 @@ async def _view(snapshot: CertificateSnapshot) -> Verification:
         newer_code=newer.code if newer else "",
         newer_years=_years(newer.facts) if newer else (),
         extract_year=snapshot.year,
+        corrections=corrections,
     )
 
 

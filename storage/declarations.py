@@ -11,7 +11,8 @@ from tortoise.transactions import in_transaction
 
 from storage.admins import admins_to_notify
 from storage.audit import audit, record_facts
-from storage.errors import AlreadyDecided, OutOfScope, OwnRecord, PersonNotFound, RecordNotFound
+from storage.corrections import void_reasons
+from storage.errors import AlreadyDecided, DuplicateRecord, OutOfScope, OwnRecord, PersonNotFound, RecordNotFound
 from storage.ids import is_digits, mask_id_number, normalise
 from storage.models import Admin, Category, HourRecord, Person, RecordSource, RecordStatus
 from storage.outbox import enqueue
@@ -157,6 +158,7 @@ class RecordLine:
     decided_at: datetime | None
     reject_reason: str
     paper_cert_number: str
+    void_reason: str = ""  # for a voided record
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ class OwnRecords:
 HISTORY = timedelta(days=365)  # 我的申报 looks back 12 months
 
 
-def _line(record: HourRecord) -> RecordLine:
+def _line(record: HourRecord, void_reason: str = "") -> RecordLine:
     return RecordLine(
         record.id,
         record.year,
@@ -182,6 +184,7 @@ def _line(record: HourRecord) -> RecordLine:
         record.decided_at,
         record.reject_reason,
         record.paper_cert_number,
+        void_reason,
     )
 
 
@@ -191,12 +194,16 @@ async def own_records(person: Person, now: datetime, limit: int = 10) -> OwnReco
     pending = await waiting.order_by("id").limit(limit)
     decided = HourRecord.filter(
         person_id=person.id,
-        status__in=(RecordStatus.APPROVED, RecordStatus.REJECTED),
+        status__in=(RecordStatus.APPROVED, RecordStatus.REJECTED, RecordStatus.VOIDED),
         decided_at__gte=now - HISTORY,
     )
     newest = await decided.order_by("-decided_at", "-id").limit(limit)
+    voided = await void_reasons([r.id for r in newest if r.status == RecordStatus.VOIDED])
     return OwnRecords(
-        [_line(r) for r in pending], await waiting.count(), [_line(r) for r in newest], await decided.count()
+        [_line(r) for r in pending],
+        await waiting.count(),
+        [_line(r, voided.get(r.id, "")) for r in newest],
+        await decided.count(),
     )
 
 
@@ -286,6 +293,32 @@ async def decide(admin: Admin, record_id: int, approve: bool, reason: str, now: 
     return record
 
 
+# The records a new one may repeat: what waits for review and what counts. A rejected, withdrawn or voided record
+# is no obstacle to entering the hours again.
+_STANDING = (RecordStatus.PENDING, RecordStatus.APPROVED)
+
+
+async def same_record(person_id: int, entry: HoursEntry, paper_cert_number: str = "") -> HourRecord | None:
+    """A standing record that this entry repeats: the same paper certificate number, year, course and hours."""
+    candidates = await HourRecord.filter(
+        person_id=person_id,
+        year=entry.year,
+        course=entry.course,
+        paper_cert_number=paper_cert_number,
+        status__in=_STANDING,
+    ).order_by("id")
+    return next((r for r in candidates if Decimal(r.hours) == Decimal(entry.hours)), None)
+
+
+async def similar_records(person_id: int, year: int, course: str) -> list[HourRecord]:
+    """Standing records of the same year and course: perhaps the same hours entered again, perhaps not."""
+    return await HourRecord.filter(person_id=person_id, year=year, course=course, status__in=_STANDING).order_by("id")
+
+
+async def record_by_id(record_id: int) -> HourRecord | None:
+    return await HourRecord.get_or_none(id=record_id)
+
+
 async def find_person(number: str) -> Person | None:
     """By certificate management number (16 digits) or ID number (18 characters)."""
     key = normalise(number)
@@ -306,6 +339,8 @@ async def transfer_paper_hours(
     if is_own(admin, person):
         raise OwnRecord(person.id)
     async with in_transaction():
+        if (earlier := await same_record(person.id, entry, paper_cert_number)) is not None:
+            raise DuplicateRecord(earlier.id)
         record = _new_record(
             person,
             entry,
@@ -347,6 +382,8 @@ async def import_hours(rows: list[ImportRow], actor: str, now: datetime) -> int:
     async with in_transaction():
         for row in rows:
             person = people[row.line]
+            if (earlier := await same_record(person.id, row.entry)) is not None:
+                raise DuplicateRecord(earlier.id, row.line)
             record = _new_record(
                 person, row.entry, status=RecordStatus.APPROVED, source=RecordSource.IMPORTED, decided_at=now
             )

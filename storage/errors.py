@@ -78,3 +78,32 @@ class RebindRefused(StorageRefusal):
 
 class OwnRecord(StorageRefusal):
     """An admin acted on their own hours (the same WeChat account as the person): nobody decides their own."""
+
+
+class DuplicateRecord(StorageRefusal):
+    """A transfer or import repeats a record the person already has (same paper number, year, course and hours).
+    `line`: the import's line, where there is one."""
+
+    def __init__(self, record_id: int, line: int = 0) -> None:
+        super().__init__(record_id, line)
+        self.record_id = record_id
+        self.line = line
+
+
+class NotApproved(StorageRefusal):
+    """Only an approved record can be voided or corrected; `status` is what the record is."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class AlreadyVoided(StorageRefusal):
+    def __init__(self, at: object, reason: str) -> None:
+        super().__init__(at, reason)
+        self.at = at
+        self.reason = reason
+
+
+class NothingToCorrect(StorageRefusal):
+    """A correction that changes nothing."""

@@ -76,6 +76,7 @@ class RecordStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    VOIDED = "voided"  # an approved record an admin struck out, with a reason (RecordCorrection)
 
 
 class RecordSource(StrEnum):
@@ -119,6 +120,29 @@ class HourRecord(Model):
             # ... and a person's, or a unit's people's, pending records.
             PartialIndex(fields=("person_id",), condition={"status": "pending"}, name="hour_record_pending_person"),
         )
+
+
+class CorrectionKind(StrEnum):
+    VOID = "void"  # 作废
+    CORRECT = "correct"  # 更正
+
+
+class RecordCorrection(Model):
+    """An admin voided or corrected an approved record, with the reason and the facts before and after. The
+    verification page of a certificate that showed the record reads these to say what changed since."""
+
+    id = fields.IntField(primary_key=True)
+    record = fields.ForeignKeyField("models.HourRecord", related_name="corrections", on_delete=fields.RESTRICT)
+    kind = fields.CharEnumField(CorrectionKind, max_length=16)
+    reason = fields.CharField(max_length=200)
+    before = fields.JSONField()
+    after = fields.JSONField()
+    admin = fields.ForeignKeyField("models.Admin", related_name="corrections", on_delete=fields.RESTRICT)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "record_correction"
+        indexes = (("record_id", "at"),)
 
 
 class HoursPolicy(Model):

@@ -23,6 +23,7 @@ RECORD_STATUS_NAMES = {
     RecordStatus.APPROVED: "已通过",
     RecordStatus.REJECTED: "已驳回",
     RecordStatus.WITHDRAWN: "已撤回",
+    RecordStatus.VOIDED: "已作废",
 }
 SEAL_STATUS_NAMES = {
     ApplicationStatus.SUBMITTED: "待备案",

@@ -65,6 +65,14 @@ async def _approval(service: Service) -> str:
     return f"通过 {record.id}"
 
 
+async def _voiding(service: Service) -> str:
+    unit = await a_unit()
+    await an_admin("o_admin", "unit", unit=unit)
+    record = await a_declaration(await a_registered_person("o_person", unit=unit))
+    await HourRecord.filter(id=record.id).update(status=RecordStatus.APPROVED)
+    return f"作废 {record.id} 重复申报"
+
+
 async def _transferring(service: Service) -> str:
     unit = await a_unit()
     await an_admin("o_admin", "unit", unit=unit)
@@ -92,6 +100,7 @@ SCENARIOS = {
     "withdrawal": Scenario("o_person", _withdrawal, lambda: _count(AuditEntry, action="withdrew"), "已撤回"),
     "approval": Scenario("o_admin", _approval, lambda: _count(Outbox, kind="declaration_decided"), "已通过"),
     "transfer": Scenario("o_admin", _transferring, lambda: _count(HourRecord, source=RecordSource.PAPER), "已转登"),
+    "void": Scenario("o_admin", _voiding, lambda: _count(Outbox, kind="record_voided"), "已作废"),
     "admin binding": Scenario("o_wu", _binding, lambda: _count(Admin), "绑定成功"),
 }
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from handlers.declare import REPLY_BYTES
+from storage.corrections import correct_record
 from storage.models import Category, HourRecord, Outbox, RecordSource, RecordStatus
 from tests.conftest import make_settings, running_service
 from tests.domain import a_registered_person, a_unit, an_admin
@@ -207,19 +208,23 @@ async def test_no_notification_says_twelve_point_zero(database_url, tmp_path, te
     )
     async with running_service(make_settings(database_url, **template_ids)) as service:
         unit = await a_unit()
-        await an_admin("o_admin", "unit", unit=unit)
+        unit_admin = await an_admin("o_admin", "unit", unit=unit)
         person = await a_registered_person("o_p", unit=unit)
         admin = service.user("o_admin")
         await _declare(service.user("o_p"), hours="12")
-        await admin.says(f"通过 {(await HourRecord.get()).id}")
+        declared = await HourRecord.get()
+        await admin.says(f"通过 {declared.id}")
         await _transfer(admin, person.cert_number, hours="24")
         await admin.says("确认")
         path = _csv(tmp_path, [[person.cert_number, "2025", "专业科目", "课程", "培训中心", "2025-05-10", "16"]])
         assert (await jxjy(service.settings.database_url, "hours", "import", str(path), cwd=tmp_path))[0] == 0
+        await admin.says(f"作废 {declared.id} 重复申报")
+        transferred = await HourRecord.get(source=RecordSource.PAPER)
+        await correct_record(unit_admin, transferred.id, Decimal("20.0"), transferred.course, "笔误", datetime.now(UTC))
 
         await service.deliver()
         told = await service.pushed_texts("o_p") + await service.pushed_texts("o_admin")
-        assert len(told) == 4  # submitted, decided, transferred, imported
+        assert len(told) == 6  # submitted, decided, transferred, imported, voided, corrected
         kinds = {message["kind"] for message in await service.pushed("o_p")}
         assert kinds == ({"template"} if templates else {"text"})
         for notice in told:

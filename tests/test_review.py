@@ -153,7 +153,7 @@ async def test_two_admins_approving_at_the_same_moment_make_exactly_one_decision
     assert await Outbox.filter(kind="declaration_decided").count() == 10
 
 
-@pytest.mark.parametrize("text", ["通过 ²", "驳回 ² 理由", "通过 99999999999999999999"])
+@pytest.mark.parametrize("text", ["通过 ²", "驳回 ² 理由", "作废 ² 理由", "通过 99999999999999999999"])
 async def test_odd_numbers_in_review_commands_get_a_sentence(service, text):
     await an_admin("o_admin", "unit", unit=await a_unit())
     reply = await service.user("o_admin").says(text)
@@ -164,7 +164,7 @@ async def test_approvals_and_rejections_typed_as_people_type_them(service):
     unit = await a_unit()
     await an_admin("o_admin", "unit", unit=unit)
     person = await a_registered_person("o_p", unit=unit)
-    first, second, third, fourth = [await a_declaration(person) for _ in range(4)]
+    first, second, third, fourth, fifth = [await a_declaration(person) for _ in range(5)]
     admin = service.user("o_admin")
     assert f"#{first.id} 已通过" in await admin.says(f"通过{first.id}")
     wide = str(second.id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -172,3 +172,5 @@ async def test_approvals_and_rejections_typed_as_people_type_them(service):
     assert f"#{second.id} 已通过" in reply and f"#{third.id} 已通过" in reply
     assert f"#{fourth.id} 已驳回" in await admin.says(f"驳回{fourth.id}　证明不清晰，请重新申报")
     assert (await HourRecord.get(id=fourth.id)).reject_reason == "证明不清晰，请重新申报"
+    assert f"#{fifth.id} 已驳回" in await admin.says(f"驳回{fifth.id}证明不清晰")  # the reason may touch the number
+    assert (await HourRecord.get(id=fifth.id)).reject_reason == "证明不清晰"

@@ -1,5 +1,6 @@
 """People in scope: search, one person's records and certificates, unbinding a lost WeChat account (with the
-one-time rebinding code the person will need), correcting a wrong unit. Every read of a person is audited."""
+one-time rebinding code the person will need), correcting a wrong unit, voiding or correcting an approved record
+(with a reason the person is told). Every read of a person is audited, and every change."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,17 +9,21 @@ from aiohttp import web
 
 from bot.console.auth import current_admin
 from bot.settings import SETTINGS
+from handlers.corrections import UNCHANGEABLE, unchanged
+from handlers.hours_entry import entry_refusal, parse_hours
 from handlers.refusals import No, say
 from storage.audit import console_read
 from storage.certificates import certificates_of
 from storage.clock import CHINA
-from storage.declarations import records_of
+from storage.corrections import correct_record, void_record
+from storage.declarations import InvalidEntry, check_hours, check_text, record_by_id, records_of
 from storage.errors import StillBound
 from storage.ids import as_number, gender_of
+from storage.models import RecordStatus
 from storage.people_admin import change_unit, issue_rebind_code, person_in_scope, search_people, unbind_wechat
 from storage.rebind_codes import IssuedCode, live_rebind_code_expiry
 from storage.scope import units_in_scope
-from storage.vocabulary import CATEGORY_NAMES, RECORD_STATUS_NAMES, SOURCE_NAMES
+from storage.vocabulary import CATEGORY_NAMES, RECORD_STATUS_NAMES, SOURCE_NAMES, hours_figure
 
 routes = web.RouteTableDef()
 
@@ -70,6 +75,7 @@ async def _detail(request: web.Request, flash: list[str], code: IssuedCode | Non
         "categories": CATEGORY_NAMES,
         "sources": SOURCE_NAMES,
         "statuses": RECORD_STATUS_NAMES,
+        "approved": RecordStatus.APPROVED,
         "flash": flash,
     }
     return aiohttp_jinja2.render_template("admin/person.html", request, context)
@@ -114,3 +120,54 @@ async def move(request: web.Request) -> web.Response:
     unit_id = as_number(form.get("unit")) or 0
     person = await change_unit(current_admin(request), _person_id(request), unit_id)
     return await _detail(request, [f"单位已更正为：{person.unit.name}"])
+
+
+VOIDED = "#{id} 已作废，理由已通知本人。"
+CORRECTED = "#{id} 已更正为《{course}》{hours} 学时，理由已通知本人。"
+
+
+async def _record_of_page(request: web.Request) -> int | None:
+    """The record named in the path, if it is the page's person's; the storage call checks the scope again."""
+    person = await person_in_scope(current_admin(request), _person_id(request))
+    record_id = as_number(request.match_info["record"]) or 0
+    record = await record_by_id(record_id)
+    return record_id if record is not None and record.person_id == person.id else None
+
+
+@routes.post("/admin/people/{id}/records/{record}/void")
+async def void(request: web.Request) -> web.Response:
+    record_id = await _record_of_page(request)
+    if record_id is None:
+        return await _detail(request, [say(No.RECORD_NOT_FOUND, id=request.match_info["record"][:12])])
+    reason = str((await request.post()).get("reason", "")).strip()
+    if not reason:
+        return await _detail(request, [say(No.CORRECTION_WITHOUT_REASON)])
+    try:
+        await void_record(current_admin(request), record_id, reason, datetime.now(UTC))
+    except UNCHANGEABLE as why:
+        return await _detail(request, [unchanged(record_id, why)])
+    return await _detail(request, [VOIDED.format(id=record_id)])
+
+
+@routes.post("/admin/people/{id}/records/{record}/correct")
+async def correct(request: web.Request) -> web.Response:
+    record_id = await _record_of_page(request)
+    if record_id is None:
+        return await _detail(request, [say(No.RECORD_NOT_FOUND, id=request.match_info["record"][:12])])
+    form = await request.post()
+    reason = str(form.get("reason", "")).strip()
+    if not reason:
+        return await _detail(request, [say(No.CORRECTION_WITHOUT_REASON)])
+    try:
+        hours = check_hours(parse_hours(str(form.get("hours", ""))))
+        course = check_text(str(form.get("course", "")))
+    except InvalidEntry as invalid:
+        today = datetime.now(CHINA).date()
+        return await _detail(request, [f"#{record_id} 未更正：" + entry_refusal(invalid.problem, today).message])
+    try:
+        record = await correct_record(current_admin(request), record_id, hours, course, reason, datetime.now(UTC))
+    except UNCHANGEABLE as why:
+        return await _detail(request, [unchanged(record_id, why)])
+    return await _detail(
+        request, [CORRECTED.format(id=record_id, course=record.course, hours=hours_figure(record.hours))]
+    )

@@ -38,6 +38,14 @@ EXTRACT_EXPLANATIONS = {
     "本证明内容已被更新（学时变化如下）。",
     Status.REVOKED: "这是 {year} 年度学时证明，该证明已撤销，不再有效。",
 }
+# 已更新 with no newer snapshot yet: a record it shows was voided or corrected since it was issued.
+CORRECTED = (
+    "证书真实，但其中的学时记录在签发后已作废或更正（见下），本证书内容已不是最新。"
+    "持证人可在服务号发送“证书”获取更新后的证书。"
+)
+EXTRACT_CORRECTED = (
+    "这是 {year} 年度学时证明，内容真实，但其中的学时记录在签发后已作废或更正（见下），本证明内容已不是最新。"
+)
 CSS_CLASSES = {
     Status.VALID: "valid",
     Status.SUPERSEDED: "superseded",
@@ -88,6 +96,8 @@ def _json(value: object) -> str:
 
 
 def _explanation(view: Verification) -> str:
+    if view.status == Status.SUPERSEDED and not view.newer_code:
+        return CORRECTED if view.extract_year is None else EXTRACT_CORRECTED.format(year=view.extract_year)
     if view.extract_year is None or view.status == Status.INVALID:
         return EXPLANATIONS[view.status]
     return EXTRACT_EXPLANATIONS[view.status].format(year=view.extract_year)

@@ -20,6 +20,7 @@ from bot.wechat.api import (
     WeChatApiError,
     WeChatApiUnavailable,
 )
+from handlers.corrections import corrected_template, corrected_text, voided_template, voided_text
 from handlers.declare import submitted_template, submitted_text
 from handlers.hours_import import imported_template, imported_text
 from handlers.paperwork import (
@@ -59,6 +60,8 @@ class Deliverer:
             "declaration_decided": self._declaration_decided,
             "hours_transferred": self._hours_transferred,
             "hours_imported": self._hours_imported,
+            "record_voided": self._record_voided,
+            "record_corrected": self._record_corrected,
             "fetch_evidence": self._fetch_evidence,
             "seal_applied": self._paperwork(seal_applied_template, seal_applied_text),
             "seal_decided": self._paperwork(seal_decided_template, seal_decided_text),
@@ -157,6 +160,14 @@ class Deliverer:
             return await self._notify(row, self.settings.template_paperwork, template(row.payload), text(row.payload))
 
         return notify
+
+    async def _record_voided(self, row: Outbox) -> str:
+        p = row.payload
+        return await self._notify(row, self.settings.template_hours_recorded, voided_template(p), voided_text(p))
+
+    async def _record_corrected(self, row: Outbox) -> str:
+        p = row.payload
+        return await self._notify(row, self.settings.template_hours_recorded, corrected_template(p), corrected_text(p))
 
     async def _fetch_evidence(self, row: Outbox) -> str:
         try:
