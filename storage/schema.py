@@ -48,7 +48,15 @@ class Status:
 
 class _SqliteEditor(SqliteSchemaEditor):
     """Tortoise's SQLite editor splits a script at every `;`, also inside the /* comments */ it writes from the
-    models' docstrings; split at the ends of whole statements instead."""
+    models' docstrings; split at the ends of whole statements instead. And it rebuilds a table to alter any
+    column, dropping the table's partial indexes on the way: a change SQLite cannot store (a column's comment,
+    such as the member list of an enum that gained one) is skipped instead."""
+
+    async def alter_field(self, old_model, new_model, field_name: str) -> None:
+        old, new = (model._meta.fields_map[field_name].describe(True) for model in (old_model, new_model))
+        if _column_facts(old) == _column_facts(new):
+            return
+        await super().alter_field(old_model, new_model, field_name)
 
     async def _run_sql(self, sql: str) -> None:
         if self.collect_sql or not self.atomic_migration:
@@ -63,6 +71,11 @@ class _SqliteEditor(SqliteSchemaEditor):
                 statement = ""
         if statement.strip(" \n;"):
             await self.client.execute_query(statement.strip())
+
+
+def _column_facts(described: dict) -> dict:
+    """What of a field SQLite keeps: everything but its description and docstring (PostgreSQL's comment)."""
+    return {key: value for key, value in described.items() if key not in ("description", "docstring")}
 
 
 class _Executor(MigrationExecutor):
