@@ -46,6 +46,7 @@ class AccessToken:
 
     value: str
     fresh_until: float = field(repr=False)
+    fetch_id: str = field(default="", repr=False)  # tells two fetches apart in a shared store
 
 
 # fetch(force_refresh) -> (access_token, expires_in seconds)
