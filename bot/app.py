@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 DIALOG_GRACE = timedelta(days=1)
 PROCESSED_KEPT = timedelta(days=1)  # WeChat retries within seconds; a day covers any restart in between
 DELIVERER = web.AppKey("deliverer", Deliverer)
+WORKER = web.AppKey("worker", int)  # this process's number, when several serve one port (`serve --workers`)
 
 
 def make_app(settings: Settings, with_database: bool = True, keys: Keys | None = None) -> web.Application:
@@ -161,7 +162,8 @@ def remembered_seconds(settings: Settings) -> float:
 
 async def healthz(request: web.Request) -> web.Response:
     if await is_healthy():
-        return web.json_response({"status": "ok"})
+        worker = request.app.get(WORKER)
+        return web.json_response({"status": "ok"} if worker is None else {"status": "ok", "worker": worker})
     return web.json_response({"status": "database unavailable"}, status=503)
 
 
