@@ -12,6 +12,7 @@ live: a lock held by a process that died is free again once its lease runs out, 
 import asyncio
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -19,9 +20,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.wechat.api import AccessToken, FetchToken, WeChatApiUnavailable
 from bot.wechat.gate import Work
+
+log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30.0  # a lock or a running message outlives a dead process this long at most
 
@@ -73,7 +77,10 @@ class TokenFetchFailed(WeChatApiUnavailable, ConnectionError):
 async def _renew_forever(redis: Redis, key: str, holder: str, lease: float) -> None:
     while True:
         await asyncio.sleep(lease / 3)
-        await redis.eval(_RENEW_IF_HELD, 1, key, holder, _ms(lease))
+        try:
+            await redis.eval(_RENEW_IF_HELD, 1, key, holder, _ms(lease))
+        except RedisError as error:  # two more tries before the lease runs out
+            log.warning("renewing a lease in Redis failed: %s", error)
 
 
 class _Backoff:
