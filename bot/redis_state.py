@@ -277,7 +277,8 @@ return 0
 
 class RedisTokenStore:
     """One access_token for every process. A process that finds none takes a lock and fetches (others wait and
-    read it), so a fetch is never raced; waiters in one process share one task, as in MemoryTokenStore."""
+    read it), so a fetch is never raced. Callers in one process share one look (and fetch), as in
+    MemoryTokenStore; a fetch that fails reaches every caller that was waiting for it, in any process."""
 
     def __init__(
         self,
@@ -293,16 +294,14 @@ class RedisTokenStore:
             prefix + name for name in ("current", "lock", "force", "failed")
         )
         self._margin, self._wait, self._lease, self._clock = margin_seconds, wait_seconds, lease_seconds, clock
-        self._refreshing: asyncio.Task[AccessToken] | None = None
+        self._looking: asyncio.Task[AccessToken] | None = None
 
     async def get(self, fetch: FetchToken) -> AccessToken:
-        current = await self._read()
-        if current is not None:
-            return current
-        if self._refreshing is None:
-            self._refreshing = asyncio.create_task(self._refresh(fetch))
-            self._refreshing.add_done_callback(_retrieve_exception)
-        return await asyncio.shield(self._refreshing)
+        if self._looking is None:
+            self._looking = asyncio.create_task(self._look(fetch))
+            self._looking.add_done_callback(_retrieve_exception)
+        # shield: one impatient caller being cancelled must not cancel the look the others are waiting for
+        return await asyncio.shield(self._looking)
 
     async def invalidate(self, token: AccessToken, force_refresh: bool = False) -> None:
         force = "1" if force_refresh else "0"
@@ -317,40 +316,39 @@ class RedisTokenStore:
             return None
         return AccessToken(entry["value"], entry["fresh_until"], fetch_id=entry["id"])
 
-    async def _refresh(self, fetch: FetchToken) -> AccessToken:
+    async def _look(self, fetch: FetchToken) -> AccessToken:
+        # Wall time, not the clock: it orders this look against a failure recorded by another process.
+        since = time.time()
         try:
             backoff = _Backoff(self._wait)
             while True:
+                if (current := await self._read()) is not None:
+                    return current
                 holder = secrets.token_hex(16)
                 if await self._redis.set(self._lock, holder, nx=True, px=_ms(self._lease)):
                     try:
-                        return await self._fetch_holding_the_lock(fetch, holder)
+                        return await self._fetch_holding_the_lock(fetch, holder, since)
                     finally:
                         await self._redis.eval(_DELETE_IF_HELD, 1, self._lock, holder)
+                # Another process is fetching: wait until it lets go of the lock, then look again.
                 fetching = await self._redis.get(self._lock)
-                while fetching is not None:  # another process is fetching: wait for its token, or its failure
+                while fetching is not None and await self._redis.get(self._lock) == fetching:
                     if not await backoff.wait():
                         raise WeChatApiUnavailable("another process has been fetching the access_token too long")
-                    if (current := await self._read()) is not None:
-                        return current
-                    if await self._redis.get(self._lock) != fetching:
-                        break
-                if fetching is None:  # released between our two looks: try again at once
-                    continue
-                failure = await self._redis.get(self._failed)
-                if failure is not None and json.loads(failure)["holder"] == fetching:
-                    raise TokenFetchFailed(json.loads(failure)["error"])
         finally:
-            self._refreshing = None
+            self._looking = None
 
-    async def _fetch_holding_the_lock(self, fetch: FetchToken, holder: str) -> AccessToken:
-        # Another process may have stored one between our read and our lock.
+    async def _fetch_holding_the_lock(self, fetch: FetchToken, holder: str, since: float) -> AccessToken:
+        # Another process may have stored a token, or failed to fetch one, since we looked.
         if (current := await self._read()) is not None:
             return current
+        failure = await self._redis.get(self._failed)
+        if failure is not None and json.loads(failure)["at"] >= since:
+            raise TokenFetchFailed(json.loads(failure)["error"])
         try:
             value, expires_in = await fetch(await self._redis.get(self._force) is not None)
         except Exception as error:
-            failure = json.dumps({"holder": holder, "error": str(error)})
+            failure = json.dumps({"at": time.time(), "error": str(error)})
             await self._redis.set(self._failed, failure, px=_ms(5))
             raise
         # A stable_token near its end reports little time left: keep it for half of that, not for nothing.
