@@ -101,12 +101,12 @@ async def test_a_live_worker_keeps_its_lock_past_the_lease_so_a_message_never_ru
     log: list[str] = []
 
     async def message(name: str, seconds: float) -> None:
-        async with RedisUserLocks(client, prefix, lease_seconds=0.15, wait_seconds=3).holding("o_a"):
+        async with RedisUserLocks(client, prefix, lease_seconds=0.5, wait_seconds=5).holding("o_a"):
             log.append(f"{name} in")
             await asyncio.sleep(seconds)
             log.append(f"{name} out")
 
-    slow = asyncio.create_task(message("slow", 0.6))  # four leases long
+    slow = asyncio.create_task(message("slow", 1.5))  # three leases long
     await asyncio.sleep(0.05)
     await asyncio.gather(slow, message("next", 0))
     assert log == ["slow in", "slow out", "next in", "next out"]
