@@ -13,15 +13,31 @@ from aiohttp import web
 from bot.console import setup_console
 from bot.console.sessions import DatabaseSessionStore
 from bot.keys import Keys, load_keys
+from bot.redis_state import (
+    RedisNonceMemory,
+    RedisRateLimiter,
+    RedisReplyCache,
+    RedisTokenStore,
+    RedisUserLocks,
+    connect,
+)
 from bot.settings import SETTINGS, Settings
 from bot.web.pages import Pages
 from bot.web.security import add_security_headers, add_static_files
 from bot.wechat.api import WECHAT_API, MemoryTokenStore, TokenStore, WeChatApi
 from bot.wechat.delivery import Deliverer
 from bot.wechat.endpoint import WeChatEndpoint
-from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, RetryGate
+from bot.wechat.gate import (
+    MemoryNonceMemory,
+    MemoryReplyCache,
+    MemoryUserLocks,
+    NonceMemory,
+    ReplyCache,
+    RetryGate,
+    UserLocks,
+)
 from handlers.chat import JourneyConfig
-from handlers.ratelimit import MemoryRateLimiter, VerifyLimits
+from handlers.ratelimit import MemoryRateLimiter, RateLimiter, VerifyLimits
 from handlers.urls import Urls
 from storage.console_sessions import purge_idle_sessions
 from storage.db import database, is_healthy
@@ -33,6 +49,7 @@ log = logging.getLogger(__name__)
 DIALOG_GRACE = timedelta(days=1)
 PROCESSED_KEPT = timedelta(days=1)  # WeChat retries within seconds; a day covers any restart in between
 DELIVERER = web.AppKey("deliverer", Deliverer)
+WORKER = web.AppKey("worker", int)  # this process's number, when several serve one port (`serve --workers`)
 
 
 def make_app(settings: Settings, with_database: bool = True, keys: Keys | None = None) -> web.Application:
@@ -41,22 +58,27 @@ def make_app(settings: Settings, with_database: bool = True, keys: Keys | None =
     The keys are read from the files settings name unless given; a missing, unreadable or expired one raises
     KeyProblem, so nothing starts that would issue unsigned certificates.
 
-    The one place that chooses where state lives: each store below is an interface with an in-process or
-    database version today (tests/contracts/ says what any version must do).
+    The one place that chooses where state lives (`State`); dialogs and console sessions are in the database.
     """
     keys = keys or load_keys(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    gate = RetryGate(MemoryReplyCache(ttl_seconds=remembered_seconds(settings)), MemoryUserLocks())
-    nonces = MemoryNonceMemory(ttl_seconds=remembered_seconds(settings))
+    state = State(settings)
+    if state.redis is None:
+        log.info("single process: no REDIS_URL (retry replies, locks, limits and the access_token live in memory)")
+    else:
+        app.on_cleanup.append(lambda _app: state.close())
+    gate = RetryGate(state.replies, state.locks)
+    nonces = state.nonces
     dialogs = DatabaseDialogStore(idle=timedelta(minutes=settings.dialog_idle_minutes))
+    limiter = state.limiter
     # Failed verifications per client, in the chat ("chat:<openid>") and on the page (the IP address); in the
     # chat also per number looked up and in all.
-    failed_verifications = MemoryRateLimiter(settings.verify_limit_per_minute)
+    failed_verifications = limiter("verify", settings.verify_limit_per_minute)
     verify_limits = VerifyLimits(
         per_account=failed_verifications,
-        per_number=MemoryRateLimiter(settings.verify_failures_per_number_per_minute),
-        total=MemoryRateLimiter(settings.verify_failures_total_per_minute),
+        per_number=limiter("verify-number", settings.verify_failures_per_number_per_minute),
+        total=limiter("verify-all", settings.verify_failures_total_per_minute),
     )
     journeys = JourneyConfig(
         dialog_idle_minutes=settings.dialog_idle_minutes,
@@ -66,8 +88,8 @@ def make_app(settings: Settings, with_database: bool = True, keys: Keys | None =
         holder_link_days=settings.holder_link_days,
         verify_limits=verify_limits,
         console_link_minutes=settings.console_link_minutes,
-        rebind_limiter_per_account=MemoryRateLimiter(settings.rebind_attempts_per_account_hour, 3600),
-        rebind_limiter_per_id_number=MemoryRateLimiter(settings.rebind_attempts_per_id_number_hour, 3600),
+        rebind_limiter_per_account=limiter("rebind-account", settings.rebind_attempts_per_account_hour, 3600),
+        rebind_limiter_per_id_number=limiter("rebind-id-number", settings.rebind_attempts_per_id_number_hour, 3600),
         dialogs=dialogs,
     )
     sessions = DatabaseSessionStore(
@@ -93,9 +115,43 @@ def make_app(settings: Settings, with_database: bool = True, keys: Keys | None =
     if with_database:
         app.cleanup_ctx.append(_database(settings))
     app.cleanup_ctx.append(_purging_idle_dialogs(settings, dialogs))
-    app.cleanup_ctx.append(_delivering_outbox(settings, MemoryTokenStore()))
+    app.cleanup_ctx.append(_delivering_outbox(settings, state.tokens))
     app.on_shutdown.append(lambda _app: gate.drain())
     return app
+
+
+class State:
+    """Where the state of messages in flight, rate limits and the access_token lives: in this process, or with
+    REDIS_URL in Redis, shared by every process of the service (tests/contracts/ holds what either must do)."""
+
+    def __init__(self, settings: Settings) -> None:
+        remembered = remembered_seconds(settings)
+        self.redis = connect(settings.redis_url) if settings.redis_url else None
+        self._prefix = settings.redis_prefix
+        self.replies: ReplyCache
+        self.locks: UserLocks
+        self.nonces: NonceMemory
+        self.tokens: TokenStore
+        if self.redis is None:
+            self.replies, self.locks = MemoryReplyCache(ttl_seconds=remembered), MemoryUserLocks()
+            self.nonces, self.tokens = MemoryNonceMemory(ttl_seconds=remembered), MemoryTokenStore()
+        else:
+            redis, prefix = self.redis, settings.redis_prefix
+            self.replies, self.locks = (
+                RedisReplyCache(redis, prefix, ttl_seconds=remembered),
+                RedisUserLocks(redis, prefix),
+            )
+            self.nonces = RedisNonceMemory(redis, prefix, ttl_seconds=remembered)
+            self.tokens = RedisTokenStore(redis, f"{prefix}token:{settings.wechat_app_id}:")
+
+    def limiter(self, name: str, limit: int, window_seconds: float = 60.0) -> RateLimiter:
+        if self.redis is None:
+            return MemoryRateLimiter(limit, window_seconds)
+        return RedisRateLimiter(self.redis, f"{self._prefix}limit:{name}:", limit, window_seconds)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def remembered_seconds(settings: Settings) -> float:
@@ -106,7 +162,8 @@ def remembered_seconds(settings: Settings) -> float:
 
 async def healthz(request: web.Request) -> web.Response:
     if await is_healthy():
-        return web.json_response({"status": "ok"})
+        worker = request.app.get(WORKER)
+        return web.json_response({"status": "ok"} if worker is None else {"status": "ok", "worker": worker})
     return web.json_response({"status": "database unavailable"}, status=503)
 
 

@@ -7,6 +7,9 @@ import contextlib
 import gc
 import getpass
 import json
+import multiprocessing
+import multiprocessing.connection
+import signal
 import sys
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -18,7 +21,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from yarl import URL
 
-from bot.app import make_app
+from bot.app import WORKER, make_app
 from bot.devtools.chat_client import run_chat_client
 from bot.devtools.fake_wechat import make_fake_wechat, run_fake_wechat
 from bot.keys import TEST_CA_NAME, KeyProblem, Keys, init_test_keys, load_keys
@@ -91,7 +94,19 @@ def cmd_db_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+NEEDS_REDIS = (
+    "未启动：--workers {workers} 需要设置 REDIS_URL。几个进程须共用重试应答、用户锁、限流和 access_token，"
+    "否则同一条消息可能在两个进程里各办一次。请设置 REDIS_URL（见 .env.example），或使用 --workers 1。"
+)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        print("未启动：--workers 至少为 1。", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not settings.redis_url:
+        print(NEEDS_REDIS.format(workers=args.workers), file=sys.stderr)
+        return 2
     try:
         keys = load_keys(settings)
     except KeyProblem as problem:
@@ -104,20 +119,61 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if keys.is_test:
         print("======== 注意：使用测试密钥签名（jxjy 测试 CA，非正式），证书页显示“测试证书” ========")
     configure_logging()
+    if args.workers == 1:
+        _run_worker(settings, keys, args.host, args.port, None)
+        return 0
+
+    async def schema_ready() -> int:
+        return 0
+
+    _with_database(settings, schema_ready)  # once, before the workers start, so they do not race to create it
+    return _run_workers(settings, keys, args.host, args.port, args.workers)
+
+
+def _run_worker(settings: Settings, keys: Keys, host: str, port: int, worker: int | None) -> None:
+    if worker is not None:  # stopped by the parent with SIGTERM: finish as after Ctrl-C, closing what is open
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     # SQLite runs in a worker thread: hand the GIL between it and the event loop every 0.5 ms, not Python's
     # default 5 ms, or each query can wait that long for its result to be picked up.
     sys.setswitchinterval(0.0005)
     with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(_serve(settings, keys, args.host, args.port))  # a faster loop for the webhook's many small requests
-    return 0
+        uvloop.run(_serve(settings, keys, host, port, worker))  # a faster loop for the webhook's many small requests
 
 
-async def _serve(settings: Settings, keys: Keys, host: str, port: int) -> None:
-    """The service; and, when WECHAT_API_URL points at this machine, the fake WeChat API beside it."""
+def _run_workers(settings: Settings, keys: Keys, host: str, port: int, workers: int) -> int:
+    """N processes on one port (SO_REUSEPORT: the kernel spreads connections over them), sharing state in Redis.
+    When one ends, the others are stopped too, so a supervisor (systemd) restarts the service whole."""
+    context = multiprocessing.get_context("fork")  # nothing runs yet in this process: nothing to copy badly
+    processes = [
+        context.Process(target=_run_worker, args=(settings, keys, host, port, n), name=f"jxjy-worker-{n}")
+        for n in range(1, workers + 1)
+    ]
+    for process in processes:
+        process.start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        multiprocessing.connection.wait([process.sentinel for process in processes])
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join()
+    failed = [process for process in processes if process.exitcode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+    for process in failed:
+        print(f"{process.name} 退出，代码 {process.exitcode}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+async def _serve(settings: Settings, keys: Keys, host: str, port: int, worker: int | None = None) -> None:
+    """The service; and, when WECHAT_API_URL points at this machine, the fake WeChat API beside it (in the first
+    worker only). `worker` is this process's number when several share the port."""
     runners = []
     try:
         api = URL(settings.wechat_api_url)
-        if api.host in ("127.0.0.1", "localhost") and api.port:
+        if api.host in ("127.0.0.1", "localhost") and api.port and worker in (None, 1):
             fake = web.AppRunner(make_fake_wechat(settings.wechat_app_id, settings.wechat_app_secret))
             await fake.setup()
             try:
@@ -127,11 +183,15 @@ async def _serve(settings: Settings, keys: Keys, host: str, port: int) -> None:
             except OSError:
                 await fake.cleanup()
                 print(f"======== Using the WeChat API already answering on {api} ========")
-        service = web.AppRunner(make_app(settings, keys=keys), access_log=None)
+        app = make_app(settings, keys=keys)
+        if worker is not None:
+            app[WORKER] = worker
+        service = web.AppRunner(app, access_log=None)
         await service.setup()
         runners.append(service)
-        await web.TCPSite(service, host, port).start()
-        print(f"======== Running on http://{host}:{port} (POST /wechat) ========")
+        await web.TCPSite(service, host, port, reuse_port=worker is not None).start()
+        name = "" if worker is None else f" (worker {worker})"
+        print(f"======== Running on http://{host}:{port} (POST /wechat){name} ========", flush=True)
         # The first PDF in a process pays about a second for fonts and Pango: pay it now, off the event loop.
         await render_in_thread(lambda _data: warm_up(signer=keys.pdf), None)
         # What start-up built lives as long as the process: keep the collector from walking it again and again.
@@ -392,6 +452,9 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (more than 1 needs REDIS_URL)"
+    )
     serve.set_defaults(run=cmd_serve)
 
     db = commands.add_parser("db", help="the database's structure (migrations)").add_subparsers(

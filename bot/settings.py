@@ -30,7 +30,10 @@ class Settings(BaseSettings):
     wechat_callback_ips: list[IPv4Network | IPv6Network] = []
 
     database_url: str = "sqlite://var/jxjy.sqlite3"
-    redis_url: str = ""  # not yet used: every store is in-process or in the database today
+    # redis://host:6379/0: retry replies, user locks, nonces, rate limits and the access_token are shared there,
+    # so the service may run as several processes. Empty: they live in the one process (`--workers 1` only).
+    redis_url: str = ""
+    redis_prefix: str = "jxjy:"  # every key starts with this: two services can share one Redis
     public_url: str = "http://127.0.0.1:8080"
     secret_key: str = Field(min_length=16)
 

@@ -1,4 +1,5 @@
-"""How often a key (an openid, an IP address) may try something: `RateLimiter`, and its in-process version."""
+"""How often a key (an openid, an IP address) may try something: `RateLimiter`, and its in-process version
+(the Redis one, for several processes, is in bot/redis_state.py)."""
 
 import time
 from collections import deque

@@ -3,12 +3,17 @@
 import asyncio
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from bot.wechat.menu import click_keys, load_menu
 from handlers.router import menu_keys
+from tests.conftest import keys_for_tests
 from tests.domain import a_credit_code
+from tests.shared_redis import REDIS_TEST_URL, a_clean_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,3 +103,51 @@ async def test_missing_settings_are_explained(tmp_path):
     )
     output, _ = await process.communicate()
     assert process.returncode == 2 and "WECHAT_TOKEN" in output.decode().upper()
+
+
+async def test_serve_with_several_workers_and_no_redis_is_refused_with_the_reason(tmp_path):
+    code, output = await jxjy(
+        f"sqlite://{tmp_path}/jxjy.sqlite3", "serve", "--workers", "2", cwd=tmp_path, extra_env={"REDIS_URL": ""}
+    )
+    assert code == 2
+    assert "--workers 2 需要设置 REDIS_URL" in output and "--workers 1" in output
+
+
+async def test_serve_with_two_workers_and_redis_answers_from_both_on_one_port(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with a_clean_redis() as (_redis, prefix):
+        env = (
+            os.environ
+            | {
+                "DATABASE_URL": f"sqlite://{tmp_path}/jxjy.sqlite3",
+                "WECHAT_TOKEN": "testtoken",
+                "SECRET_KEY": "test-secret-key-0123456789",
+                "WECHAT_API_URL": "http://192.0.2.1:9",  # not this machine: no fake WeChat API is started
+                "REDIS_URL": REDIS_TEST_URL,
+                "REDIS_PREFIX": prefix,
+                "PYTHONPATH": str(ROOT),
+            }
+            | {name.upper(): str(value) for name, value in keys_for_tests().items()}
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", "2",
+            cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        answered: set[int] = set()
+        try:
+            async with asyncio.timeout(60):
+                while answered != {1, 2}:
+                    # A new connection each time: the kernel picks a worker per connection.
+                    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+                        try:
+                            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                                answered.add((await response.json())["worker"])
+                        except aiohttp.ClientConnectionError:
+                            await asyncio.sleep(0.2)  # not listening yet
+        finally:
+            process.terminate()
+            output, _ = await process.communicate()
+        assert answered == {1, 2}, output.decode()
+        assert process.returncode == 0, output.decode()

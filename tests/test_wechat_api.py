@@ -8,7 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.devtools.fake_wechat import make_fake_wechat
+from bot.redis_state import RedisTokenStore
 from bot.wechat.api import REPLY_WINDOW_CLOSED, WeChatApi, WeChatApiError, WeChatApiUnavailable
+from tests.shared_redis import a_clean_redis
 
 APP_ID, APP_SECRET = "wx5d3c1a0b9e8f7a6b", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # WeChat checks the signature, not the pixels
@@ -219,3 +221,42 @@ async def test_the_menu_created_is_the_menu_wechat_keeps(api: WeChatApi, wechat:
 
 async def test_wechats_callback_addresses_come_through_the_api(api: WeChatApi):
     assert await api.callback_ips() == ["127.0.0.1", "203.0.113.0/24"]
+
+
+async def test_two_workers_sharing_one_token_in_redis_fetch_it_once_and_never_meet_a_rejection(wechat: FakeWeChat):
+    async with a_clean_redis() as (redis, prefix):
+        workers = [
+            WeChatApi(wechat.url, APP_ID, APP_SECRET, timeout=1.0, tokens=RedisTokenStore(redis, prefix))
+            for _ in range(2)
+        ]
+        try:
+            await asyncio.gather(
+                *(workers[n % 2].send_text(f"o_user{n}", "您的学时申报已通过审核。") for n in range(40))
+            )
+        finally:
+            for worker in workers:
+                await worker.close()
+
+    assert await wechat.calls("/cgi-bin/stable_token") == 1
+    assert await wechat.calls(CUSTOM_SEND) == 40  # a rejected token would have cost a second call
+
+
+async def test_after_one_worker_forces_a_new_token_the_other_uses_it_without_a_rejection(wechat: FakeWeChat):
+    async with a_clean_redis() as (redis, prefix):
+        first, second = (
+            WeChatApi(wechat.url, APP_ID, APP_SECRET, timeout=1.0, tokens=RedisTokenStore(redis, prefix))
+            for _ in range(2)
+        )
+        try:
+            await second.send_text("o_b", "一")
+            await wechat.inject(errcode=40001, times=2, path=CUSTOM_SEND)
+            with pytest.raises(WeChatApiError):
+                await first.send_text("o_a", "二")  # rejected twice: the next fetch is forced
+            await first.send_text("o_a", "三")  # forcing voids the old token at WeChat at once
+            await second.send_text("o_b", "四")
+        finally:
+            await first.close()
+            await second.close()
+
+    assert await wechat.calls("/cgi-bin/stable_token") == 3  # the first, a refresh, the forced one
+    assert await wechat.calls(CUSTOM_SEND) == 5  # the two rejections and three sends, no other rejection

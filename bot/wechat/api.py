@@ -47,6 +47,7 @@ class AccessToken:
 
     value: str
     fresh_until: float = field(repr=False)
+    fetch_id: str = field(default="", repr=False)  # tells two fetches apart in a shared store
 
 
 # fetch(force_refresh) -> (access_token, expires_in seconds)
@@ -56,10 +57,10 @@ FetchToken = Callable[[bool], Awaitable[tuple[str, int]]]
 class TokenStore(Protocol):
     """Where the access_token lives between calls.
 
-    `MemoryTokenStore` serves one process. A Redis version keeps the same two methods and guarantees for a
+    `MemoryTokenStore` serves one process. `bot.redis_state.RedisTokenStore` keeps the same guarantees for a
     service of several processes: `get` reads the shared key and, when it is missing, lets one process fetch
     under a lock while the others wait and re-read; `invalidate` deletes the key only if it still holds the
-    token that failed (compare-and-delete, matching value and fetch time), and records `force_refresh`.
+    token that failed (compare-and-delete on its `fetch_id`), and records `force_refresh`.
     """
 
     async def get(self, fetch: FetchToken) -> AccessToken:

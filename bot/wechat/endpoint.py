@@ -3,7 +3,7 @@
 import hashlib
 import logging
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from datetime import UTC, datetime
 from ipaddress import ip_address
 
@@ -70,7 +70,12 @@ class WeChatEndpoint:
                 screen_message(body)
             message = _parse(body)
             incoming = to_incoming(message)
-            if not await self.nonces.bind(query["timestamp"], query["nonce"], incoming.message_key):
+            try:
+                bound = await self.nonces.bind(query["timestamp"], query["nonce"], incoming.message_key)
+            except Exception:
+                log.exception("the nonce memory failed; %s from %s not handled", incoming.kind, incoming.openid)
+                return self._respond(render_reply(Text(BUSY), message), encrypted, query)
+            if not bound:
                 raise Forbidden("a signed URL seen before, now with another message")
         except Forbidden as refused:
             log.warning("refused a POST to /wechat: %s", refused)
@@ -79,7 +84,17 @@ class WeChatEndpoint:
             log.warning("unreadable POST to /wechat: %s", bad)
             raise web.HTTPBadRequest(text="bad request") from None
 
-        reply_xml = await self.gate.once(retry_key(message), incoming.openid, lambda: self._answer(message, incoming))
+        try:
+            reply_xml = await self.gate.once(
+                retry_key(message), incoming.openid, lambda: self._answer(message, incoming)
+            )
+        except Exception:
+            # The shared state (Redis) failed, or the user's previous message held the lock too long.
+            log.exception("%s from %s not handled", incoming.kind, incoming.openid)
+            reply_xml = render_reply(Text(BUSY), message)
+        return self._respond(reply_xml, encrypted, query)
+
+    def _respond(self, reply_xml: str, encrypted: bool, query: Mapping[str, str]) -> web.Response:
         if encrypted and reply_xml != NOTHING and self.safe_mode is not None:
             reply_xml = self.safe_mode.seal(reply_xml, query.get("nonce", ""))
         return web.Response(text=reply_xml, content_type="application/xml" if reply_xml != NOTHING else "text/plain")

@@ -4,8 +4,8 @@ messages through one at a time while different users go in parallel.
 
 Three seams, each a small interface with an in-process version here: `ReplyCache` (the first try's reply,
 shared with its retries), `UserLocks` (one user at a time) and `NonceMemory` (a signed URL carries one
-message only). A service of several processes swaps in
-versions that share their state; tests/contracts/ holds what any version must do.
+message only). A service of several processes uses the Redis versions in bot/redis_state.py; tests/contracts/
+holds what any version must do.
 """
 
 import asyncio

@@ -24,9 +24,13 @@ async def test_two_tasks_taking_one_users_lock_run_one_after_the_other(user_lock
 
 async def test_different_users_hold_their_locks_at_the_same_time(user_locks):
     locks = user_locks
-    log: list[str] = []
-    await asyncio.gather(_hold(locks, "o_a", log, "a"), _hold(locks, "o_b", log, "b"))
-    assert log[:2] in (["a in", "b in"], ["b in", "a in"])
+    both_in = asyncio.Barrier(2)
+
+    async def hold(user: str) -> None:
+        async with locks.holding(user), asyncio.timeout(2):
+            await both_in.wait()  # times out if one user's lock kept the other user out
+
+    await asyncio.gather(hold("o_a"), hold("o_b"))
 
 
 async def test_a_failure_while_holding_the_lock_releases_it(user_locks):
@@ -42,12 +46,20 @@ async def test_a_failure_while_holding_the_lock_releases_it(user_locks):
 async def test_a_waiter_cancelled_before_its_turn_leaves_the_lock_usable(user_locks):
     locks = user_locks
     log: list[str] = []
-    holder = asyncio.create_task(_hold(locks, "o_a", log, "holder", seconds=0.05))
-    await asyncio.sleep(0.01)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with locks.holding("o_a"):
+            holding.set()
+            await release.wait()
+
+    held = asyncio.create_task(holder())
+    await holding.wait()
     waiter = asyncio.create_task(_hold(locks, "o_a", log, "waiter"))
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
     waiter.cancel()
-    await holder
+    release.set()
+    await held
     async with asyncio.timeout(1):
         await _hold(locks, "o_a", log, "next")
-    assert log == ["holder in", "holder out", "next in", "next out"]
+    assert log == ["next in", "next out"]
