@@ -126,7 +126,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     async def schema_ready() -> int:
         return 0
 
-    _with_database(settings, schema_ready)  # once, before the workers start, so they do not race to create it
+    _with_database(settings, schema_ready)  # once, before the workers start, so they do not race to add reference rows
     return _run_workers(settings, keys, args.host, args.port, args.workers)
 
 
