@@ -101,7 +101,7 @@ def checked_at() -> str:
 # The public page's form: a field longer than this is not a number or a name, whatever it holds.
 MAX_FIELD_CHARS = 64
 FILL_IN = "请填写 16 位证书管理号；或填写 18 位身份证号和姓名。"
-BAD_CERT_NUMBER = "证书管理号是 16 位数字（印在证书右下角），请核对后再查。"
+BAD_CERT_NUMBER = "证书管理号是 16 位数字（见证书上的“证书管理号”一栏），请核对后再查。"
 BAD_ID_NUMBER = "身份证号是 18 位（最后一位可能是 X），姓名请填写汉字，请核对后再查。"
 NEEDS_NAME = "按身份证号核验，请同时填写持证人姓名。"
 TOO_LONG = "填写的内容过长，请只填写证书管理号，或身份证号和姓名。"
