@@ -1,10 +1,13 @@
 # Two commands do everything on a fresh Debian machine (as root, or with the Debian packages present):
-#   make run    set up, then serve on http://127.0.0.1:8080
+#   make run    set up, then serve on http://127.0.0.1:8080 (make run PORT=9000: on that port, links too)
 #   make test   set up, then ruff and the whole suite on SQLite and PostgreSQL
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 8080
+# Quiet set-up: as root pip would warn about it at every install, and offer its own upgrade.
+PIP := PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip
 # Fonts for the certificate; Pango and HarfBuzz's subsetter for WeasyPrint (without it a PDF takes seconds);
 # for the tests poppler-utils (pdftotext, pdftoppm, pdfsig), zbar (libzbar0, for pyzbar) and the chromium that
 # Playwright drives.
@@ -19,8 +22,8 @@ $(VENV)/.installed: pyproject.toml
 		{ echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
 	touch $@
 
 .env:
@@ -41,7 +44,8 @@ run: setup
 	$(BIN)/jxjy keys init
 	$(BIN)/jxjy db migrate
 	$(BIN)/jxjy demo load
-	$(BIN)/jxjy serve --host 127.0.0.1 --port 8080
+	@# Links in replies point where the service listens, unless PUBLIC_URL is set (a tunnel's https address, say).
+	PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/jxjy serve --host 127.0.0.1 --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -108,7 +108,7 @@ def make_app(settings: Settings, with_database: bool = True, keys: Keys | None =
         undefined=jinja2.StrictUndefined,
         context_processors=[aiohttp_jinja2.request_processor],
     )
-    Pages(settings, failed_verifications, keys).add_routes(app)
+    Pages(settings, verify_limits, keys).add_routes(app)
     add_static_files(app)
     app.on_response_prepare.append(add_security_headers)
     setup_console(app, settings, sessions)

@@ -23,7 +23,7 @@ from yarl import URL
 
 from bot.app import WORKER, make_app
 from bot.devtools.chat_client import run_chat_client
-from bot.devtools.fake_wechat import make_fake_wechat, run_fake_wechat
+from bot.devtools.fake_wechat import fake_wechat_runner, run_fake_wechat
 from bot.keys import TEST_CA_NAME, KeyProblem, Keys, init_test_keys, load_keys
 from bot.logs import configure_logging
 from bot.settings import Settings
@@ -46,6 +46,9 @@ from storage.regions import PROVINCE_CODE, henan_regions, load_regions
 from storage.schema import MIGRATE_COMMAND, SchemaBehind, SchemaUnknown
 from storage.units import add_unit, load_demo_units
 from storage.vocabulary import PROVINCE_ISSUER
+
+# Where the local fake WeChat API keeps what the service sent and what was uploaded, across restarts.
+FAKE_WECHAT_KEPT = Path("var/fake-wechat")
 
 
 def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -174,7 +177,7 @@ async def _serve(settings: Settings, keys: Keys, host: str, port: int, worker: i
     try:
         api = URL(settings.wechat_api_url)
         if api.host in ("127.0.0.1", "localhost") and api.port and worker in (None, 1):
-            fake = web.AppRunner(make_fake_wechat(settings.wechat_app_id, settings.wechat_app_secret))
+            fake = fake_wechat_runner(settings.wechat_app_id, settings.wechat_app_secret, FAKE_WECHAT_KEPT)
             await fake.setup()
             try:
                 await web.TCPSite(fake, api.host, api.port).start()
@@ -203,7 +206,7 @@ async def _serve(settings: Settings, keys: Keys, host: str, port: int, worker: i
 
 
 def cmd_fake_wechat(settings: Settings, args: argparse.Namespace) -> int:
-    run_fake_wechat(args.host, args.port, settings.wechat_app_id, settings.wechat_app_secret)
+    run_fake_wechat(args.host, args.port, settings.wechat_app_id, settings.wechat_app_secret, FAKE_WECHAT_KEPT)
     return 0
 
 

@@ -5,6 +5,7 @@ bot/ registers its routes from these patterns; journeys and pages build links wi
 
 from dataclasses import dataclass
 
+HOME = "/"  # the public verification page: by certificate number, or by ID number and name
 VERIFICATION = "/v/{code}"  # an old snapshot code, or a signed QR token (handlers/qr_token.py)
 PUBLISHED_KEYS = "/.well-known/jxjy-keys.json"  # the QR keys by id, old ones too, and the signing certificates
 HOLDER_PAGE = "/c/{token}"
@@ -19,6 +20,9 @@ class Urls:
     """Absolute links under the service's public base (`PUBLIC_URL`)."""
 
     base: str = "http://127.0.0.1:8080"
+
+    def home(self) -> str:
+        return self.base + HOME
 
     def verification(self, code: str) -> str:
         return self.base + VERIFICATION.format(code=code)

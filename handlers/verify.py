@@ -1,8 +1,9 @@
 """Verification: whether a certificate is genuine and current, with masked personal data.
 
 The page behind the QR code (/v/<code>), which the holder chose to share, shows the certificate's view (a
-one-year extract says it is one); the chat's `验证 <证书管理号>` and `验证 <身份证号> <姓名>` tell anyone who asks
-only the minimum, about the current full certificate.
+one-year extract says it is one); the chat's `验证 <证书管理号>` and `验证 <身份证号> <姓名>`, and the public page
+at the root that asks the same, tell anyone who asks only the minimum, about the current full certificate
+(`look_up`).
 """
 
 import functools
@@ -17,6 +18,7 @@ from handlers.chat import CHINA, Chat
 from handlers.journeys import Command, Journey
 from handlers.links import is_signed_code
 from handlers.qr_token import Claims, PublicKey, TokenInvalid, read_token
+from handlers.ratelimit import VerifyLimits
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
 from storage.certificates import current_certificate, has_full_certificate, newest_of, snapshot_by_code
@@ -223,16 +225,34 @@ async def on_number(chat: Chat) -> Reply:
 
 
 async def _verify(chat: Chat, text: str) -> Reply:
-    """Only failed lookups count (not found, a wrong name, no number at all), per account, per number and in
-    all, so a genuine verifier never uses up a limit. An account or a number that has used up its failures is
+    return Text(minimum_text(await look_up(read_asked(text), chat.config.verify_limits, f"chat:{chat.openid}")))
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """What anyone who asks is told, in the chat and on the public page: the status and the holder masked; asked
+    by certificate management number, also that number masked and the issuing body."""
+
+    asked: Asked
+    status: str
+    name: str  # masked
+    id_number: str  # masked
+    cert_number: str = ""  # masked; by certificate number only
+    issuer: str = ""  # by certificate number only; "" when no certificate is in force
+
+
+async def look_up(asked: Asked, limits: VerifyLimits | None, client: str) -> Minimum:
+    """The one rule for verification by number, for the chat (`client` "chat:<openid>") and the public page
+    (the client's address).
+
+    Only failed lookups count (not found, a wrong name, no number at all), per client, per number and in
+    all, so a genuine verifier never uses up a limit. A client or a number that has used up its failures is
     refused before anything is looked up: otherwise a right guess would still answer, and the limit would not
     stop anyone guessing a name for an ID number. The total never refuses a genuine lookup, so a flood of
     failures cannot silence verification for everyone."""
-    asked = read_asked(text)
     if asked.kind == "id" and not asked.name:
         raise Refusal(No.VERIFY_NEEDS_NAME)
-    limits = chat.config.verify_limits
-    keys = (f"chat:{chat.openid}", f"number:{asked.number}")
+    keys = (client, f"number:{asked.number}")
     if limits is not None and (
         await limits.per_account.exhausted(keys[0]) or await limits.per_number.exhausted(keys[1])
     ):
@@ -249,10 +269,10 @@ async def _verify(chat: Chat, text: str) -> Reply:
             if not all(allowed):
                 raise Refusal(No.TOO_MANY_VERIFICATIONS)
         raise Refusal(No.NOTHING_TO_VERIFY)
-    return Text(await _minimum(person, asked))
+    return await _minimum(person, asked)
 
 
-async def _minimum(person: Person, asked: Asked) -> str:
+async def _minimum(person: Person, asked: Asked) -> Minimum:
     """About the current full certificate only: a one-year extract is not the certificate, so a person with
     extracts alone has none yet."""
     snapshot = await current_certificate(person)
@@ -264,10 +284,20 @@ async def _minimum(person: Person, asked: Asked) -> str:
         status = f"{Status.INVALID.value}（{NO_CERTIFICATE}）"
     name, id_number = mask_name(person.name), mask_id_number(person.id_number)
     if asked.kind == "id":
-        return BY_ID_NUMBER.format(status=status, name=name, id_number=id_number)
+        return Minimum(asked, status, name, id_number)
     issuer = snapshot.issuer if snapshot is not None else ""
+    return Minimum(asked, status, name, id_number, mask_cert_number(asked.number), issuer)
+
+
+def minimum_text(found: Minimum) -> str:
+    if found.asked.kind == "id":
+        return BY_ID_NUMBER.format(status=found.status, name=found.name, id_number=found.id_number)
     return BY_NUMBER.format(
-        status=status, number=mask_cert_number(asked.number), name=name, id_number=id_number, issuer=issuer or "—"
+        status=found.status,
+        number=found.cert_number,
+        name=found.name,
+        id_number=found.id_number,
+        issuer=found.issuer or "—",
     )
 
 

@@ -2,6 +2,10 @@
 
 A phone shows the holder, a summary line per year and the detail rows of the most recent years; the rows
 that do not fit are counted and left to the PDF, so the image stays readable and never grows without bound.
+
+Readable means no text under 12 CSS px where the holder's page shows the image on a phone 390 px wide: there
+it is about 358 CSS px wide (the page's margins), so a pixel of the image is a third of a CSS px and the
+smallest type here is 37 px (tests/test_holder_page_browser.py measures it).
 """
 
 import io
@@ -23,6 +27,8 @@ from render.qr import qr_image
 from render.seal import seal_image
 
 WIDTH = 1080
+# Type sizes in image pixels: SMALL is the least any text may be (12 CSS px at 358 CSS px for 1080 px).
+SMALL, BODY, LARGE, HEADING, TITLE = 37, 40, 42, 46, 60
 MAX_DETAIL_ROWS = 16
 MAX_SUMMARY_YEARS = 12
 _START_HEIGHT = 3000  # most certificates fit; the sheet grows when one does not, and is cropped to what was drawn
@@ -37,10 +43,10 @@ _RULE = (214, 204, 196)
 _TINT = (248, 241, 233)
 _GREEN = (30, 110, 60)
 
-# Column widths of the detail rows: category, course and provider, hours, how recorded.
-_DETAIL_COLUMNS = (124, 548, 120, 160)
+# Column widths of the detail rows: category, course (and below it how recorded and the provider), hours.
+_DETAIL_COLUMNS = (130, 632, 190)
 # Columns of the per-year summary: year, total, professional, public, required, verdict.
-_SUMMARY_COLUMNS = (136, 148, 148, 148, 236, 136)
+_SUMMARY_COLUMNS = (120, 124, 124, 124, 320, 140)
 assert sum(_DETAIL_COLUMNS) == _CONTENT and sum(_SUMMARY_COLUMNS) == _CONTENT
 
 
@@ -73,18 +79,18 @@ class _Canvas:
     # --- sections, top to bottom -------------------------------------------------------------------------
 
     def title(self, data: Certificate) -> None:
-        self.y = 96
-        self.text(WIDTH // 2, self.y, data.title, font(SERIF_BOLD, 50), _RED, anchor="mt")
-        self.y += 84
+        self.y = 90
+        self.text(WIDTH // 2, self.y, data.title, font(SERIF_BOLD, TITLE), _RED, anchor="mt")
+        self.y += 96
         self.draw.line((_PAD, self.y, WIDTH - _PAD, self.y), fill=_RED, width=4)
         self.draw.line((_PAD, self.y + 9, WIDTH - _PAD, self.y + 9), fill=_RED, width=1)
         self.y += 44
         if data.extract_note:
-            self.text(WIDTH // 2, self.y, data.extract_note, font(SERIF_BOLD, 34), _RED, anchor="mt")
-            self.y += 76
+            self.text(WIDTH // 2, self.y, data.extract_note, font(SERIF_BOLD, BODY), _RED, anchor="mt")
+            self.y += 80
 
     def holder(self, data: Certificate) -> None:
-        label_w = 190
+        label_w = 230
         half = _CONTENT // 2
         rows: list[list[tuple[str, str, int]]] = [
             [("姓　　名", data.holder_name, half - label_w), ("性　　别", data.gender, half - label_w)],
@@ -93,26 +99,26 @@ class _Canvas:
             [("工作单位", data.unit, _CONTENT - label_w)],
             [("所属地区", data.region, _CONTENT - label_w)],
         ]
-        value_font = font(SERIF, 32)
+        value_font = font(SERIF, LARGE)
         for row in rows:
             wrapped = [self.wrap(value, value_font, width - 32) for _, value, width in row]
-            height = max(len(lines) for lines in wrapped) * 46 + 22
+            height = max(len(lines) for lines in wrapped) * 58 + 26
             self.room(height)
             x = _PAD
             for (label, _, width), lines in zip(row, wrapped, strict=True):
                 self.draw.rectangle((x, self.y, x + label_w, self.y + height), fill=_TINT, outline=_RULE)
-                self.text(x + label_w // 2, self.y + height // 2, label, font(SERIF, 28), _MUTED, anchor="mm")
+                self.text(x + label_w // 2, self.y + height // 2, label, font(SERIF, SMALL + 1), _MUTED, anchor="mm")
                 self.draw.rectangle((x + label_w, self.y, x + label_w + width, self.y + height), outline=_RULE)
                 for i, line in enumerate(lines):
-                    self.text(x + label_w + 20, self.y + 11 + i * 46 + 23, line, value_font, _INK, anchor="lm")
+                    self.text(x + label_w + 20, self.y + 13 + i * 58 + 29, line, value_font, _INK, anchor="lm")
                 x += label_w + width
             self.y += height
         self.y += 40
 
     def summary(self, years: tuple[YearHours, ...]) -> None:
         self.heading("学时汇总")
-        headers = ("年度", "合计", "专业科目", "公需科目", "要求", "结论")
-        self.table_row(headers, _SUMMARY_COLUMNS, font(SANS_BOLD, 26), _MUTED, fill=_TINT, height=56)
+        headers = ("年度", "合计", "专业", "公需", "要求", "结论")
+        self.table_row(headers, _SUMMARY_COLUMNS, font(SANS_BOLD, SMALL), _MUTED, fill=_TINT, height=68)
         shown = years[::-1][:MAX_SUMMARY_YEARS]
         for year in shown:
             cells = (
@@ -123,7 +129,7 @@ class _Canvas:
                 f"{format_hours(year.required_total)}（专业≥{format_hours(year.required_professional)}）",
                 "达标" if year.met else "未达标",
             )
-            self.table_row(cells, _SUMMARY_COLUMNS, font(SANS, 28), _INK, height=58, verdict=year.met)
+            self.table_row(cells, _SUMMARY_COLUMNS, font(SANS, BODY), _INK, height=70, verdict=year.met)
         if not years:
             self.note("暂无经审核的学时记录")
         elif len(years) > len(shown):
@@ -152,74 +158,74 @@ class _Canvas:
         qr = qr.resize((qr.width * (256 // qr.width),) * 2, Image.Resampling.NEAREST).convert("RGB")
         qr_side = qr.width
         self.image.paste(qr, (_PAD, top))
-        self.text(_PAD + qr_side // 2, top + qr_side + 12, VERIFY_LINE, font(SERIF_BOLD, 28), _INK, anchor="mt")
+        self.text(_PAD + qr_side // 2, top + qr_side + 12, VERIFY_LINE, font(SERIF_BOLD, SMALL + 1), _INK, anchor="mt")
 
         # The issuer block sits right; the seal is stamped over it the way a paper seal overlaps the date.
         centre_x = _PAD + qr_side + (_CONTENT - qr_side) // 2 + 40
-        issuer_font = font(SERIF, 32)
+        issuer_font = font(SERIF, LARGE)
         issuer_lines = self.wrap(data.issuer, issuer_font, _CONTENT - qr_side - 80)
         line_y = top + 90
         for line in issuer_lines:
             self.text(centre_x, line_y, line, issuer_font, _INK, anchor="mm")
-            line_y += 46
+            line_y += 58
         self.text(centre_x, line_y + 8, format_date(data.issued_on), issuer_font, _INK, anchor="mm")
         seal = seal_image(data.issuer, diameter=300)
         seal_top = line_y + 8 - seal.height // 2  # centred on the date: 骑年盖月
         self.image.paste(seal, (centre_x - seal.width // 2, seal_top), seal)
 
-        self.y = max(top + qr_side + 70, seal_top + seal.height + 16)
+        self.y = max(top + qr_side + 80, seal_top + seal.height + 16)
         self.draw.line((_PAD, self.y, WIDTH - _PAD, self.y), fill=_RULE, width=1)
-        self.text(_PAD, self.y + 20, f"{CODE_LABEL} {data.snapshot}", font(SANS, 24), _MUTED, anchor="lt")
-        self.text(WIDTH - _PAD, self.y + 20, f"证书管理号 {data.cert_number}", font(SANS, 24), _MUTED, anchor="rt")
-        self.y += 100
+        self.text(_PAD, self.y + 20, f"{CODE_LABEL} {data.snapshot}", font(SANS, SMALL), _MUTED, anchor="lt")
+        self.text(_PAD, self.y + 72, f"证书管理号 {data.cert_number}", font(SANS, SMALL), _MUTED, anchor="lt")
+        self.y += 150
 
     # --- pieces ------------------------------------------------------------------------------------------
 
     def heading(self, title: str) -> None:
-        self.room(64)
-        self.draw.rectangle((_PAD, self.y + 6, _PAD + 8, self.y + 42), fill=_RED)
-        self.text(_PAD + 24, self.y, title, font(SERIF_BOLD, 34), _INK, anchor="lt")
-        self.y += 64
+        self.room(80)
+        self.draw.rectangle((_PAD, self.y + 6, _PAD + 8, self.y + 54), fill=_RED)
+        self.text(_PAD + 24, self.y, title, font(SERIF_BOLD, HEADING), _INK, anchor="lt")
+        self.y += 80
 
     def year_band(self, year: YearHours, shown: int) -> None:
-        height = 64
-        self.room(height + 20)
+        height = 84
+        self.room(height + 72)
         self.draw.rectangle((_PAD, self.y, WIDTH - _PAD, self.y + height), fill=_TINT)
         self.draw.line((_PAD, self.y, WIDTH - _PAD, self.y), fill=_RED, width=2)
         middle = self.y + height // 2
-        self.text(_PAD + 20, middle, f"{year.year} 年度", font(SERIF_BOLD, 32), _INK, anchor="lm")
-        if shown < len(year.records):
-            self.text(
-                _PAD + 180, middle, f"（列出 {shown} / {len(year.records)} 条）", font(SANS, 24), _MUTED, anchor="lm"
-            )
+        self.text(_PAD + 20, middle, f"{year.year} 年度", font(SERIF_BOLD, LARGE + 2), _INK, anchor="lm")
         verdict = "达标" if year.met else "未达标"
         summary = f"合计 {format_hours(year.total)} 学时　{verdict}"
-        self.text(WIDTH - _PAD - 20, middle, summary, font(SANS, 28), _GREEN if year.met else _RED, anchor="rm")
+        self.text(WIDTH - _PAD - 20, middle, summary, font(SANS, BODY), _GREEN if year.met else _RED, anchor="rm")
         self.y += height
+        if shown < len(year.records):
+            self.text(_PAD + 20, self.y + 12, f"列出 {shown} / {len(year.records)} 条", font(SANS, SMALL), _MUTED, "lt")
+            self.y += 64
 
     def detail_row(self, record: HoursRecord) -> None:
         widths = _DETAIL_COLUMNS
-        course_font, small = font(SANS, 28), font(SANS, 23)
-        course_lines = self.wrap(record.course, course_font, widths[1] - 24)[:2]
-        provider_line = self.wrap(record.provider, small, widths[1] - 24)[0] if record.provider else ""
-        height = 18 + 40 * len(course_lines) + (34 if provider_line else 0) + 12
+        course_font, small = font(SANS, BODY), font(SANS, SMALL)
+        course_lines = self.wrap(record.course, course_font, widths[1] - 24)[:3]
+        # How it was recorded first, so a long provider name never hides it.
+        origin = f"{record.source} · {record.provider}" if record.provider else str(record.source)
+        origin_lines = self.wrap(origin, small, widths[1] - 24)[:2]
+        height = 18 + 54 * len(course_lines) + 48 * len(origin_lines) + 14
         self.room(height)
         x = _PAD
         professional = record.category is Category.PROFESSIONAL
         chip, chip_colour = ("专业", _RED) if professional else ("公需", _MUTED)
-        self.draw.rounded_rectangle((x + 16, self.y + 18, x + 100, self.y + 56), radius=8, outline=chip_colour, width=2)
-        self.text(x + 58, self.y + 37, chip, font(SANS, 24), chip_colour, anchor="mm")
+        self.draw.rounded_rectangle((x + 8, self.y + 20, x + 108, self.y + 74), radius=8, outline=chip_colour, width=2)
+        self.text(x + 58, self.y + 47, chip, small, chip_colour, anchor="mm")
         x += widths[0]
         line_y = self.y + 18
         for line in course_lines:
             self.text(x, line_y, line, course_font, _INK, anchor="lt")
-            line_y += 40
-        if provider_line:
-            self.text(x, line_y + 2, provider_line, small, _MUTED, anchor="lt")
+            line_y += 54
+        for line in origin_lines:
+            self.text(x, line_y + 2, line, small, _MUTED, anchor="lt")
+            line_y += 48
         x += widths[1]
-        self.text(x + widths[2] - 16, self.y + 18, f"{format_hours(record.hours)} 学时", course_font, _INK, anchor="rt")
-        x += widths[2]
-        self.text(WIDTH - _PAD, self.y + 22, record.source, small, _MUTED, anchor="rt")
+        self.text(WIDTH - _PAD, self.y + 18, f"{format_hours(record.hours)} 学时", course_font, _INK, anchor="rt")
         self.y += height
         self.draw.line((_PAD, self.y, WIDTH - _PAD, self.y), fill=_RULE, width=1)
 
@@ -246,9 +252,11 @@ class _Canvas:
         self.y += height
 
     def note(self, text: str) -> None:
-        self.room(64)
-        self.text(WIDTH // 2, self.y + 18, text, font(SERIF, 26), _MUTED, anchor="mt")
-        self.y += 64
+        lines = self.wrap(text, font(SERIF, SMALL), _CONTENT)
+        self.room(28 + 52 * len(lines))
+        for i, line in enumerate(lines):
+            self.text(WIDTH // 2, self.y + 18 + 52 * i, line, font(SERIF, SMALL), _MUTED, anchor="mt")
+        self.y += 28 + 52 * len(lines)
 
     def text(
         self,

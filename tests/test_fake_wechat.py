@@ -1,14 +1,16 @@
 """The fake WeChat answers as WeChat does, and its faults fail exactly what they say."""
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
-from aiohttp import FormData
+from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.devtools.fake_wechat import make_fake_wechat
+from bot.devtools.fake_wechat import fake_wechat_runner, make_fake_wechat
 
 APP_ID, APP_SECRET = "wx5d3c1a0b9e8f7a6b", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 CUSTOM_SEND = "/cgi-bin/message/custom/send"
@@ -258,3 +260,57 @@ async def test_a_menu_over_wechats_limits_is_refused_and_not_kept(wechat: WeChat
 
     assert answer["errcode"] == 40016
     assert (await wechat.control("GET", "/_fake/menu"))["menu"] is None
+
+
+async def test_what_was_sent_and_uploaded_outlives_a_restart_when_kept_in_a_folder(tmp_path):
+    clock = Clock()
+    async with TestClient(TestServer(make_fake_wechat(APP_ID, APP_SECRET, clock, keep_in=tmp_path))) as http:
+        before = WeChatSide(http, clock)
+        token = (await before.stable_token())["access_token"]
+        await before.text(token, "o_zhang", "申报已提交")
+        media_id = (await before.upload(token, "media", PNG, "evidence.png"))["media_id"]
+    # `jxjy serve` restarted: a new process, the same folder.
+    async with TestClient(TestServer(make_fake_wechat(APP_ID, APP_SECRET, clock, keep_in=tmp_path))) as http:
+        after = WeChatSide(http, clock)
+        [kept] = await after.sent(openid="o_zhang")
+        assert kept["seq"] == 1 and kept["payload"]["text"]["content"] == "申报已提交"
+        token = (await after.stable_token())["access_token"]
+        await after.text(token, "o_zhang", "审核通过")
+        newer = await after.sent(openid="o_zhang", after=kept["seq"])  # a client polling on sees what is new
+        assert [m["payload"]["text"]["content"] for m in newer] == ["审核通过"] and newer[0]["seq"] == 2
+        media = await http.get("/cgi-bin/media/get", params={"access_token": token, "media_id": media_id})
+        assert await media.read() == PNG
+        await after.control("POST", "/_fake/reset")
+    async with TestClient(TestServer(make_fake_wechat(APP_ID, APP_SECRET, clock, keep_in=tmp_path))) as http:
+        assert await WeChatSide(http, clock).sent() == []  # reset forgets the folder too
+
+
+async def test_a_fake_without_a_folder_keeps_nothing_on_disk(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    clock = Clock()
+    async with TestClient(TestServer(make_fake_wechat(APP_ID, APP_SECRET, clock))) as http:
+        side = WeChatSide(http, clock)
+        token = (await side.stable_token())["access_token"]
+        await side.text(token, "o_zhang", "一")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_polling_for_sent_messages_is_not_in_the_access_log_but_api_calls_are(caplog):
+    runner = fake_wechat_runner(APP_ID, APP_SECRET)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    caplog.set_level(logging.INFO)
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            for _ in range(3):
+                async with http.get("/_fake/sent", params={"openid": "o_tester", "after": "0"}) as response:
+                    assert response.status == 200
+            async with http.get("/cgi-bin/getcallbackip", params={"access_token": "none"}) as response:
+                assert response.status == 200
+    finally:
+        await runner.cleanup()
+    logged = [record.getMessage() for record in caplog.records if record.name == "aiohttp.access"]
+    assert any("/cgi-bin/getcallbackip" in line for line in logged), logged
+    assert not any("/_fake/" in line for line in logged), logged

@@ -9,11 +9,13 @@ import itertools
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import defusedxml.ElementTree as safe_xml
 
 from bot.settings import Settings
+from bot.wechat.api import WeChatApi, WeChatApiError, WeChatApiUnavailable
 from bot.wechat.envelope import SafeMode, signature_of
 
 ACCOUNT = "gh_jxjy_local"  # the official account's own id, as ToUserName
@@ -97,7 +99,10 @@ def read_reply(settings: Settings, body: str, query: dict[str, str]) -> str:
     return "\n".join(f"【{i.findtext('Title')}】{i.findtext('Description')}\n{i.findtext('Url')}" for i in items)
 
 
-HELP = "输入文字发送给服务号；/click KEY 点击菜单；/subscribe、/unsubscribe 关注事件；/quit 退出。"
+HELP = (
+    "输入文字发送给服务号；/image 图片路径 发送照片（JPG、PNG 或 GIF）；/click KEY 点击菜单；"
+    "/subscribe、/unsubscribe 关注事件；/quit 退出。"
+)
 
 
 def pushed_text(message: dict) -> str:
@@ -133,13 +138,17 @@ async def run_chat_client(settings: Settings, openid: str, url: str, safe: bool)
     print(f"以 {openid} 的身份与 {url} 对话（{'安全模式' if safe else '明文模式'}）。{HELP}")
     async with aiohttp.ClientSession() as session:
         pushes = asyncio.create_task(_show_pushes(session, settings.wechat_api_url, openid))
+        # Where WeChat keeps a photo the user sends: the (fake) API's media store, which the service reads back.
+        api = WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret, session=session)
         try:
-            await _converse(session, settings, openid, url, safe)
+            await _converse(session, api, settings, openid, url, safe)
         finally:
             pushes.cancel()
 
 
-async def _converse(session: aiohttp.ClientSession, settings: Settings, openid: str, url: str, safe: bool) -> None:
+async def _converse(
+    session: aiohttp.ClientSession, api: WeChatApi, settings: Settings, openid: str, url: str, safe: bool
+) -> None:
     while True:
         try:
             line = (await asyncio.to_thread(input, "你> ")).strip()
@@ -149,7 +158,13 @@ async def _converse(session: aiohttp.ClientSession, settings: Settings, openid: 
             continue
         if line in ("/quit", "/exit"):
             return
-        xml = _xml_for(openid, line)
+        command, _, argument = line.partition(" ")
+        if command == "/image":
+            xml = await image_xml(api, openid, argument.strip())
+            if xml is None:
+                continue
+        else:
+            xml = _xml_for(openid, line)
         if xml is None:
             print(HELP)
             continue
@@ -164,6 +179,35 @@ async def _converse(session: aiohttp.ClientSession, settings: Settings, openid: 
             print(f"[连接失败] {error}（服务是否已用 `make run` 启动？）")
             continue
         print("服务号> " + read_reply(settings, text, post.query).replace("\n", "\n        "))
+
+
+def _read_file(path: str) -> bytes:
+    return Path(path).expanduser().read_bytes()
+
+
+UPLOAD_REFUSED = {40005: "不是图片：只能发送 JPG、PNG 或 GIF。", 40009: "图片过大：不能超过 10 MB。"}
+
+
+async def image_xml(api: WeChatApi, openid: str, path: str) -> str | None:
+    """A photo sent as WeChat delivers one: uploaded to the API's media store first, then an image message naming
+    its MediaId. None, with the reason printed, when there is nothing to send."""
+    if not path:
+        print("请在 /image 后写图片文件的路径，如 /image ~/证明.jpg")
+        return None
+    try:
+        data = await asyncio.to_thread(_read_file, path)
+    except OSError as error:
+        print(f"[无法读取图片] {path}：{error.strerror or error}")
+        return None
+    try:
+        media_id = await api.upload_image(data, Path(path).name)
+    except WeChatApiError as error:
+        print(f"[图片未发送] {UPLOAD_REFUSED.get(error.errcode, str(error))}")
+        return None
+    except WeChatApiUnavailable as error:
+        print(f"[图片未发送] 微信接口无应答：{error}（服务是否已用 `make run` 启动？）")
+        return None
+    return media_xml(openid, "image", media_id=media_id)
 
 
 def _xml_for(openid: str, line: str) -> str | None:

@@ -16,19 +16,26 @@ records every message sent, per openid and in order, and takes faults on command
     GET  /_fake/scene?url=U             {"scene": what a phone scanning the QR code that holds U would send}
 
 A fault with "times": N fails exactly the next N matching calls; `path` and `openid` narrow what matches.
+
+Given a folder (`keep_in`; `jxjy serve` and `jxjy fake-wechat` use var/fake-wechat), the messages sent and the
+media uploaded are kept there too, so what the service pushed, and the photos a declaration names, survive a
+restart; /_fake/reset forgets them there as well.
 """
 
 import asyncio
 import itertools
 import json
 import secrets
+import shutil
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.web_log import AccessLogger
 
 TOKEN_SECONDS = 7200
 CALLBACK_IPS = ("127.0.0.1", "203.0.113.0/24")  # what /cgi-bin/getcallbackip answers here
@@ -118,17 +125,25 @@ class Fault:
 
 
 class FakeWeChat:
-    def __init__(self, app_id: str, app_secret: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, app_id: str, app_secret: str, clock: Callable[[], float] = time.time, keep_in: Path | None = None
+    ) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
         self._clock = clock
+        self.keep_in = keep_in
         self.offset = 0.0  # moved on by /_fake/advance
         self.tokens: dict[str, _Token] = {}
         self.current_stable: str | None = None
-        self._sequence = itertools.count(1)
-        self.reset()
+        self._forget()
+        self._load()
 
     def reset(self) -> None:
+        self._forget()
+        if self.keep_in is not None:
+            shutil.rmtree(self.keep_in, ignore_errors=True)
+
+    def _forget(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self.media: dict[str, _Media] = {}
         self.menu: dict[str, Any] | None = None
@@ -136,6 +151,40 @@ class FakeWeChat:
         self.faults: list[Fault] = []
         self.outage: str | None = None
         self.calls: Counter[str] = Counter()
+        self._sequence = itertools.count(1)
+
+    # -- what is kept in `keep_in`: sent.jsonl, a line per message; media/<media_id>.json and .bin
+
+    def _load(self) -> None:
+        if self.keep_in is None:
+            return
+        sent = self.keep_in / "sent.jsonl"
+        for line in sent.read_text(encoding="utf-8").splitlines() if sent.exists() else ():
+            try:
+                self.sent.append(json.loads(line))
+            except ValueError:
+                continue  # a line cut short when the process was killed
+        self._sequence = itertools.count(max((message["seq"] for message in self.sent), default=0) + 1)
+        for meta in sorted((self.keep_in / "media").glob("*.json")):
+            try:
+                data = meta.with_suffix(".bin").read_bytes()
+                self.media[meta.stem] = _Media(data=data, **json.loads(meta.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError):
+                continue
+
+    def _keep_message(self, message: dict[str, Any]) -> None:
+        if self.keep_in is not None:
+            self.keep_in.mkdir(parents=True, exist_ok=True)
+            with (self.keep_in / "sent.jsonl").open("a", encoding="utf-8") as sent:
+                sent.write(json.dumps(message, ensure_ascii=False) + "\n")
+
+    def _keep_media(self, media_id: str, media: _Media) -> None:
+        if self.keep_in is not None:
+            folder = self.keep_in / "media"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{media_id}.bin").write_bytes(media.data)
+            meta = {key: value for key, value in asdict(media).items() if key != "data"}
+            (folder / f"{media_id}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
     def now(self) -> float:
         return self._clock() + self.offset
@@ -196,6 +245,7 @@ class FakeWeChat:
     def record(self, openid: str, kind: str, payload: dict[str, Any]) -> int:
         seq = next(self._sequence)
         self.sent.append({"seq": seq, "openid": openid, "kind": kind, "at": self.now(), "payload": payload})
+        self._keep_message(self.sent[-1])
         return seq
 
     def live_media(self, media_id: object) -> _Media:
@@ -291,6 +341,7 @@ class FakeWeChat:
         media_id = secrets.token_urlsafe(48)
         created_at = self.now()
         self.media[media_id] = _Media(bytes(data), content_type, filename, created_at)
+        self._keep_media(media_id, self.media[media_id])
         return web.json_response({"type": media_type, "media_id": media_id, "created_at": int(created_at)})
 
     async def media_get(self, request: web.Request) -> web.Response:
@@ -403,9 +454,12 @@ FAKE_WECHAT = web.AppKey("fake_wechat", FakeWeChat)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def make_fake_wechat(app_id: str, app_secret: str, clock: Callable[[], float] = time.time) -> web.Application:
-    """`clock` (seconds, like time.time) lets a test age tokens and media without waiting."""
-    fake = FakeWeChat(app_id, app_secret, clock)
+def make_fake_wechat(
+    app_id: str, app_secret: str, clock: Callable[[], float] = time.time, keep_in: Path | None = None
+) -> web.Application:
+    """`clock` (seconds, like time.time) lets a test age tokens and media without waiting; `keep_in`, a folder
+    where what was sent and uploaded outlives the process."""
+    fake = FakeWeChat(app_id, app_secret, clock, keep_in)
 
     @web.middleware
     async def like_wechat(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -448,9 +502,22 @@ def make_fake_wechat(app_id: str, app_secret: str, clock: Callable[[], float] = 
     return app
 
 
-def run_fake_wechat(host: str, port: int, app_id: str, app_secret: str) -> None:
+class ApiCallsLogged(AccessLogger):
+    """The fake's access log: the service's calls to the API, not `jxjy chat` asking /_fake/sent every second."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if not request.path.startswith("/_fake/"):
+            super().log(request, response, time)
+
+
+def fake_wechat_runner(app_id: str, app_secret: str, keep_in: Path | None = None) -> web.AppRunner:
+    return web.AppRunner(make_fake_wechat(app_id, app_secret, keep_in=keep_in), access_log_class=ApiCallsLogged)
+
+
+def run_fake_wechat(host: str, port: int, app_id: str, app_secret: str, keep_in: Path | None = None) -> None:
     """Serve the fake until interrupted; point WECHAT_API_URL at http://host:port."""
-    web.run_app(make_fake_wechat(app_id, app_secret), host=host, port=port, access_log=None)
+    app = make_fake_wechat(app_id, app_secret, keep_in=keep_in)
+    web.run_app(app, host=host, port=port, access_log_class=ApiCallsLogged)
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:

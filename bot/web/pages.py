@@ -1,13 +1,16 @@
-"""Web pages served beside the webhook: the holder's certificate (signed, expiring link) and the
-verification page behind the QR code. Built for the WeChat in-app browser on a phone."""
+"""Web pages served beside the webhook: the public verification page at the root (by certificate number, or by ID
+number and name), the verification page behind the QR code and the holder's certificate (signed, expiring link).
+Built for the WeChat in-app browser on a phone."""
 
 import base64
 import functools
 import json
+from datetime import datetime
 from decimal import Decimal
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.keys import Keys
 from bot.settings import Settings
@@ -16,20 +19,32 @@ from handlers import urls
 from handlers.certificate import certificate_document, document_title, signed_certificate_pdf
 from handlers.links import LinkExpired, LinkInvalid, snapshot_of_holder_token
 from handlers.qr_token import MIN_TOKEN_CHARS
-from handlers.ratelimit import RateLimiter
+from handlers.ratelimit import VerifyLimits
+from handlers.refusals import No, Refusal, say
 from handlers.urls import Urls
-from handlers.verify import QrCheck, Status, Verification, verify_code, verify_token
+from handlers.verify import (
+    Asked,
+    Minimum,
+    QrCheck,
+    Status,
+    Verification,
+    look_up,
+    read_asked,
+    verify_code,
+    verify_token,
+)
 from render.cache import render_png
 from render.certificate import EXTRACT_TITLE
 from render.seal import seal_png
 from storage.certificates import snapshot_by_id
+from storage.clock import CHINA
 from storage.vocabulary import hours_figure
 
 EXPLANATIONS = {
     Status.VALID: "证书真实有效。这是持证人目前有效的证书。",
     Status.SUPERSEDED: "证书真实，但持证人已有更新的证书，本证书内容已被更新（学时变化如下）。",
     Status.REVOKED: "该证书已撤销，不再有效。",
-    Status.INVALID: "未能验证该证书：二维码或链接无效。请确认扫描的是本平台签发的证书。",
+    Status.INVALID: "未能验证该证书：二维码或链接无效。",
 }
 # A one-year extract ("证书 2025") says what it is, and never that it is the holder's certificate.
 EXTRACT_EXPLANATIONS = {
@@ -86,6 +101,55 @@ def _changes(view: Verification) -> list[tuple[object, str]]:
     return rows
 
 
+def checked_at() -> str:
+    """When the answer was given, as a verifier notes it down."""
+    return datetime.now(CHINA).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
+
+
+# The public page's form: a field longer than this is not a number or a name, whatever it holds.
+MAX_FIELD_CHARS = 64
+FILL_IN = "请填写 16 位证书管理号；或填写 18 位身份证号和姓名。"
+BAD_CERT_NUMBER = "证书管理号是 16 位数字（见证书上的“证书管理号”一栏），请核对后再查。"
+BAD_ID_NUMBER = "身份证号是 18 位（最后一位可能是 X），姓名请填写汉字，请核对后再查。"
+NEEDS_NAME = "按身份证号核验，请同时填写持证人姓名。"
+TOO_LONG = "填写的内容过长，请只填写证书管理号，或身份证号和姓名。"
+
+
+class FormProblem(Exception):
+    """What the verifier typed is not a number (and a name) at all: say so; nothing is looked up or counted."""
+
+
+def _asked(form: dict[str, str]) -> Asked:
+    cert_number, id_number, name = (form.get(key, "").strip() for key in ("cert_number", "id_number", "name"))
+    if any(len(value) > MAX_FIELD_CHARS for value in (cert_number, id_number, name)):
+        raise FormProblem(TOO_LONG)
+    if cert_number:
+        asked = read_asked(cert_number)
+        if asked.kind != "cert":
+            raise FormProblem(BAD_CERT_NUMBER)
+        return asked
+    if not id_number:
+        raise FormProblem(FILL_IN)
+    if not name:
+        raise FormProblem(NEEDS_NAME)
+    asked = read_asked(f"{id_number} {name}")
+    if asked.kind != "id" or not asked.name:
+        raise FormProblem(BAD_ID_NUMBER)
+    return asked
+
+
+def home_page(
+    request: web.Request,
+    status: int = 200,
+    problem: str = "",
+    found: Minimum | None = None,
+    not_found: str = "",
+    checked_at: str = "",
+) -> web.Response:
+    """The form; above it a problem with what was typed, or the answer and when it was given."""
+    return page(request, "home.html", status, problem=problem, found=found, not_found=not_found, checked_at=checked_at)
+
+
 def _is_test(qr: QrCheck | None, keys: Keys) -> bool:
     """测试证书: signed with a test key — the token's, or for an old code the service's own."""
     return qr.test_key if qr is not None and qr.genuine else keys.is_test
@@ -104,19 +168,47 @@ def _explanation(view: Verification) -> str:
 
 
 class Pages:
-    def __init__(self, settings: Settings, failed_verifications: RateLimiter, keys: Keys) -> None:
+    def __init__(self, settings: Settings, verify_limits: VerifyLimits, keys: Keys) -> None:
         self.settings = settings
         self.keys = keys
         self.published_keys = keys.by_kid()
         self.urls = Urls(settings.public_url)
-        self.failed_verifications = failed_verifications
+        self.verify_limits = verify_limits
 
     def add_routes(self, app: web.Application) -> None:
+        app.router.add_get(urls.HOME, self.home)
+        app.router.add_post(urls.HOME, self.home_look_up)
         app.router.add_get(urls.VERIFICATION, self.verification)
         app.router.add_get(urls.PUBLISHED_KEYS, self.published_keys_json)
         app.router.add_get(urls.HOLDER_PAGE, self.holder_page)
         app.router.add_get(urls.HOLDER_PNG, self.holder_png)
         app.router.add_get(urls.HOLDER_PDF, self.holder_pdf)
+
+    async def home(self, request: web.Request) -> web.Response:
+        return home_page(request)
+
+    async def home_look_up(self, request: web.Request) -> web.Response:
+        """The chat's `验证`, as a form: the same rule, limits and disclosure (handlers/verify.py `look_up`). A POST,
+        so an ID number never sits in a URL, a browser's history or an access log; nothing is redirected."""
+        try:
+            form = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
+            asked = _asked(form)
+        except web.HTTPRequestEntityTooLarge:
+            return home_page(request, 413, problem=TOO_LONG)
+        except (ValueError, HttpProcessingError):  # not a form at all, or a broken one
+            return home_page(request, 400, problem=FILL_IN)
+        except FormProblem as problem:
+            return home_page(request, 400, problem=str(problem))
+        client = client_address(request, self.settings.trusted_proxies)
+        try:
+            found: Minimum | None = await look_up(asked, self.verify_limits, client)
+        except Refusal as refusal:
+            if refusal.code == No.TOO_MANY_VERIFICATIONS:
+                return home_page(request, 429, problem=say(refusal.code))
+            if refusal.code != No.NOTHING_TO_VERIFY:
+                raise
+            found = None
+        return home_page(request, found=found, not_found=say(No.NOTHING_TO_VERIFY), checked_at=checked_at())
 
     async def verification(self, request: web.Request) -> web.Response:
         code = request.match_info["code"]
@@ -127,7 +219,7 @@ class Pages:
         # Only failures count, per client: someone guessing codes is slowed down, and a genuine code always
         # answers, so nobody can lock verifiers out by failing on purpose.
         genuine = view.status != Status.INVALID or (qr is not None and qr.genuine)
-        if not genuine and not await self.failed_verifications.allow(
+        if not genuine and not await self.verify_limits.per_account.allow(
             client_address(request, self.settings.trusted_proxies)
         ):
             return message(request, "请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
@@ -146,6 +238,8 @@ class Pages:
             qr=qr,
             test_certificate=_is_test(qr, self.keys),
             keys_url=self.urls.published_keys(),
+            home_url=self.urls.home(),
+            checked_at=checked_at(),
         )
 
     async def published_keys_json(self, request: web.Request) -> web.Response:

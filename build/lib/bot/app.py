@@ -1,0 +1,164 @@
+"""The aiohttp application: the WeChat endpoint, a health check, and the database for its lifetime."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.console import setup_console
+from bot.console.sessions import DatabaseSessionStore
+from bot.keys import Keys, load_keys
+from bot.settings import SETTINGS, Settings
+from bot.web.pages import Pages
+from bot.web.security import add_security_headers, add_static_files
+from bot.wechat.api import MemoryTokenStore, TokenStore, WeChatApi
+from bot.wechat.delivery import Deliverer
+from bot.wechat.endpoint import WeChatEndpoint
+from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, RetryGate
+from handlers.chat import JourneyConfig
+from handlers.ratelimit import MemoryRateLimiter, VerifyLimits
+from handlers.urls import Urls
+from storage.console_sessions import purge_idle_sessions
+from storage.db import database, is_healthy
+from storage.dialogs import DatabaseDialogStore, DialogStore
+from storage.processed import purge_processed
+
+log = logging.getLogger(__name__)
+
+DIALOG_GRACE = timedelta(days=1)
+PROCESSED_KEPT = timedelta(days=1)  # WeChat retries within seconds; a day covers any restart in between
+DELIVERER = web.AppKey("deliverer", Deliverer)
+
+
+def make_app(settings: Settings, with_database: bool = True, keys: Keys | None = None) -> web.Application:
+    """`with_database=False` when the caller has opened the database already (tests, benchmarks).
+
+    The keys are read from the files settings name unless given; a missing, unreadable or expired one raises
+    KeyProblem, so nothing starts that would issue unsigned certificates.
+
+    The one place that chooses where state lives: each store below is an interface with an in-process or
+    database version today (tests/contracts/ says what any version must do).
+    """
+    keys = keys or load_keys(settings)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    gate = RetryGate(MemoryReplyCache(ttl_seconds=remembered_seconds(settings)), MemoryUserLocks())
+    nonces = MemoryNonceMemory(ttl_seconds=remembered_seconds(settings))
+    dialogs = DatabaseDialogStore(idle=timedelta(minutes=settings.dialog_idle_minutes))
+    # Failed verifications per client, in the chat ("chat:<openid>") and on the page (the IP address); in the
+    # chat also per number looked up and in all.
+    failed_verifications = MemoryRateLimiter(settings.verify_limit_per_minute)
+    verify_limits = VerifyLimits(
+        per_account=failed_verifications,
+        per_number=MemoryRateLimiter(settings.verify_failures_per_number_per_minute),
+        total=MemoryRateLimiter(settings.verify_failures_total_per_minute),
+    )
+    journeys = JourneyConfig(
+        dialog_idle_minutes=settings.dialog_idle_minutes,
+        paper_certificates_void_after=settings.paper_certificates_void_after,
+        urls=Urls(settings.public_url),
+        secret_key=settings.secret_key,
+        holder_link_days=settings.holder_link_days,
+        verify_limits=verify_limits,
+        console_link_minutes=settings.console_link_minutes,
+        rebind_limiter_per_account=MemoryRateLimiter(settings.rebind_attempts_per_account_hour, 3600),
+        rebind_limiter_per_id_number=MemoryRateLimiter(settings.rebind_attempts_per_id_number_hour, 3600),
+        dialogs=dialogs,
+    )
+    sessions = DatabaseSessionStore(
+        idle_seconds=settings.console_idle_minutes * 60, secure=settings.public_url.startswith("https://")
+    )
+    endpoint = WeChatEndpoint(settings, gate, journeys, nonces)
+    app.router.add_get("/wechat", endpoint.verify)
+    app.router.add_post("/wechat", endpoint.receive)
+    app.router.add_get("/healthz", healthz)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.ChoiceLoader(
+            [jinja2.PackageLoader("bot.web", "templates"), jinja2.PackageLoader("bot.console", "templates")]
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        context_processors=[aiohttp_jinja2.request_processor],
+    )
+    Pages(settings, verify_limits, keys).add_routes(app)
+    add_static_files(app)
+    app.on_response_prepare.append(add_security_headers)
+    setup_console(app, settings, sessions)
+    if with_database:
+        app.cleanup_ctx.append(_database(settings))
+    app.cleanup_ctx.append(_purging_idle_dialogs(settings, dialogs))
+    app.cleanup_ctx.append(_delivering_outbox(settings, MemoryTokenStore()))
+    app.on_shutdown.append(lambda _app: gate.drain())
+    return app
+
+
+def remembered_seconds(settings: Settings) -> float:
+    """How long a message's reply and its URL's nonce are kept: as long as its timestamp is accepted, on
+    either side of our clock, so an identical replay is answered from memory and never runs again."""
+    return 2 * settings.signature_max_age_seconds + 60
+
+
+async def healthz(request: web.Request) -> web.Response:
+    if await is_healthy():
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unavailable"}, status=503)
+
+
+def _database(settings: Settings):
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async with database(settings.database_url):
+            yield
+
+    return context
+
+
+def _purging_idle_dialogs(settings: Settings, dialogs: DialogStore):
+    """Half-finished dialogs hold personal data (an ID number, say): drop them a day after they expired;
+    idle console sessions as soon as they expire.
+
+    Not at once: a user who comes back after 40 minutes should still be told their dialog expired, which
+    the dialog's own row is needed for.
+    """
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async def purge_forever() -> None:
+            keep = timedelta(minutes=settings.dialog_idle_minutes) + DIALOG_GRACE
+            while True:
+                try:
+                    await dialogs.purge_idle(datetime.now(UTC) - keep)
+                    await purge_idle_sessions(datetime.now(UTC) - timedelta(minutes=settings.console_idle_minutes))
+                    await purge_processed(datetime.now(UTC) - PROCESSED_KEPT)
+                except Exception:
+                    log.exception("purging idle dialogs failed")
+                await asyncio.sleep(600)
+
+        task = asyncio.create_task(purge_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context
+
+
+def _delivering_outbox(settings: Settings, tokens: TokenStore):
+    """The outbox worker, in the service's own process; with outbox_poll_seconds=0 nobody polls (tests)."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        api = WeChatApi(settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret, tokens=tokens)
+        app[DELIVERER] = Deliverer(api, settings)
+        task = asyncio.create_task(app[DELIVERER].run_forever()) if settings.outbox_poll_seconds > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await api.close()
+
+    return context

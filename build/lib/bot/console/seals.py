@@ -1,0 +1,154 @@
+"""电子签章 (附件2): a region applies to use its own seal, the province files (备案) or rejects the application, and
+the application prints in the attachment's form.
+
+Unit admins see which seal their region's certificates carry, read-only; the applications themselves (and their
+print pages) belong to the region and the province.
+"""
+
+import base64
+from datetime import UTC, date, datetime
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.console.auth import current_admin
+from bot.settings import SETTINGS
+from handlers.chat import CHINA
+from render.seal import seal_png
+from storage.errors import AlreadyDecided
+from storage.filings import (
+    ISSUER_LENGTH,
+    InvalidSealApplication,
+    OpenApplicationExists,
+    ReasonRequired,
+    apply_for_seal,
+    decide_seal_application,
+    default_applicant,
+    seal_application_in_scope,
+    seal_applications_in_scope,
+    seal_status_in_scope,
+)
+from storage.ids import as_number
+from storage.models import AdminRole, ApplicationStatus, SealApplication
+from storage.vocabulary import PROVINCE_ISSUER, SEAL_STATUS_NAMES
+
+routes = web.RouteTableDef()
+
+APPLIED = "申请已提交，等待省人力资源和社会保障厅备案。请打印申请表，加盖公章后报送。"
+PROBLEMS = {
+    "applicant": "请填写申请单位全称（4–100 个字）。",
+    "issuer": f"请填写签章上的单位名称（{ISSUER_LENGTH[0]}–{ISSUER_LENGTH[1]} 个字）。",
+    "applied_on": "请填写申请日期（不晚于今天）。",
+}
+STILL_OPEN = "本地区已有一份待备案的申请（#{id}），省厅处理后才能再次申请。"
+FILED = "已备案：{region}今后新生成的电子证书加盖“{issuer}”签章；此前生成的证书保持原签章。"
+REJECTED = "已退回 #{id}，理由：{reason}"
+NEEDS_REASON = "退回申请需要填写理由。"
+ALREADY = "该申请已由{who}处理（{status}），未重复处理。"
+
+
+def _id(request: web.Request) -> int:
+    text = request.match_info["id"]
+    return as_number(text) or 0
+
+
+def _today() -> date:
+    return datetime.now(CHINA).date()
+
+
+async def _page(
+    request: web.Request, flash: list[str], errors: list[str] | None = None, form: dict | None = None
+) -> web.Response:
+    admin = current_admin(request)
+    statuses = await seal_status_in_scope(admin)
+    applications = await seal_applications_in_scope(admin) if admin.role != AdminRole.UNIT else []
+    if form is None and admin.role == AdminRole.REGION:
+        form = {"applicant": default_applicant(admin.region), "issuer": default_applicant(admin.region)}
+        form["applied_on"] = _today().isoformat()
+    context = {
+        "statuses": statuses,
+        "applications": applications,
+        "waiting": next((a for a in applications if a.status == ApplicationStatus.SUBMITTED), None),
+        "form": form or {},
+        "status_names": SEAL_STATUS_NAMES,
+        "flash": flash,
+        "errors": errors or [],
+        "issuer_max": ISSUER_LENGTH[1],
+        "local_date": local_date,
+        "province_issuer": PROVINCE_ISSUER,
+    }
+    return aiohttp_jinja2.render_template("admin/seal.html", request, context)
+
+
+@routes.get("/admin/seal")
+async def seal_page(request: web.Request) -> web.Response:
+    return await _page(request, [])
+
+
+@routes.post("/admin/seal")
+async def apply(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {key: str(form.get(key, "")).strip() for key in ("applicant", "issuer", "applied_on")}
+    try:
+        applied_on = date.fromisoformat(values["applied_on"])
+    except ValueError:
+        return await _page(request, [], [PROBLEMS["applied_on"]], values)
+    try:
+        application = await apply_for_seal(
+            current_admin(request),
+            values["applicant"],
+            values["issuer"],
+            applied_on,
+            _today(),
+            request.app[SETTINGS].pilot_start,
+        )
+    except InvalidSealApplication as invalid:
+        return await _page(request, [], [PROBLEMS[invalid.field]], values)
+    except OpenApplicationExists as open_one:
+        return await _page(request, [], [STILL_OPEN.format(id=open_one.application_id)], values)
+    raise web.HTTPSeeOther(f"/admin/seal/{application.id}/print?submitted=1")
+
+
+@routes.post("/admin/seal/{id}/decision")
+async def decide(request: web.Request) -> web.Response:
+    form = await request.post()
+    approve = form.get("action") == "approve"
+    reason = str(form.get("reason", ""))
+    try:
+        application = await decide_seal_application(
+            current_admin(request), _id(request), approve, reason, datetime.now(UTC)
+        )
+    except ReasonRequired:
+        return await _page(request, [], [NEEDS_REASON])
+    except AlreadyDecided as decided:
+        status = SEAL_STATUS_NAMES.get(ApplicationStatus(decided.status), decided.status)
+        return await _page(request, [], [ALREADY.format(who=decided.decided_by or "他人", status=status)])
+    if approve:
+        return await _page(request, [FILED.format(region=application.region.name, issuer=application.issuer)])
+    return await _page(request, [REJECTED.format(id=application.id, reason=application.reject_reason)])
+
+
+def seal_data_uri(issuer: str) -> str:
+    return "data:image/png;base64," + base64.b64encode(seal_png(issuer, 360)).decode()
+
+
+@routes.get("/admin/seal/{id}/print")
+@aiohttp_jinja2.template("admin/seal_print.html")
+async def print_page(request: web.Request) -> dict:
+    application: SealApplication = await seal_application_in_scope(current_admin(request), _id(request))
+    return {
+        "application": application,
+        "seal": seal_data_uri(application.issuer),
+        "status_names": SEAL_STATUS_NAMES,
+        "notice": APPLIED if request.query.get("submitted") and application.status == "submitted" else "",
+    }
+
+
+@routes.get("/admin/seal/{id}/seal.png")
+async def seal_image(request: web.Request) -> web.Response:
+    application = await seal_application_in_scope(current_admin(request), _id(request))
+    return web.Response(body=seal_png(application.issuer, 240), content_type="image/png")
+
+
+def local_date(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d")

@@ -1,0 +1,168 @@
+"""WeChat retries a message it got no answer to within 5 s, three tries in all. The gate makes each
+message take effect once and answers every try with the first try's reply; it also lets one user's
+messages through one at a time while different users go in parallel.
+
+Three seams, each a small interface with an in-process version here: `ReplyCache` (the first try's reply,
+shared with its retries), `UserLocks` (one user at a time) and `NonceMemory` (a signed URL carries one
+message only). A service of several processes swaps in
+versions that share their state; tests/contracts/ holds what any version must do.
+"""
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+Work = Callable[[], Awaitable[str]]
+
+
+class ReplyCache(Protocol):
+    """The reply to each message, computed once and shared with every retry of it for a while."""
+
+    async def once(self, key: Hashable, work: Work) -> str:
+        """The reply to the message `key`: computed once by `work`, shared with every try of it.
+
+        A try that arrives while the work runs waits for it. A caller that is cancelled (WeChat gave up
+        on that try) does not cancel the work; the next try picks up its result.
+        """
+        ...
+
+    async def drain(self) -> None:
+        """Let the work in flight finish (on shutdown)."""
+        ...
+
+
+class UserLocks(Protocol):
+    """One user's messages one at a time; different users in parallel."""
+
+    def holding(self, user: str) -> AbstractAsyncContextManager[None]:
+        """`async with locks.holding(openid):` waits until no one else holds this user's lock."""
+        ...
+
+
+class NonceMemory(Protocol):
+    """Each signed URL's (timestamp, nonce), bound to the first message it carried.
+
+    The URL signature covers no part of the body, so the same URL with another body is a forgery; the same
+    message again is a retry or a replay, which the reply cache answers without a second effect.
+    """
+
+    async def bind(self, timestamp: str, nonce: str, message: str) -> bool:
+        """True when the pair is new (now bound to `message`) or already bound to `message`; else False."""
+        ...
+
+
+class MemoryNonceMemory:
+    """For one process. A pair is remembered for `ttl_seconds`, which must cover the whole time its timestamp
+    is accepted (twice the replay window: a timestamp may be that far behind or ahead of our clock)."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 1_000_000, clock: Callable[[], float] = time.monotonic):
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._clock = clock
+        self._bound: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
+
+    async def bind(self, timestamp: str, nonce: str, message: str) -> bool:
+        now = self._clock()
+        while self._bound:
+            oldest, (since, _) = next(iter(self._bound.items()))
+            if now - since < self._ttl and len(self._bound) < self._max:
+                break
+            del self._bound[oldest]
+        bound = self._bound.setdefault((timestamp, nonce), (now, message))
+        return bound[1] == message
+
+
+class MemoryReplyCache:
+    """For one process. Replies are kept `ttl_seconds` (WeChat's retries come within 15 s), and at most
+    `max_entries` of them; work still running is never forgotten."""
+
+    def __init__(
+        self, ttl_seconds: float = 120.0, max_entries: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._clock = clock
+        self._replies: OrderedDict[Hashable, tuple[float, asyncio.Future[str]]] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def once(self, key: Hashable, work: Work) -> str:
+        self._forget_expired()
+        entry = self._replies.get(key)
+        if entry is None:
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._replies[key] = (self._clock(), future)
+            # Its own task, so a try that WeChat abandons does not abandon the work.
+            task = asyncio.create_task(_settle(future, work))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            future = entry[1]
+        return await asyncio.shield(future)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _forget_expired(self) -> None:
+        now = self._clock()
+        while self._replies:
+            key, (created, future) = next(iter(self._replies.items()))
+            if (now - created < self._ttl or not future.done()) and len(self._replies) <= self._max:
+                break
+            del self._replies[key]
+
+
+async def _settle(future: asyncio.Future[str], work: Work) -> None:
+    try:
+        future.set_result(await work())
+    except BaseException as error:
+        future.set_exception(error)
+        if not isinstance(error, Exception):
+            raise
+
+
+class MemoryUserLocks:
+    """One asyncio.Lock per user, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        """How many users' locks are held or waited for."""
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def holding(self, user: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(user, asyncio.Lock())
+        self._waiting[user] = self._waiting.get(user, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[user] -= 1
+            if self._waiting[user] == 0:
+                del self._waiting[user]
+                del self._locks[user]
+
+
+class RetryGate:
+    """Each message once, its retries answered alike, one user at a time: the reply cache around the user's lock."""
+
+    def __init__(self, replies: ReplyCache | None = None, locks: UserLocks | None = None) -> None:
+        self.replies: ReplyCache = replies if replies is not None else MemoryReplyCache()
+        self.locks: UserLocks = locks if locks is not None else MemoryUserLocks()
+
+    async def once(self, key: Hashable, user: str, work: Work) -> str:
+        async def in_turn() -> str:
+            async with self.locks.holding(user):
+                return await work()
+
+        return await self.replies.once(key, in_turn)
+
+    async def drain(self) -> None:
+        """Let in-flight messages finish (on shutdown)."""
+        await self.replies.drain()

@@ -1,0 +1,65 @@
+"""学时查询: each year's approved hours against the policy, and what is still missing this year."""
+
+from handlers.chat import Chat
+from handlers.journeys import Command, Journey
+from handlers.replies import Reply, Text
+from storage.hours import HoursOverview, YearHours, hours_lookup
+from storage.vocabulary import hours_figure
+
+NOT_REGISTERED = "您还没有注册。发送“注册”（或点击菜单“注册”），按提示填写姓名、身份证号和单位即可，约需 1 分钟。"
+HEADER = "{name}，您的继续教育学时（证书管理号 {number}）："
+YEAR = "{year} 年：公需科目 {public} 学时，专业科目 {professional} 学时，计入 {counted}/{total} 学时"
+YEAR_MET = "  ✔ 已达到年度要求"
+FROM_PAPER = "  其中 {hours} 学时由纸质证书转登"
+THIS_YEAR_MISSING = "  本年度还需 {missing} 学时，其中专业科目至少还需 {professional} 学时"
+PAST_YEAR_MISSING = "  未达到年度要求，差 {missing} 学时"
+POLICY = "年度要求：每年不少于 {total} 学时，其中专业科目不少于 {professional} 学时（以已审核通过的学时计）。"
+PENDING = "另有 {pending} 条申报正在审核，{rejected} 条未通过审核。"
+
+
+def _year_lines(year: YearHours, current_year: int) -> list[str]:
+    lines = [
+        YEAR.format(
+            year=year.year,
+            public=hours_figure(year.public),
+            professional=hours_figure(year.professional),
+            counted=hours_figure(year.counted),
+            total=year.policy.total_hours,
+        )
+    ]
+    if year.from_paper:
+        lines.append(FROM_PAPER.format(hours=hours_figure(year.from_paper)))
+    if year.met:
+        lines.append(YEAR_MET)
+    elif year.year == current_year:
+        lines.append(
+            THIS_YEAR_MISSING.format(
+                missing=hours_figure(year.missing_total), professional=hours_figure(year.missing_professional)
+            )
+        )
+    else:
+        lines.append(PAST_YEAR_MISSING.format(missing=hours_figure(year.missing_total)))
+    return lines
+
+
+def hours_text(name: str, cert_number: str, overview: HoursOverview, current_year: int) -> str:
+    lines = [HEADER.format(name=name, number=cert_number)]
+    for year in overview.years:
+        lines += _year_lines(year, current_year)
+    this_year = next(y.policy for y in overview.years if y.year == current_year)
+    lines.append(POLICY.format(total=this_year.total_hours, professional=this_year.professional_min_hours))
+    if overview.pending or overview.rejected:
+        lines.append(PENDING.format(pending=overview.pending, rejected=overview.rejected))
+    return "\n".join(lines)
+
+
+async def show(chat: Chat) -> Reply:
+    current_year = chat.today.year
+    found = await hours_lookup(chat.openid, current_year)
+    if found is None:
+        return Text(NOT_REGISTERED)
+    return Text(hours_text(found.name, found.cert_number, found.overview, current_year))
+
+
+SHOW = Command(("学时", "查询学时", "学时查询", "查学时", "查询"), "查询各年度学时及达标情况", show, menu_key="HOURS")
+JOURNEY = Journey(name="hours", commands=(SHOW,))

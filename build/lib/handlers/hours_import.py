@@ -1,0 +1,123 @@
+"""Bulk import of hours (`jxjy hours import FILE`) for a unit or training provider: CSV or XLSX.
+
+Every row is checked first; the file is imported whole or not at all, and each bad row is reported
+with its line number and reason.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from handlers.hours import SHOW as SHOW_HOURS
+from handlers.hours_entry import entry_refusal, parse_category, parse_date
+from handlers.refusals import No, Refusal
+from handlers.spreadsheets import TableLimits, TableRefused, read_table
+from storage.declarations import (
+    EntryProblem,
+    HoursEntry,
+    ImportRow,
+    InvalidEntry,
+    check_entry,
+    find_person,
+    import_hours,
+)
+from storage.ids import as_number
+from storage.models import Category
+from storage.text import is_safe_text
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
+
+HEADER = ("证书管理号或身份证号", "年度", "科目类别", "课程或活动", "培训机构", "学习日期", "学时")
+MAX_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+
+class ImportRefused(Exception):
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} bad rows")
+        self.problems = problems
+
+
+async def check_rows(table: list[list[str]], today: date) -> tuple[list[ImportRow], list[RowProblem]]:
+    if not table or tuple(cell.strip() for cell in table[0][: len(HEADER)]) != HEADER:
+        return [], [RowProblem(1, "表头应为：" + ",".join(HEADER))]
+    rows, problems = [], []
+    for line, cells in enumerate(table[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines are not rows
+        if len(rows) + len(problems) >= MAX_ROWS:
+            problems.append(RowProblem(line, f"一次最多导入 {MAX_ROWS} 行"))
+            break
+        try:
+            rows.append(await _check_row(line, cells, today))
+        except Refusal as refusal:
+            problems.append(RowProblem(line, refusal.message))
+    return rows, problems
+
+
+async def _check_row(line: int, cells: list[str], today: date) -> ImportRow:
+    if not all(is_safe_text(cell) for cell in cells):
+        raise Refusal(No.UNSAFE_TEXT)
+    cells = [cell.strip() for cell in cells] + [""] * (len(HEADER) - len(cells))
+    number, year, category, course, provider, studied_on, hours = cells[: len(HEADER)]
+    if await find_person(number) is None:
+        raise Refusal(No.IMPORT_NO_PERSON, number=number[:6])
+    if as_number(year, 4) is None:
+        raise entry_refusal(EntryProblem.YEAR, today)
+    try:
+        entry = check_entry(
+            HoursEntry(int(year), parse_category(category), course, provider, parse_date(studied_on, today), hours),
+            today,
+        )
+    except InvalidEntry as invalid:
+        raise entry_refusal(invalid.problem, today) from None
+    return ImportRow(line, number, entry)
+
+
+def _read(path: Path) -> list[list[str]]:
+    return read_table(path.read_bytes(), path.suffix, TableLimits(rows=MAX_ROWS + 1))
+
+
+async def import_file(path: Path, actor: str, now: datetime, today: date) -> int:
+    """Import all rows or none; ImportRefused lists every bad row."""
+    try:
+        table = await asyncio.to_thread(_read, path)
+    except TableRefused as refused:
+        raise ImportRefused([RowProblem(1, str(refused))]) from None
+    rows, problems = await check_rows(table, today)
+    if problems:
+        raise ImportRefused(problems)
+    return await import_hours(rows, actor, now)
+
+
+# What each person whose hours were imported is told, once per import (bot/wechat/delivery.py sends it).
+def _imported_line(r: dict[str, Any]) -> str:
+    category = CATEGORY_NAMES[Category(r["category"])]
+    return f"· {r['year']} 年 {category} {hours_figure(r['hours'])} 学时，{r['course']}（编号 {r['record_id']}）"
+
+
+def imported_text(p: dict[str, Any]) -> str:
+    lines = [f"【学时导入】已为您导入 {p['count']} 条学时记录，共 {hours_figure(p['hours'])} 学时："]
+    lines += [_imported_line(r) for r in p["records"]]
+    if p["count"] > len(p["records"]):
+        lines.append(f"等 {p['count']} 条。")
+    lines.append(f"已计入您的学时。发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。")
+    return "\n".join(lines)
+
+
+def imported_template(p: dict[str, Any]) -> dict[str, str]:
+    first = p["records"][0]
+    more = f"等 {p['count']} 条" if p["count"] > 1 else ""
+    return {
+        "first": f"已为您导入 {p['count']} 条学时记录",
+        "keyword1": f"共 {hours_figure(p['hours'])} 学时",
+        "keyword2": "批量导入",
+        "keyword3": first["course"] + more,
+        "remark": "已计入您的学时；如有出入请联系单位管理员。",
+    }

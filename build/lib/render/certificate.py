@@ -1,0 +1,154 @@
+"""What a certificate shows: plain frozen values the journey builds, and the texts both renderers print.
+
+Member names of `Category` and `RecordSource` match storage's enums, so a journey maps them by name
+(`Category[record.category.name]`); the values are what the document prints, taken from storage.vocabulary
+like every other display name (a module of words: no database is touched).
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from storage import models as stored
+from storage.vocabulary import CATEGORY_NAMES, CERTIFICATE_SOURCE_NAMES, hours_figure
+
+TITLE = "河南省专业技术人员继续教育证书"
+# "证书 2025" gives a different document, so it can never pass for the certificate.
+EXTRACT_TITLE = "{year} 年度学时证明"
+EXTRACT_NOTE = "本证明仅列 {year} 年度继续教育学时，非完整证书"
+CODE_LABEL = "核验码"  # the snapshot code, as a verifier knows it
+SEAL_PURPOSE = "专业技术人员继续教育专用章"
+VERIFY_LINE = "扫码验证真伪"
+
+# Bump when the canonical form changes, so stored hashes of the old form never match new ones by accident.
+_HASH_SCHEMA = "jxjy.certificate/1"
+_CERT_NUMBER = re.compile(r"[0-9]{16}")  # ASCII digits only: \d would also accept full-width ones
+
+
+class Category(StrEnum):
+    PUBLIC = CATEGORY_NAMES[stored.Category.PUBLIC]
+    PROFESSIONAL = CATEGORY_NAMES[stored.Category.PROFESSIONAL]
+
+
+class RecordSource(StrEnum):
+    DECLARED = CERTIFICATE_SOURCE_NAMES[stored.RecordSource.DECLARED]
+    PAPER = CERTIFICATE_SOURCE_NAMES[stored.RecordSource.PAPER]
+    IMPORTED = CERTIFICATE_SOURCE_NAMES[stored.RecordSource.IMPORTED]
+
+
+@dataclass(frozen=True)
+class HoursRecord:
+    category: Category
+    course: str  # course or activity
+    provider: str
+    hours: Decimal
+    source: RecordSource
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.hours, Decimal):
+            raise TypeError(f"hours must be a Decimal, not {type(self.hours).__name__}")
+
+
+@dataclass(frozen=True)
+class YearHours:
+    """One calendar year's approved records and the policy they are measured against.
+
+    `met` is decided by storage's policy rules (which cap 公需 hours), so it is carried, not recomputed here.
+    """
+
+    year: int
+    records: tuple[HoursRecord, ...]
+    required_total: Decimal
+    required_professional: Decimal
+    met: bool
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "records", tuple(self.records))
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.hours for r in self.records), Decimal(0))
+
+    @property
+    def professional(self) -> Decimal:
+        return sum((r.hours for r in self.records if r.category is Category.PROFESSIONAL), Decimal(0))
+
+    @property
+    def public(self) -> Decimal:
+        return sum((r.hours for r in self.records if r.category is Category.PUBLIC), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Certificate:
+    holder_name: str
+    gender: str  # 男 / 女
+    id_number: str
+    cert_number: str  # 证书管理号, 16 digits
+    unit: str
+    region: str
+    years: tuple[YearHours, ...]  # oldest first
+    issuer: str  # the body whose seal it carries, e.g. 河南省人力资源和社会保障厅 or "郑州市人力资源和社会保障局"
+    issued_on: date
+    snapshot: str
+    verify_url: str
+    extract_year: int | None = None  # a one-year extract (年度学时证明), not the full certificate
+    _hash: str = field(default="", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _CERT_NUMBER.fullmatch(self.cert_number):
+            raise ValueError(f"certificate number must be 16 digits: {self.cert_number!r}")
+        years = tuple(sorted(self.years, key=lambda y: y.year))
+        if len({y.year for y in years}) != len(years):
+            raise ValueError("each year may appear once")
+        object.__setattr__(self, "years", years)
+        if self.extract_year is not None and any(y.year != self.extract_year for y in years):
+            raise ValueError(f"an extract of {self.extract_year} shows that year only")
+
+    @property
+    def title(self) -> str:
+        return TITLE if self.extract_year is None else EXTRACT_TITLE.format(year=self.extract_year)
+
+    @property
+    def extract_note(self) -> str:
+        """The line that marks an extract as one; empty on the full certificate."""
+        return "" if self.extract_year is None else EXTRACT_NOTE.format(year=self.extract_year)
+
+    @property
+    def record_count(self) -> int:
+        return sum(len(y.records) for y in self.years)
+
+
+def content_hash(data: Certificate) -> str:
+    """sha256 (hex) of the certificate's canonical JSON: equal data, equal hash, across processes and machines."""
+    if not data._hash:
+        canonical = json.dumps([_HASH_SCHEMA, _plain(data)], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        # Frozen, so the hash can never go stale; memoised because the cache asks on every hit.
+        object.__setattr__(data, "_hash", hashlib.sha256(canonical.encode()).hexdigest())
+    return data._hash
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.init}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Decimal | date):
+        # str(Decimal) keeps "2.0" apart from "2": they print differently, so they must hash differently.
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+format_hours = hours_figure  # 12, 1.5, 100 — never 1E+2 or 12.00
+
+
+def format_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"

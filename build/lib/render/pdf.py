@@ -1,0 +1,87 @@
+"""The certificate on A4 for print: one HTML template, WeasyPrint by default, wkhtmltopdf on request.
+
+WeasyPrint is the default because it honours @page (margins, the frame, "第 N 页 共 M 页", a table header
+repeated on every page) and its text extracts as written. It subsets the CJK fonts through HarfBuzz when
+Debian's libharfbuzz-subset0 is present; without it, fontTools takes seconds a document.
+"""
+
+import base64
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Literal
+
+import jinja2
+from markupsafe import Markup
+
+from render.certificate import CODE_LABEL, VERIFY_LINE, Certificate, content_hash, format_date, format_hours
+from render.qr import qr_png
+from render.seal import seal_png
+
+Engine = Literal["weasyprint", "wkhtmltopdf"]
+ENGINES: tuple[Engine, ...] = ("weasyprint", "wkhtmltopdf")
+_SEAL_PX = 480  # 40 mm printed at 300 dpi
+
+
+def certificate_html(data: Certificate, engine: Engine = "weasyprint") -> str:
+    """The print document as HTML; self-contained (QR and seal are data URIs), so it needs no base URL."""
+    return _template().render(
+        c=data,
+        title=data.title,
+        code_label=CODE_LABEL,
+        verify_line=VERIFY_LINE,
+        qr_png=base64.b64encode(qr_png(data.verify_url, module_px=8)).decode(),
+        seal_png=base64.b64encode(seal_png(data.issuer, _SEAL_PX)).decode(),
+        wkhtmltopdf=engine == "wkhtmltopdf",
+    )
+
+
+def certificate_pdf(data: Certificate, engine: Engine = "weasyprint") -> bytes:
+    """The A4 PDF; the same data and engine give the same bytes."""
+    if engine == "weasyprint":
+        return _weasyprint(data)
+    if engine == "wkhtmltopdf":
+        from render.wkhtml import wkhtmltopdf_pdf
+
+        return wkhtmltopdf_pdf(certificate_html(data, engine))
+    raise ValueError(f"unknown PDF engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def _weasyprint(data: Certificate) -> bytes:
+    import weasyprint  # imported on first use: it loads Pango and fontconfig, which take a while
+
+    document = weasyprint.HTML(string=certificate_html(data))
+    # The file identifier is otherwise random; the content hash is stable and as unique as the content.
+    identifier = bytes.fromhex(content_hash(data))[:16]
+    return document.write_pdf(pdf_identifier=identifier, cache=_image_cache(data.issuer))
+
+
+def _image_cache(issuer: str) -> dict[object, object]:
+    """WeasyPrint's image cache, seeded with the decoded seal so it is not re-encoded for every document.
+
+    The first document of an issuer fills the shared dict; later ones get a copy, so their QR codes
+    (one per certificate) die with the document instead of piling up.
+    """
+    shared = _issuer_images(issuer)
+    return shared if not shared else dict(shared)
+
+
+@lru_cache(maxsize=32)
+def _issuer_images(issuer: str) -> dict[object, object]:
+    return {}
+
+
+@cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.globals.update(hours=format_hours, date=format_date)
+    environment.filters["css_string"] = _css_string
+    return environment.get_template("certificate.html")
+
+
+def _css_string(value: str) -> Markup:
+    """Text safe inside a double-quoted CSS string in a <style> element, where HTML escaping does not apply."""
+    return Markup("".join(c if c.isalnum() or c in " -_." else f"\\{ord(c):x} " for c in value))

@@ -1,0 +1,257 @@
+"""Certificate query in batch for the admin console: certificate management numbers and ID numbers, each
+answered found, missed or malformed, shown in full within the admin's scope and as 有效 alone outside it.
+Each admin has a daily budget of rows, counted from the audit log, so it holds across restarts and processes.
+
+Built for size: a batch of 5,000 numbers takes a few statements per 500 numbers. Whether a person met the
+policy is always decided by storage.hours.YearHours, the rule the chat and the certificate use.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from tortoise.functions import Sum
+
+from storage.audit import audit
+from storage.errors import StorageRefusal
+from storage.hours import Policies, YearHours, as_hours
+from storage.ids import InvalidIdNumber, is_digits, mask_id_number, normalise, parse_id_number
+from storage.models import Admin, AuditEntry, Category, HourRecord, Person, RecordStatus
+from storage.scope import people_in_scope
+
+MAX_NUMBERS = 5_000
+CHUNK = 500  # numbers per IN (...) list: far below every backend's limit on bound parameters
+
+
+class Outcome(StrEnum):
+    FOUND = "found"
+    MISSED = "missed"
+    MALFORMED = "malformed"
+
+
+class NumberProblem(StrEnum):
+    """Why a number was not looked up; ID-number problems carry storage.ids.IdProblem's values."""
+
+    LENGTH = "length"
+    FORMAT = "format"
+    REGION = "region"
+    BIRTH_DATE = "birth_date"
+    BIRTH_IN_FUTURE = "birth_in_future"
+    CHECK_CHARACTER = "check_character"
+
+
+@dataclass(frozen=True)
+class QueriedPerson:
+    """Within the scope, the person in full; outside it, only that the number is valid: every field empty."""
+
+    in_scope: bool
+    person_id: int | None = None  # it opens the person's page
+    name: str = ""
+    id_number: str = ""
+    cert_number: str = ""
+    unit: str = ""
+    region: str = ""
+    years: tuple[YearHours, ...] = ()  # newest first
+
+
+OUTSIDE_SCOPE = QueriedPerson(in_scope=False)
+
+
+@dataclass(frozen=True)
+class QueriedNumber:
+    line: int  # its place in the admin's list, duplicates dropped
+    number: str  # as queried, normalised; an ID number is masked when its person is outside the scope
+    outcome: Outcome
+    problem: NumberProblem | None = None
+    person: QueriedPerson | None = None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    years: tuple[int, ...]  # newest first
+    numbers: list[QueriedNumber]  # in the admin's order
+    duplicates: int = 0
+
+    def _with(self, outcome: Outcome) -> list[QueriedNumber]:
+        return [n for n in self.numbers if n.outcome == outcome]
+
+    @property
+    def found(self) -> list[QueriedNumber]:
+        return self._with(Outcome.FOUND)
+
+    @property
+    def missed(self) -> list[QueriedNumber]:
+        return self._with(Outcome.MISSED)
+
+    @property
+    def malformed(self) -> list[QueriedNumber]:
+        return self._with(Outcome.MALFORMED)
+
+
+class TooManyNumbers(StorageRefusal):
+    """More than MAX_NUMBERS distinct numbers: refused whole rather than cut short."""
+
+
+class OverDailyBudget(StorageRefusal):
+    """The batch has more rows than the admin has left today: refused whole."""
+
+    def __init__(self, rows: int, remaining: int) -> None:
+        super().__init__(rows, remaining)
+        self.rows, self.remaining = rows, remaining
+
+
+def _classify(number: str, today: date) -> tuple[str, NumberProblem | None]:
+    """("cert" | "id", None) for a number worth looking up, ("", problem) for one that cannot exist."""
+    if len(number) == 16 and is_digits(number):
+        return "cert", None
+    if len(number) == 18:
+        try:
+            parse_id_number(number, today)
+        except InvalidIdNumber as invalid:
+            return "", NumberProblem(invalid.problem.value)
+        return "id", None
+    return "", NumberProblem.LENGTH
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def distinct_numbers(texts: list[str]) -> list[str]:
+    """The numbers a batch asks for, normalised, the first of twins kept: one row each."""
+    return list(dict.fromkeys(number for number in map(normalise, texts) if number))
+
+
+async def query_numbers(
+    admin: Admin,
+    texts: list[str],
+    newest_year: int,
+    today: date,
+    years: int = 3,
+    rows_left_today: int | None = None,
+) -> QueryResult:
+    """Look up certificate management numbers and ID numbers, each answered found, missed or malformed.
+
+    What is shown (PIPL, minimum necessary): a person in the admin's scope in full; a person outside it only
+    as 有效, that the number names a registered holder, with no name, ID number, certificate number, unit or
+    hours. The number as queried is shown, an ID number masked, so a page or export never carries the full
+    ID number of someone the admin does not manage. A batch of more rows than `rows_left_today` is refused.
+    """
+    numbers = distinct_numbers(texts)
+    if len(numbers) > MAX_NUMBERS:
+        raise TooManyNumbers(len(numbers))
+    if rows_left_today is not None and len(numbers) > rows_left_today:
+        raise OverDailyBudget(len(numbers), rows_left_today)
+    kinds = {number: _classify(number, today) for number in numbers}
+    people = await _people_by_number(
+        [n for n in numbers if kinds[n][0] == "cert"], [n for n in numbers if kinds[n][0] == "id"]
+    )
+    person_ids = [row["id"] for row in people.values()]
+    in_scope = await people_in_scope(admin, person_ids)
+    year_list = tuple(range(newest_year, newest_year - years, -1))
+    hours = await _approved_hours([i for i in person_ids if i in in_scope], year_list)  # nobody else's is read
+    policies = Policies()
+
+    answered = []
+    for line, number in enumerate(numbers, start=1):
+        kind, problem = kinds[number]
+        row = people.get(number)
+        if problem is not None:
+            answered.append(QueriedNumber(line, number[:40], Outcome.MALFORMED, problem))
+        elif row is None:
+            answered.append(QueriedNumber(line, number, Outcome.MISSED))
+        else:
+            visible = row["id"] in in_scope
+            person = (
+                await _queried_person(row, hours.get(row["id"], {}), year_list, policies) if visible else OUTSIDE_SCOPE
+            )
+            shown = number if visible or kind == "cert" else mask_id_number(number)
+            answered.append(QueriedNumber(line, shown, Outcome.FOUND, person=person))
+    duplicates = len([text for text in texts if normalise(text)]) - len(numbers)
+    return QueryResult(year_list, answered, duplicates)
+
+
+async def _queried_person(
+    row: dict, sums: dict[tuple[int, str], Decimal], years: tuple[int, ...], policies: Policies
+) -> QueriedPerson:
+    year_hours = [
+        YearHours(
+            year=year,
+            policy=await policies.of(row["unit__region_id"], year),
+            public=sums.get((year, Category.PUBLIC), Decimal(0)),
+            professional=sums.get((year, Category.PROFESSIONAL), Decimal(0)),
+        )
+        for year in years
+    ]
+    return QueriedPerson(
+        in_scope=True,
+        person_id=row["id"],
+        name=row["name"],
+        id_number=row["id_number"],
+        cert_number=row["cert_number"],
+        unit=row["unit__name"],
+        region=row["unit__region__name"],
+        years=tuple(year_hours),
+    )
+
+
+_PERSON_FIELDS = ("id", "name", "id_number", "cert_number", "unit__name", "unit__region_id", "unit__region__name")
+
+
+async def _people_by_number(cert_numbers: list[str], id_numbers: list[str]) -> dict[str, dict]:
+    """Each number that names a person, mapped to that person's row."""
+    found: dict[str, dict] = {}
+    for chunk in _chunks(cert_numbers):
+        for row in await Person.filter(cert_number__in=chunk).values(*_PERSON_FIELDS):
+            found[row["cert_number"]] = row
+    for chunk in _chunks(id_numbers):
+        for row in await Person.filter(id_number__in=chunk).values(*_PERSON_FIELDS):
+            found[row["id_number"]] = row
+    return found
+
+
+async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[tuple[int, str], Decimal]]:
+    """Approved hours per person, year and category: one grouped statement per chunk of people."""
+    sums: dict[int, dict[tuple[int, str], Decimal]] = {}
+    for chunk in _chunks(sorted(set(person_ids))):
+        rows = (
+            await HourRecord.filter(person_id__in=chunk, status=RecordStatus.APPROVED, year__in=years)
+            .annotate(total=Sum("hours"))
+            .group_by("person_id", "year", "category")
+            .values("person_id", "year", "category", "total")
+        )
+        for row in rows:
+            sums.setdefault(row["person_id"], {})[(row["year"], row["category"])] = as_hours(row["total"])
+    return sums
+
+
+QUERY_ACTIONS = ("read:query", "export:query")
+
+
+async def audit_query(admin: Admin, action: str, result: QueryResult) -> None:
+    """One entry per query or export: its size in rows (what the daily budget counts), and which people were
+    read (by id, never by ID number)."""
+    found = result.found
+    await audit(
+        f"admin:{admin.id}",
+        action,
+        f"numbers:{len(result.numbers)} found:{len(found)}",
+        after={
+            "rows": len(result.numbers),
+            "missed": len(result.missed),
+            "malformed": len(result.malformed),
+            "people_in_scope": [n.person.person_id for n in found if n.person and n.person.in_scope],
+            "people_outside_scope": len([n for n in found if n.person and not n.person.in_scope]),
+        },
+    )
+
+
+async def rows_queried_since(admin: Admin, since: datetime) -> int:
+    """The rows of the admin's batch queries and exports since then, as their audit entries recorded them."""
+    entries = await AuditEntry.filter(actor=f"admin:{admin.id}", action__in=QUERY_ACTIONS, at__gte=since).values_list(
+        "after", flat=True
+    )
+    return sum(int(after.get("rows", 0)) for after in entries if isinstance(after, dict))

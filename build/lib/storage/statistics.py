@@ -1,0 +1,160 @@
+"""A year's statistics for the admin console within the admin's scope: people on the roll, how many met the
+policy, and approved hours by category, per region or per unit.
+
+Two grouped statements whatever the number of people; they are raw SQL, scoped by storage.scope.scope_sql, the
+same rule the ORM filters use. Whether a person met the policy is always decided by storage.hours.YearHours.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from storage.clock import CHINA
+from storage.db import fetch
+from storage.errors import OutOfScope
+from storage.hours import Policies, YearHours, as_hours
+from storage.models import Admin, AdminRole, Category, RecordStatus, Region, Unit
+from storage.regions import all_regions
+from storage.scope import reaches_everything, scope_sql, units_in_scope
+
+
+@dataclass
+class Figures:
+    """One line of the statistics: a region, a unit, or the whole scope."""
+
+    key: str  # region code or unit id
+    name: str
+    people: int = 0  # on the roll for the year
+    met: int = 0
+    public: Decimal = Decimal(0)  # approved 公需 hours, all of them (the cap only decides "met")
+    professional: Decimal = Decimal(0)
+
+    @property
+    def rate(self) -> float | None:
+        return self.met / self.people if self.people else None
+
+    @property
+    def average_public(self) -> Decimal:
+        return (self.public / self.people).quantize(Decimal("0.1")) if self.people else Decimal(0)
+
+    @property
+    def average_professional(self) -> Decimal:
+        return (self.professional / self.people).quantize(Decimal("0.1")) if self.people else Decimal(0)
+
+    def add(self, other: "Figures") -> None:
+        self.people += other.people
+        self.met += other.met
+        self.public += other.public
+        self.professional += other.professional
+
+
+@dataclass
+class YearStatistics:
+    year: int
+    by: str  # "region" or "unit"
+    region: Region | None  # the region chosen or administered, if any
+    groups: list[Figures]
+    total: Figures = field(default_factory=lambda: Figures("total", ""))
+
+
+def _scope_sql(admin: Admin, region: Region | None) -> tuple[str, list]:
+    """The admin's scope over `unit u` (storage.scope.scope_sql), within the region chosen, if any."""
+    scope, params = scope_sql(admin, "u")
+    if region is None:
+        return scope, params
+    return f"{scope} AND u.region_id = ?", [*params, region.code]
+
+
+async def chosen_region(admin: Admin, region_code: str) -> Region | None:
+    """The region a breakdown is limited to: the province may pick any; others only their own."""
+    if admin.role == AdminRole.REGION:
+        if region_code and region_code != admin.region_id:
+            raise OutOfScope(region_code)
+        return await Region.get(code=admin.region_id)
+    if admin.role == AdminRole.UNIT:
+        unit = await Unit.get(id=admin.unit_id)
+        if region_code and region_code != unit.region_id:
+            raise OutOfScope(region_code)
+        return None
+    if not region_code:
+        return None
+    region = await Region.get_or_none(code=region_code)
+    if region is None:
+        raise OutOfScope(region_code)
+    return region  # the province's own code holds the units it oversees directly (省直单位)
+
+
+async def year_statistics(admin: Admin, year: int, region_code: str = "") -> YearStatistics:
+    """People on the year's roll, how many met the policy, and approved hours by category, per region (the
+    province) or per unit (a region, or the province within a chosen region).
+
+    On the roll: registered by the end of the year, or holding approved hours for it (a paper certificate
+    transferred in after a later registration). People who registered later are not counted as failing it.
+    """
+    region = await chosen_region(admin, region_code)
+    by = "region" if reaches_everything(admin) and region is None else "unit"
+    scope, scope_params = _scope_sql(admin, region)
+    year_end = datetime(year + 1, 1, 1, tzinfo=CHINA).astimezone(UTC)
+    keys = "u.region_id" if by == "region" else "u.region_id, u.id"
+    outer_keys = "region_id" if by == "region" else "region_id, unit_id"
+    unit_column = "" if by == "region" else ", u.id AS unit_id"
+
+    groups = {g.key: g for g in await _group_names(admin, by, region)}
+    registered = await fetch(
+        f"SELECT u.region_id AS region_id{unit_column}, COUNT(p.id) AS people "
+        f"FROM person p JOIN unit u ON u.id = p.unit_id "
+        f"WHERE p.registered_at < ? AND {scope} GROUP BY {keys}",
+        year_end,
+        *scope_params,
+    )
+    for row in registered:
+        _group(groups, by, row).people += row["people"]
+
+    # One row per group and distinct pair of sums: far fewer rows than people, and each pair is judged once
+    # by YearHours, the policy's own rule (its cap on 公需 hours included).
+    hour_sums = await fetch(
+        f"SELECT {outer_keys}, public, professional, COUNT(*) AS people, SUM(late) AS late FROM ("
+        f"  SELECT u.region_id AS region_id{unit_column},"
+        f"    MAX(CASE WHEN p.registered_at >= ? THEN 1 ELSE 0 END) AS late,"
+        f"    SUM(CASE WHEN r.category = ? THEN r.hours ELSE 0 END) AS public,"
+        f"    SUM(CASE WHEN r.category = ? THEN r.hours ELSE 0 END) AS professional"
+        f"  FROM hour_record r JOIN person p ON p.id = r.person_id JOIN unit u ON u.id = p.unit_id"
+        f"  WHERE r.status = ? AND r.year = ? AND {scope}"
+        f"  GROUP BY {keys}, p.id"
+        f") per_person GROUP BY {outer_keys}, public, professional",
+        year_end,
+        str(Category.PUBLIC),
+        str(Category.PROFESSIONAL),
+        str(RecordStatus.APPROVED),
+        year,
+        *scope_params,
+    )
+    policies = Policies()
+    for row in hour_sums:
+        group = _group(groups, by, row)
+        public, professional, people = as_hours(row["public"]), as_hours(row["professional"]), row["people"]
+        group.people += int(row["late"] or 0)
+        group.public += public * people
+        group.professional += professional * people
+        policy = await policies.of(row["region_id"], year)
+        if YearHours(year, policy, public, professional).met:
+            group.met += people
+
+    ordered = sorted(groups.values(), key=lambda g: g.key if by == "region" else (-g.people, g.name))
+    statistics = YearStatistics(year, by, region, ordered)
+    for group in ordered:
+        statistics.total.add(group)
+    return statistics
+
+
+def _group(groups: dict[str, Figures], by: str, row: dict) -> Figures:
+    key = str(row["region_id"] if by == "region" else row["unit_id"])
+    # A group with people but no name would be a unit or region created since the names were read.
+    return groups.setdefault(key, Figures(key, key))
+
+
+async def _group_names(admin: Admin, by: str, region: Region | None) -> list[Figures]:
+    if by == "region":
+        return [Figures(r.code, r.name) for r in await all_regions()]
+    units = await units_in_scope(admin, region.code if region else None)
+    return [Figures(str(unit.id), unit.name) for unit in units]
