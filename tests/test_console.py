@@ -63,10 +63,12 @@ async def test_an_idle_session_expires(console_service, world, monkeypatch):
 async def test_approving_several_on_the_console_notifies_like_the_chat(console_service, world):
     second = await a_declaration(world["person"], hours="4", course="第二门课")
     browser = await sign_in(console_service, "o_home")
-    status, html = await browser.post(
-        "/admin/review", [("ids", world["record"].id), ("ids", second.id), ("action", "approve")]
-    )
-    assert status == 200 and f"#{world['record'].id} 已通过" in html and f"#{second.id} 已通过" in html
+    chosen = [("ids", world["record"].id), ("ids", second.id), ("action", "approve")]
+    status, html = await browser.post("/admin/review", chosen)
+    assert status == 200 and "确认通过以下 2 条学时申报" in html
+    assert await HourRecord.filter(status=RecordStatus.APPROVED).count() == 0  # not before the confirmation
+    status, html = await browser.post("/admin/review", [*chosen, ("confirm", "1")])
+    assert status == 200 and f"#{world['record'].id} 孙丽 已通过" in html and f"#{second.id} 孙丽 已通过" in html
     assert await HourRecord.filter(status=RecordStatus.APPROVED).count() == 2
     await console_service.deliver()
     assert len([t for t in await console_service.pushed_texts("o_person") if "审核通过" in t]) == 2

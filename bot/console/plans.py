@@ -80,17 +80,12 @@ async def _page(request: web.Request, flash: list[str], errors: list[str] | None
         "filed": [],
         "missing": [],
         "shown_at_most": SHOWN_AT_MOST,
-        "local_time": local_time,
     }
     if admin.role != AdminRole.UNIT:
         rows = await plan_overview(admin, year)
         context["filed"] = [row for row in rows if row.plan_id]
         context["missing"] = [row for row in rows if not row.plan_id]
     return aiohttp_jinja2.render_template("admin/plan.html", request, context)
-
-
-def local_time(moment: datetime) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 @routes.get("/admin/plans")
@@ -141,7 +136,7 @@ async def plan_page(request: web.Request) -> dict:
     elif request.query.get("refiled"):
         flash.append(REFILED.format(year=plan.year))
     size = len(plan.file_data) if plan.file_data else 0
-    return {"plan": plan, "file_size": size, "flash": flash, "local_time": local_time}
+    return {"plan": plan, "file_size": size, "flash": flash}
 
 
 @routes.get("/admin/plans/{id}/file")
