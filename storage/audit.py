@@ -5,7 +5,7 @@ Callers pass facts already masked; every text is masked again here, so an ID num
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
@@ -97,10 +97,15 @@ async def _narrowed(wanted: AuditQuery) -> Q:
     if wanted.person:
         where &= await _about_people(wanted.person)
     if wanted.since:
-        where &= Q(at__gte=datetime.combine(wanted.since, time(), CHINA))
+        where &= Q(at__gte=_beijing_midnight(wanted.since))
     if wanted.until:
-        where &= Q(at__lt=datetime.combine(wanted.until + timedelta(days=1), time(), CHINA))
+        where &= Q(at__lt=_beijing_midnight(wanted.until + timedelta(days=1)))
     return where
+
+
+def _beijing_midnight(day: date) -> datetime:
+    """In UTC: SQLite compares the stored moments as text."""
+    return datetime.combine(day, time(), CHINA).astimezone(UTC)
 
 
 async def _about_people(text: str) -> Q:

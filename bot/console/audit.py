@@ -76,7 +76,7 @@ def page_links(page: int, pages: int) -> list[int | None]:
 async def audit_log(request: web.Request) -> web.Response:
     admin = current_admin(request)
     page = as_number(request.query.get("page"), 6) or 1
-    context = {"actions": sorted(AUDIT_ACTION_NAMES.items(), key=lambda item: item[1]), "errors": []}
+    context = {"actions": list(AUDIT_ACTION_NAMES.items()), "errors": []}
     try:
         wanted, shown = _wanted(request)
     except Unreadable as why:
