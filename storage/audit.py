@@ -145,19 +145,23 @@ class AuditLine:
     changes: list[Change]
 
 
-async def described(entries: list[AuditEntry]) -> list[AuditLine]:
-    """The entries with names in place of codes and ids, a few statements for the whole page."""
-    names = await _Names.of(entries)
-    return [
-        AuditLine(
-            at=entry.at,
-            actor=mask_id_numbers_in(names.actor(entry.actor)),
-            action=AUDIT_ACTION_NAMES.get(entry.action, entry.action),
-            target=mask_id_numbers_in(names.target(entry.target)),
-            changes=_changes(entry, names),
-        )
-        for entry in entries
-    ]
+async def described(entries: list[AuditEntry], chunk: int = 500) -> list[AuditLine]:
+    """The entries with names in place of codes and ids: a few statements for each chunk of entries."""
+    lines = []
+    for start in range(0, len(entries), chunk):
+        part = entries[start : start + chunk]
+        names = await _Names.of(part)
+        lines += [
+            AuditLine(
+                at=entry.at,
+                actor=mask_id_numbers_in(names.actor(entry.actor)),
+                action=AUDIT_ACTION_NAMES.get(entry.action, entry.action),
+                target=mask_id_numbers_in(names.target(entry.target)),
+                changes=_changes(entry, names),
+            )
+            for entry in part
+        ]
+    return lines
 
 
 def _ref(code: str) -> tuple[str, str]:
@@ -167,6 +171,9 @@ def _ref(code: str) -> tuple[str, str]:
 
 def _ids(codes: list[str], kind: str) -> set[int]:
     return {number for code in codes if _ref(code)[0] == kind and (number := as_number(_ref(code)[1]))}
+
+
+PEOPLE_NAMED = 20  # of a batch query's people, the log names this many and counts the rest
 
 
 @dataclass
@@ -186,7 +193,8 @@ class _Names:
         records = {r.id: r for r in await HourRecord.filter(id__in=_ids(codes, "hour_record"))}
         person_ids = _ids(codes, "person") | {r.person_id for r in records.values()}
         for fact in facts:
-            person_ids |= {i for i in [fact.get("person_id"), *fact.get("people_in_scope", [])] if isinstance(i, int)}
+            named = [fact.get("person_id"), *fact.get("people_in_scope", [])[:PEOPLE_NAMED]]
+            person_ids |= {i for i in named if isinstance(i, int)}
         admin_ids = _ids(codes, "admin")
         unit_ids = {fact["unit_id"] for fact in facts if isinstance(fact.get("unit_id"), int)}
         region_codes = {_ref(code)[1] for code in codes if _ref(code)[0] == "region"}
@@ -283,8 +291,8 @@ class _Names:
         if field == "person_id":
             return self.person(value)
         if field == "people_in_scope" and isinstance(value, list):
-            shown = "、".join(self.people[i].name if i in self.people else f"#{i}" for i in value[:20])
-            return shown + (f" 等 {len(value)} 人" if len(value) > 20 else "")
+            shown = "、".join(self.people[i].name if i in self.people else f"#{i}" for i in value[:PEOPLE_NAMED])
+            return shown + (f" 等 {len(value)} 人" if len(value) > PEOPLE_NAMED else "")
         if field.endswith("_at") and isinstance(value, str):
             try:
                 return local_time(datetime.fromisoformat(value))

@@ -83,6 +83,7 @@ AUDIT_ACTION_NAMES = {
     "read:filings": "查看管理员备案列表",
     "read:filing": "查看管理员备案表",
     "read:training_plan": "查看培训计划",
+    "read:audit_log": "查看审计日志",
 }
 
 # The facts an audit entry keeps before and after a change, by their key.

@@ -88,6 +88,7 @@ async def test_a_province_official_filters_by_action_and_date_and_reads_names_an
     for code in ("decided", "admin:", "hour_record:", "read:pending_list", "&#34;", "{&#"):
         assert f">{code}" not in html and f"：{code}" not in html, code
     assert person.id_number not in html
+    assert await AuditEntry.filter(action="read:audit_log", actor__startswith="admin:").exists()  # reading it too
 
     _, html = await province.get("/admin/audit", action="decided", **{"from": "2026-03-01", "to": "2026-03-01"})
     assert "共 0 条" in html and "没有符合条件的记录" in html  # the Beijing date, not the UTC one

@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.console.auth import current_admin
 from bot.console.query import xlsx_response
 from render.spreadsheet import Export
-from storage.audit import AuditLine, AuditQuery, audit, audit_page, described, may_read_audit
+from storage.audit import AuditLine, AuditQuery, audit, audit_page, console_read, described, may_read_audit
 from storage.clock import CHINA, local_time
 from storage.ids import as_number, mask_id_numbers_in
 from storage.vocabulary import AUDIT_ACTION_NAMES
@@ -85,6 +85,7 @@ async def audit_log(request: web.Request) -> web.Response:
         context |= {"errors": [str(why)], "page": 1, "pages": 1, "links": [], "query": ""}
         return aiohttp_jinja2.render_template("admin/audit.html", request, context, status=400)
     entries, total = await audit_page(admin, wanted, (page - 1) * PAGE, PAGE)
+    await console_read(admin, "audit_log", "audit_log")  # the log names people too
     pages = max(1, -(-total // PAGE))
     context |= {
         "shown": shown,
