@@ -1,5 +1,11 @@
 """The province's clock: years, dates and deadlines are Beijing time."""
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(moment: datetime, seconds: bool = False) -> str:
+    """A moment as the console shows it: Beijing time, to the minute (to the second in the audit log)."""
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

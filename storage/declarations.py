@@ -258,6 +258,30 @@ async def record_in_scope(admin: Admin, record_id: int) -> HourRecord:
     return record
 
 
+async def records_to_decide(
+    admin: Admin, record_ids: list[int]
+) -> tuple[list[HourRecord], dict[int, RecordNotFound | OutOfScope | OwnRecord]]:
+    """A batch as the admin chose it: the records they may decide, in the order chosen, and why each of the others
+    may not be (the refusals `decide` would give). The console refuses a batch with any of the second kind whole,
+    so a batch never changes by half. A record another admin has decided meanwhile is of the first kind: `decide`
+    says who decided it."""
+    found = {r.id: r for r in await HourRecord.filter(id__in=record_ids).prefetch_related("person__unit")}
+    visible = set(await HourRecord.filter(scope_q(admin, RECORDS), id__in=record_ids).values_list("id", flat=True))
+    records: list[HourRecord] = []
+    refused: dict[int, RecordNotFound | OutOfScope | OwnRecord] = {}
+    for record_id in record_ids:
+        record = found.get(record_id)
+        if record is None or record.status == RecordStatus.WITHDRAWN:
+            refused[record_id] = RecordNotFound(record_id)
+        elif record_id not in visible:
+            refused[record_id] = OutOfScope(record_id)
+        elif is_own(admin, record.person):
+            refused[record_id] = OwnRecord(record_id)
+        else:
+            records.append(record)
+    return records, refused
+
+
 async def records_of(person: Person) -> list[HourRecord]:
     """All of a person's records, newest first; the caller has checked the person is in scope."""
     return await HourRecord.filter(person_id=person.id).order_by("-year", "-studied_on", "-id")

@@ -1,14 +1,16 @@
 """The admin console: signed in from the chat, scoped on the server, audited."""
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import pytest
 from yarl import URL
 
 from storage.models import AuditEntry, ConsoleLink, HourRecord, Person, RecordStatus
 from tests.console import LINK, REBIND_CODE, anonymous, sign_in
-from tests.domain import a_declaration
+from tests.domain import a_declaration, a_registered_person
 
 
 async def test_an_admin_signs_in_from_the_chat_and_sees_the_pending_declaration(console_service, world):
@@ -63,32 +65,95 @@ async def test_an_idle_session_expires(console_service, world, monkeypatch):
 async def test_approving_several_on_the_console_notifies_like_the_chat(console_service, world):
     second = await a_declaration(world["person"], hours="4", course="第二门课")
     browser = await sign_in(console_service, "o_home")
-    status, html = await browser.post(
-        "/admin/review", [("ids", world["record"].id), ("ids", second.id), ("action", "approve")]
-    )
-    assert status == 200 and f"#{world['record'].id} 已通过" in html and f"#{second.id} 已通过" in html
+    chosen = [("ids", world["record"].id), ("ids", second.id), ("action", "approve")]
+    status, html = await browser.post("/admin/review", chosen)
+    assert status == 200 and "确认通过以下 2 条学时申报" in html
+    assert await HourRecord.filter(status=RecordStatus.APPROVED).count() == 0  # not before the confirmation
+    status, html = await browser.post("/admin/review", [*chosen, ("confirm", "1")])
+    assert status == 200 and f"#{world['record'].id} 孙丽 已通过" in html and f"#{second.id} 孙丽 已通过" in html
     assert await HourRecord.filter(status=RecordStatus.APPROVED).count() == 2
     await console_service.deliver()
     assert len([t for t in await console_service.pushed_texts("o_person") if "审核通过" in t]) == 2
     await browser.close()
 
 
-async def test_rejecting_on_the_console_needs_a_reason(console_service, world):
+def ticked(html: str) -> set[int]:
+    """The declarations ticked on the review page as it came back."""
+    return {int(n) for n in re.findall(r'name="ids" value="(\d+)"[^>]*\schecked>', html)}
+
+
+def error_box(html: str) -> str:
+    found = re.search(r'<div class="flash error" role="alert">(.*?)</div>', html, re.S)
+    return found[1] if found else ""
+
+
+async def test_a_rejection_without_a_reason_is_an_error_and_keeps_what_was_ticked_and_typed(console_service, world):
+    second = await a_declaration(world["person"], hours="4", course="第二门课")
     browser = await sign_in(console_service, "o_home")
-    _, html = await browser.post("/admin/review", [("ids", world["record"].id), ("action", "reject")])
-    assert "驳回需要填写理由" in html
+    status, html = await browser.post("/admin/review", [("ids", second.id), ("action", "reject"), ("reason", "  ")])
+    assert status == 400 and "驳回需要填写理由" in error_box(html)
+    assert '<div class="flash" role="status">' not in html  # not in the green box
+    assert ticked(html) == {second.id}
+
+    status, html = await browser.post("/admin/review", [("action", "reject"), ("reason", "证明材料不清晰")])
+    assert status == 400 and "请先勾选要处理的申报" in error_box(html)
+    assert 'name="reason" value="证明材料不清晰"' in html and ticked(html) == set()
+    assert await HourRecord.filter(status=RecordStatus.PENDING).count() == 2
+
     _, html = await browser.post(
         "/admin/review", [("ids", world["record"].id), ("action", "reject"), ("reason", "证明不清")]
     )
-    assert "已驳回" in html
+    assert f"#{world['record'].id} 孙丽 已驳回" in html and not error_box(html)
+    assert (await HourRecord.get(id=world["record"].id)).status == RecordStatus.REJECTED
     await browser.close()
 
 
-async def test_a_post_without_the_csrf_token_is_refused(console_service, world):
+async def test_a_batch_approval_names_each_record_and_waits_for_the_confirmation(console_service, world):
+    first, second = world["record"], await a_declaration(world["person"], hours="4", course="第二门课")
     browser = await sign_in(console_service, "o_home")
-    browser.csrf = "forged"
-    status, _ = await browser.post("/admin/review", [("ids", world["record"].id), ("action", "approve")])
-    assert status == 403
+    chosen = [("ids", first.id), ("ids", second.id), ("action", "approve")]
+    status, html = await browser.post("/admin/review?year=2026", chosen)
+    assert status == 200 and "确认通过以下 2 条学时申报" in html and "确认通过 2 条" in html
+    assert f"#{first.id} 孙丽 · 郑州市第一人民医院 · 2026 年专业科目 · 急诊医学进展 · 6 学时" in html
+    assert f"#{second.id} 孙丽 · 郑州市第一人民医院 · 2026 年专业科目 · 第二门课 · 4 学时" in html
+    assert 'action="/admin/review?year=2026"' in html and 'name="csrf"' in html  # the filters come along
+    assert await HourRecord.filter(status=RecordStatus.PENDING).count() == 2
+
+    status, html = await browser.post("/admin/review", [*chosen, ("back", "1")])  # 返回修改
+    assert status == 200 and ticked(html) == {first.id, second.id}
+    assert await HourRecord.filter(status=RecordStatus.PENDING).count() == 2
+
+    _, html = await browser.post("/admin/review", [*chosen, ("confirm", "1")])
+    assert f"#{first.id} 孙丽 已通过" in html and f"#{second.id} 孙丽 已通过" in html
+    assert await HourRecord.filter(status=RecordStatus.APPROVED).count() == 2
+    await browser.close()
+
+
+async def test_a_batch_with_a_record_outside_the_scope_is_refused_whole(console_service, world):
+    far_person = await a_registered_person("o_far", name="周远", unit=world["far"])
+    far = await a_declaration(far_person)
+    browser = await sign_in(console_service, "o_home")
+    for step in ([], [("confirm", "1")]):
+        chosen = [("ids", world["record"].id), ("ids", far.id), ("action", "approve"), *step]
+        status, html = await browser.post("/admin/review", chosen)
+        assert status == 403 and f"#{far.id} 不在您的管理范围内" in error_box(html)
+        assert "均未处理" in error_box(html) and "周远" not in html
+        assert ticked(html) == {world["record"].id}
+    assert await HourRecord.filter(status=RecordStatus.PENDING).count() == 2
+    assert not await AuditEntry.filter(action="decided").exists()
+    await browser.close()
+
+
+@pytest.mark.parametrize("csrf", ["forged", ""])
+async def test_a_confirmation_without_the_csrf_token_is_refused(console_service, world, csrf):
+    browser = await sign_in(console_service, "o_home")
+    await browser.get("/admin/review")
+    browser.csrf = csrf
+    form = aiohttp.FormData([("ids", str(world["record"].id)), ("action", "approve"), ("confirm", "1")])
+    if csrf:
+        form.add_field("csrf", csrf)
+    async with browser.session.post(browser.url("/admin/review"), data=form) as response:
+        assert response.status == 403
     assert (await HourRecord.get(id=world["record"].id)).status == RecordStatus.PENDING
     await browser.close()
 

@@ -8,6 +8,7 @@ from yarl import URL
 from storage.models import HourRecord, RecordStatus
 from tests.browser import ARTIFACTS
 from tests.console import LINK
+from tests.domain import a_declaration
 
 
 async def open_console(service, page: Page, openid: str) -> None:
@@ -27,9 +28,36 @@ async def test_an_admin_signs_in_from_the_chat_link_and_approves_a_declaration(c
     ARTIFACTS.mkdir(exist_ok=True)
     await phone.screenshot(path=str(ARTIFACTS / "console-review-phone.png"), full_page=True)
     await phone.get_by_role("button", name="通过所选").click()
+    await phone.get_by_role("button", name="确认通过 1 条").wait_for()
+    assert "孙丽" in await phone.locator("ol.confirm-items").inner_text()
+    assert (await HourRecord.get(id=world["record"].id)).status == RecordStatus.PENDING
+    await phone.get_by_role("button", name="确认通过 1 条").click()
     await phone.wait_for_selector(".flash")
     assert "已通过" in await phone.locator(".flash").first.inner_text()
     assert (await HourRecord.get(id=world["record"].id)).status == RecordStatus.APPROVED
+
+
+async def test_select_all_ticks_the_page_and_a_refusal_keeps_the_ticks(console_service, world, phone):
+    second = await a_declaration(world["person"], hours="4", course="第二门课")
+    await open_console(console_service, phone, "o_home")
+    await phone.goto(str(console_service.client.make_url("/admin/review")))
+    boxes = phone.locator("label.record input[type=checkbox]")
+    select_all = phone.get_by_label("全选本页（2 条）")
+    await select_all.check()
+    assert [await box.is_checked() for box in await boxes.all()] == [True, True]
+    await boxes.first.uncheck()
+    assert await select_all.evaluate("box => box.indeterminate && !box.checked")
+    await select_all.check()
+    await phone.get_by_role("button", name="驳回所选").click()  # no reason typed
+    alert = phone.get_by_role("alert")
+    assert "驳回需要填写理由" in await alert.inner_text()
+    assert [await box.is_checked() for box in await boxes.all()] == [True, True]
+    assert await select_all.is_checked()
+    await phone.get_by_label("驳回理由").fill("证明材料不清晰")
+    await phone.get_by_role("button", name="驳回所选").click()
+    await phone.wait_for_selector(".flash[role=status]")
+    statuses = {r.status for r in await HourRecord.filter(id__in=[world["record"].id, second.id])}
+    assert statuses == {RecordStatus.REJECTED}
 
 
 async def test_the_link_cannot_be_opened_twice(console_service, world, phone):

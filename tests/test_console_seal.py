@@ -56,6 +56,10 @@ async def test_a_filed_seal_goes_on_the_regions_next_certificate_and_earlier_one
     _, html = await province.get("/admin/seal")
     assert f"#{application.id} 郑州市" in html and "待备案" in html
     status, html = await province.post(f"/admin/seal/{application.id}/decision", {"action": "approve"})
+    assert status == 200 and "确认为以下 1 份电子签章申请备案" in html and f"#{application.id} 郑州市" in html
+    assert (await SealApplication.get(id=application.id)).status == ApplicationStatus.SUBMITTED
+    decision = {"action": "approve", "confirm": "1"}
+    status, html = await province.post(f"/admin/seal/{application.id}/decision", decision)
     assert status == 200 and f"已备案：郑州市今后新生成的电子证书加盖“{ZHENGZHOU_BUREAU}”签章" in html
     await application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED and application.decided_at is not None
@@ -149,7 +153,11 @@ async def test_a_bad_application_is_refused_with_the_reason(console_service, wor
 async def test_only_the_province_decides_an_application(console_service, world, outsider):
     application = await an_application(console_service)
     browser = await sign_in(console_service, outsider)
-    for action in ({"action": "approve"}, {"action": "reject", "reason": "不同意"}):
+    for action in (
+        {"action": "approve"},
+        {"action": "approve", "confirm": "1"},
+        {"action": "reject", "reason": "不同意"},
+    ):
         status, _ = await browser.post(f"/admin/seal/{application.id}/decision", action)
         assert status == 403
     await application.refresh_from_db()

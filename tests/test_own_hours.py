@@ -84,8 +84,8 @@ async def test_an_admin_cannot_approve_their_own_declaration_on_the_console(cons
     region = await sign_in(console_service, "o_zhengzhou")
     _, listing = await region.get("/admin/review")
     assert f"#{record.id}" in listing and "周自审" in listing
-    _, html = await region.post("/admin/review", [("ids", record.id), ("action", "approve")])
-    assert f"#{record.id} 已通过" in html
+    _, html = await region.post("/admin/review", [("ids", record.id), ("action", "approve"), ("confirm", "1")])
+    assert f"#{record.id} 周自审 已通过" in html
     await region.close()
 
 

@@ -12,7 +12,8 @@ from aiohttp import web
 from bot.console import audit, auth, filings, follow_up, home, people, plans, query, review, seals, stats, tree
 from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import Settings
-from storage.vocabulary import hours_figure
+from storage.clock import local_time
+from storage.vocabulary import hours_figure, scope_name
 
 SECTIONS = (auth, home, review, people, query, stats, follow_up, tree, seals, filings, plans, audit)
 
@@ -50,7 +51,11 @@ def setup_console(app: web.Application, settings: Settings, sessions: SessionSto
     app.middlewares.append(auth.admin_gate(sessions))
     # templates read the signed-in admin and the CSRF token as the pages do: request[ADMIN], request[CSRF]
     aiohttp_jinja2.get_env(app).globals.update(
-        scope_name=home.scope_name, hours_figure=hours_figure, ADMIN=auth.ADMIN, CSRF=auth.CSRF
+        scope_name=scope_name,
+        hours_figure=hours_figure,
+        local_time=local_time,
+        ADMIN=auth.ADMIN,
+        CSRF=auth.CSRF,
     )
     for section in SECTIONS:
         app.router.add_routes(section.routes)

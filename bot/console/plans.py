@@ -81,7 +81,6 @@ async def _page(request: web.Request, flash: list[str], errors: list[str] | None
         "own": await plans_of_own_unit(admin),
         "filed": Listing([], 0, 1, 1),
         "missing": Listing([], 0, 1, 1),
-        "local_time": local_time,
     }
     if admin.role != AdminRole.UNIT:
         rows = await plan_overview(admin, year)
@@ -105,10 +104,6 @@ class Listing:
         pages = max(1, -(-len(rows) // PAGE_SIZE))
         page = min(max(as_number(page_text, 6) or 1, 1), pages)
         return cls(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(rows), page, pages)
-
-
-def local_time(moment: datetime) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 @routes.get("/admin/plans")
@@ -159,7 +154,7 @@ async def plan_page(request: web.Request) -> dict:
     elif request.query.get("refiled"):
         flash.append(REFILED.format(year=plan.year))
     size = len(plan.file_data) if plan.file_data else 0
-    return {"plan": plan, "file_size": size, "flash": flash, "local_time": local_time}
+    return {"plan": plan, "file_size": size, "flash": flash}
 
 
 @routes.get("/admin/plans/{id}/file")

@@ -1,8 +1,12 @@
 """Review on the console: the pending list with filters, the evidence photo, approve or reject several at once.
 
-Decisions go through the same storage call as the chat's, so the rules and notifications are the same.
+Decisions go through the same storage call as the chat's, so the rules and notifications are the same. A batch is
+checked whole before anything is decided: one record the admin may not decide refuses the batch, and the page
+comes back with the same records ticked and the same reason typed. Approving asks first, on a page of its own
+that names each record (so it works without script).
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import aiohttp_jinja2
@@ -12,21 +16,34 @@ from bot.console.auth import current_admin
 from handlers.refusals import No, say
 from handlers.review import UNDECIDABLE, undecided
 from storage.audit import console_read
-from storage.declarations import decide, pending_for_console, record_in_scope
+from storage.declarations import decide, pending_for_console, record_in_scope, records_to_decide
+from storage.errors import OutOfScope
 from storage.ids import as_number
-from storage.models import Category
+from storage.models import Category, HourRecord
 from storage.scope import units_in_scope
-from storage.vocabulary import CATEGORY_NAMES
+from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 routes = web.RouteTableDef()
 MAX_AT_ONCE = 100
+
+NOTHING_CHOSEN = "请先勾选要处理的申报。"
+NO_ACTION = "请选择“通过所选”或“驳回所选”。"
+BATCH_REFUSED = "以上原因，所选的 {count} 条申报均未处理。请取消勾选这些申报后重试。"
 
 
 def _int(value: str | None) -> int | None:
     return as_number(value)
 
 
-async def _listing(request: web.Request, flash: list[str]) -> web.Response:
+async def _listing(
+    request: web.Request,
+    flash: Sequence[str] = (),
+    errors: Sequence[str] = (),
+    chosen_ids: Sequence[int] = (),
+    reason: str = "",
+    status: int = 200,
+) -> web.Response:
+    """The pending list; after a refusal with the records still ticked and the reason as it was typed."""
     admin = current_admin(request)
     unit_id, year = _int(request.query.get("unit")), _int(request.query.get("year"))
     category = request.query.get("category") if request.query.get("category") in {c.value for c in Category} else None
@@ -37,35 +54,72 @@ async def _listing(request: web.Request, flash: list[str]) -> web.Response:
         "units": await units_in_scope(admin, limit=500),
         "chosen": {"unit": unit_id, "year": year, "category": category},
         "categories": CATEGORY_NAMES,
-        "flash": flash,
+        "flash": list(flash),
+        "errors": list(errors),
+        "ticked": set(chosen_ids),
+        "reason": reason,
     }
-    return aiohttp_jinja2.render_template("admin/review.html", request, context)
+    return aiohttp_jinja2.render_template("admin/review.html", request, context, status=status)
 
 
 @routes.get("/admin/review")
 async def review_page(request: web.Request) -> web.Response:
-    return await _listing(request, [])
+    return await _listing(request)
+
+
+def record_line(record: HourRecord) -> str:
+    """#12 孙丽 · 郑州市第一人民医院 · 2026 年专业科目 · 急诊医学进展 · 6 学时"""
+    return (
+        f"#{record.id} {record.person.name} · {record.person.unit.name} · {record.year} 年"
+        f"{CATEGORY_NAMES[record.category]} · {record.course} · {hours_figure(record.hours)} 学时"
+    )
 
 
 @routes.post("/admin/review")
 async def decide_several(request: web.Request) -> web.Response:
     admin = current_admin(request)
     form = await request.post()
-    ids = [number for value in form.getall("ids", []) if (number := as_number(value))][:MAX_AT_ONCE]
-    approve = form.get("action") == "approve"
+    ids = list(dict.fromkeys(n for value in form.getall("ids", []) if (n := as_number(value))))[:MAX_AT_ONCE]
+    action = form.get("action")
     reason = str(form.get("reason", "")).strip()[:200]
-    if not ids:
-        return await _listing(request, ["请先勾选要处理的申报。"])
-    if not approve and not reason:
-        return await _listing(request, [say(No.REASON_REQUIRED)])
-    flash = []
-    for record_id in ids:
+    if form.get("back"):  # 返回修改 on the confirmation page
+        return await _listing(request, chosen_ids=ids, reason=reason)
+    problem = NOTHING_CHOSEN if not ids else NO_ACTION if action not in ("approve", "reject") else None
+    if problem is None and action == "reject" and not reason:
+        problem = say(No.REASON_REQUIRED)
+    if problem:
+        return await _listing(request, errors=[problem], chosen_ids=ids, reason=reason, status=400)
+    records, refused = await records_to_decide(admin, ids)
+    if refused:
+        lines = [undecided(record_id, why) for record_id, why in refused.items()]
+        lines.append(BATCH_REFUSED.format(count=len(ids)))
+        status = 403 if any(isinstance(why, OutOfScope) for why in refused.values()) else 400
+        return await _listing(request, errors=lines, chosen_ids=ids, reason=reason, status=status)
+    approve = action == "approve"
+    if approve and form.get("confirm") != "1":
+        return _confirmation(request, records, reason)
+    flash, errors = [], []
+    for record in records:
         try:
-            await decide(admin, record_id, approve, reason, datetime.now(UTC))
-            flash.append(f"#{record_id} 已{'通过' if approve else '驳回'}")
+            await decide(admin, record.id, approve, reason, datetime.now(UTC))
+            flash.append(f"#{record.id} {record.person.name} 已{'通过' if approve else '驳回'}")
         except UNDECIDABLE as why:
-            flash.append(undecided(record_id, why))
-    return await _listing(request, flash)
+            errors.append(undecided(record.id, why))
+    return await _listing(request, flash, errors)
+
+
+def _confirmation(request: web.Request, records: list[HourRecord], reason: str) -> web.Response:
+    context = {
+        "heading": "确认通过",
+        "question": f"确认通过以下 {len(records)} 条学时申报？",
+        "items": [record_line(record) for record in records],
+        "note": "通过后学时即计入本人年度学时，并通知申报人。",
+        "action": request.path_qs,
+        "fields": [("action", "approve"), ("reason", reason)] + [("ids", record.id) for record in records],
+        "confirm_label": f"确认通过 {len(records)} 条",
+        "back_label": "返回修改",
+    }
+    return aiohttp_jinja2.render_template("admin/confirm.html", request, context)
 
 
 @routes.get("/admin/review/{id}/evidence")

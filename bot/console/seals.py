@@ -15,7 +15,7 @@ from bot.console.auth import current_admin
 from bot.settings import SETTINGS
 from handlers.chat import CHINA
 from render.seal import seal_png
-from storage.errors import AlreadyDecided
+from storage.errors import AlreadyDecided, OutOfScope
 from storage.filings import (
     ISSUER_LENGTH,
     InvalidSealApplication,
@@ -114,6 +114,8 @@ async def decide(request: web.Request) -> web.Response:
     form = await request.post()
     approve = form.get("action") == "approve"
     reason = str(form.get("reason", ""))
+    if approve and form.get("confirm") != "1":
+        return await _confirmation(request)
     try:
         application = await decide_seal_application(
             current_admin(request), _id(request), approve, reason, datetime.now(UTC)
@@ -126,6 +128,32 @@ async def decide(request: web.Request) -> web.Response:
     if approve:
         return await _page(request, [FILED.format(region=application.region.name, issuer=application.issuer)])
     return await _page(request, [REJECTED.format(id=application.id, reason=application.reject_reason)])
+
+
+async def _confirmation(request: web.Request) -> web.Response:
+    """备案 changes every certificate the region issues from then on: the province confirms it on a page that names
+    the application (it works without script)."""
+    admin = current_admin(request)
+    if admin.role != AdminRole.PROVINCE:
+        raise OutOfScope(_id(request))
+    application = await seal_application_in_scope(admin, _id(request))
+    if application.status != ApplicationStatus.SUBMITTED:
+        status = SEAL_STATUS_NAMES[ApplicationStatus(application.status)]
+        who = application.decided_by.name if application.decided_by else "他人"
+        return await _page(request, [], [ALREADY.format(who=who, status=status)])
+    region = application.region.name
+    context = {
+        "heading": "确认备案",
+        "question": "确认为以下 1 份电子签章申请备案？",
+        "items": [f"#{application.id} {region}：{application.applicant}，签章名称“{application.issuer}”"],
+        "note": "备案后，" + FILED.format(region=region, issuer=application.issuer).removeprefix("已备案："),
+        "action": request.path,
+        "fields": [("action", "approve")],
+        "confirm_label": "确认备案",
+        "back_label": "返回",
+        "back_href": "/admin/seal",
+    }
+    return aiohttp_jinja2.render_template("admin/confirm.html", request, context)
 
 
 def seal_data_uri(issuer: str) -> str:

@@ -10,7 +10,6 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from bot.console.home import scope_name
 from bot.console.query import xlsx_response
 from handlers.chat import CHINA
 from render.spreadsheet import Export, ExportSheet
@@ -19,7 +18,7 @@ from storage.ids import as_number
 from storage.models import AdminRole
 from storage.regions import PROVINCE_CODE, all_regions
 from storage.statistics import Figures, YearStatistics, year_statistics
-from storage.vocabulary import hours_figure
+from storage.vocabulary import hours_figure, scope_name
 
 routes = web.RouteTableDef()
 PROVINCE_UNITS = "省直单位"
