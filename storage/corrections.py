@@ -103,8 +103,11 @@ async def _keep(
     await RecordCorrection.create(
         record_id=record.id, kind=kind, reason=reason, before=before, after=after, admin=admin, at=now
     )
-    action = "voided" if kind == CorrectionKind.VOID else "corrected"
-    await audit(f"admin:{admin.id}", action, f"hour_record:{record.id}", before, after | {"reason": reason})
+    actor, target, after = f"admin:{admin.id}", f"hour_record:{record.id}", after | {"reason": reason}
+    if kind == CorrectionKind.VOID:
+        await audit(actor, "voided", target, before, after)
+    else:
+        await audit(actor, "corrected", target, before, after)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,16 @@ AUDIT_ACTION_NAMES = {
     "read:filing": "查看管理员备案表",
     "read:training_plan": "查看培训计划",
     "read:audit_log": "查看审计日志",
+    "voided": "作废学时记录",
+    "corrected": "更正学时记录",
+    "reminders_sent": "发送学时提醒",
+    "export:follow_up": "导出未达标人员名单",
+    "read:follow_up": "查看未达标人员名单",
+    "unit_added": "添加单位",
+    "units_imported": "批量导入单位",
+    "unit_corrected": "更正单位信息",
+    "admin_invited": "邀请管理员",
+    "admin_removed": "解除管理员",
 }
 
 # The facts an audit entry keeps before and after a change, by their key.
@@ -125,6 +135,12 @@ AUDIT_FIELD_LABELS = FILING_LABELS | {
     "file_bytes": "附件大小（字节）",
     "file_sha256": "附件校验值",
     "filters": "筛选条件",
+    "credit_code": "统一社会信用代码",
+    "industry": "行业类别",
+    "units": "单位数",
+    "people": "人数",
+    "invite": "邀请码编号",
+    "unit": "单位",
 }
 # Coded values inside those facts, by key.
 AUDIT_VALUE_NAMES = {

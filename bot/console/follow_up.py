@@ -9,7 +9,6 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
-from bot.console.home import scope_name
 from bot.console.query import xlsx_response
 from handlers.chat import CHINA
 from handlers.reminders import missing_words
@@ -20,6 +19,7 @@ from storage.ids import as_number
 from storage.models import AdminRole
 from storage.regions import PROVINCE_CODE, all_regions
 from storage.scope import units_in_scope
+from storage.vocabulary import scope_name
 
 routes = web.RouteTableDef()
 PATH = "/admin/follow-up"
