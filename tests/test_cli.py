@@ -131,6 +131,10 @@ async def test_serve_with_two_workers_and_redis_answers_from_both_on_one_port(tm
             }
             | {name.upper(): str(value) for name, value in keys_for_tests().items()}
         )
+        migrate = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "db", "migrate", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE
+        )  # fmt: skip
+        assert await migrate.wait() == 0
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", "2",
             cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
