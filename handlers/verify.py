@@ -8,7 +8,6 @@ only the minimum, about the current full certificate.
 import functools
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -19,10 +18,11 @@ from handlers.links import is_signed_code
 from handlers.qr_token import Claims, PublicKey, TokenInvalid, read_token
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
-from storage.certificates import current_certificate, has_full_certificate, newest_of, snapshot_by_code
+from storage.certificates import current_certificate, facts_summary, has_full_certificate, newest_of, snapshot_by_code
 from storage.declarations import find_person
 from storage.ids import mask_cert_number, mask_id_number, mask_name, normalise
 from storage.models import CertificateSnapshot, Person
+from storage.summary import YearSummary, cap_notes
 from storage.vocabulary import hours_figure
 
 
@@ -35,12 +35,17 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class YearLine:
+    """A year as the verification page prints it, from the summary every surface shows."""
+
     year: int
     total: str
     professional: str
     public: str
+    counted: str
+    capped: bool  # raw total and counted total differ
     required_total: int
     met: bool
+    summary: YearSummary
 
 
 @dataclass(frozen=True)
@@ -60,22 +65,27 @@ class Verification:
     newer_years: tuple[YearLine, ...] = field(default=())
     extract_year: int | None = None  # a one-year extract (年度学时证明), which is never the current certificate
 
+    @property
+    def cap_note(self) -> str:
+        return cap_notes(y.summary for y in self.years)
 
-def _years(facts: dict[str, Any]) -> tuple[YearLine, ...]:
-    lines = []
-    for y in facts["years"]:
-        hours = [(r["category"], Decimal(r["hours"])) for r in y["records"]]
-        lines.append(
-            YearLine(
-                year=y["year"],
-                total=hours_figure(sum((h for _, h in hours), Decimal(0))),
-                professional=hours_figure(sum((h for c, h in hours if c == "professional"), Decimal(0))),
-                public=hours_figure(sum((h for c, h in hours if c == "public"), Decimal(0))),
-                required_total=y["required_total"],
-                met=y["met"],
-            )
-        )
-    return tuple(lines)
+
+def year_lines(facts: dict[str, Any]) -> tuple[YearLine, ...]:
+    return tuple(_year_line(facts_summary(y)) for y in facts["years"])
+
+
+def _year_line(year: YearSummary) -> YearLine:
+    return YearLine(
+        year=year.year,
+        total=hours_figure(year.total),
+        professional=hours_figure(year.professional),
+        public=hours_figure(year.public),
+        counted=hours_figure(year.counted),
+        capped=year.capped,
+        required_total=year.policy.total_hours,
+        met=year.met,
+        summary=year,
+    )
 
 
 async def _view(snapshot: CertificateSnapshot) -> Verification:
@@ -93,12 +103,12 @@ async def _view(snapshot: CertificateSnapshot) -> Verification:
         id_number=mask_id_number(facts["id_number"]),
         unit=facts["unit"],
         region=facts["region"],
-        years=_years(facts),
+        years=year_lines(facts),
         issuer=snapshot.issuer,
         issued_at=snapshot.issued_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
         revoke_reason=snapshot.revoke_reason,
         newer_code=newer.code if newer else "",
-        newer_years=_years(newer.facts) if newer else (),
+        newer_years=year_lines(newer.facts) if newer else (),
         extract_year=snapshot.year,
     )
 
