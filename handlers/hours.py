@@ -1,5 +1,7 @@
 """学时查询: each year's approved hours against the policy, and what is still missing this year."""
 
+from typing import Any
+
 from handlers.chat import Chat
 from handlers.journeys import Command, Journey
 from handlers.replies import Reply, Text
@@ -21,13 +23,38 @@ POLICY = "年度要求：每年不少于 {total} 学时，其中专业科目不�
 PENDING = "另有 {pending} 条申报正在审核，{rejected} 条未通过审核。"
 
 
-def _year_lines(year: YearSummary, current_year: int) -> list[str]:
-    counted = hours_figure(year.counted)
-    figures = (
-        TOTAL_AND_COUNTED.format(total=hours_figure(year.total), counted=counted, required=year.policy.total_hours)
-        if year.capped
-        else COUNTED.format(counted=counted, required=year.policy.total_hours)
+def _figures(total: str, counted: str, required: object) -> str:
+    """计入 against the requirement; the raw total before it where the two differ."""
+    if total != counted:
+        return TOTAL_AND_COUNTED.format(total=total, counted=counted, required=required)
+    return COUNTED.format(counted=counted, required=required)
+
+
+# In a notification: the year as the change left it, from the figures its payload carries
+# (storage.summary.YearSummary.figures), so it says what 学时 and the certificate say.
+NOTICE_YEAR = "您 {year} 年现有学时：{figures}，{verdict}。"
+NOTICE_MET = "已达到年度要求"
+NOTICE_MISSING = "还需 {missing} 学时"
+
+
+def year_notice(figures: dict[str, Any]) -> str:
+    verdict = NOTICE_MET if figures["met"] else NOTICE_MISSING.format(missing=figures["missing"])
+    line = NOTICE_YEAR.format(
+        year=figures["year"],
+        figures=_figures(figures["total"], figures["counted"], figures["required"]),
+        verdict=verdict,
     )
+    return line + (CAP_NOTE.format(rule=figures["note"]) if figures["note"] else "")
+
+
+def year_notices(payload: dict[str, Any]) -> list[str]:
+    """The years a notification's payload carries, one line each; none in a payload from before they did."""
+    years = payload.get("year_summaries") or ([payload["year_summary"]] if "year_summary" in payload else [])
+    return [year_notice(figures) for figures in years]
+
+
+def _year_lines(year: YearSummary, current_year: int) -> list[str]:
+    figures = _figures(hours_figure(year.total), hours_figure(year.counted), year.policy.total_hours)
     lines = [
         YEAR.format(
             year=year.year,

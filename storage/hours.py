@@ -6,7 +6,7 @@ from decimal import Decimal
 from weakref import WeakKeyDictionary
 
 from storage.db import current_database, fetch
-from storage.models import RecordStatus
+from storage.models import HourRecord, Person, RecordStatus
 from storage.summary import Entry, Policy, YearSummary, year_summary
 
 __all__ = ["Policy", "YearSummary"]  # re-exported: callers of the lookup see these
@@ -49,6 +49,17 @@ async def hours_lookup(openid: str, current_year: int) -> HoursLookup | None:
 
 async def hours_overview(person_id: int, current_year: int) -> HoursOverview:
     return await _overview(await fetch(_HOURS_BY.format(where="p.id = ?"), person_id), current_year)
+
+
+async def year_summary_of(person_id: int, year: int) -> YearSummary:
+    """One year of one person, read through the ORM so that inside a transaction it sees the transaction's
+    own changes (a notification enqueued with a decision states the year as the decision left it)."""
+    region_code = await Person.filter(id=person_id).values_list("unit__region_id", flat=True)
+    records = await HourRecord.filter(person_id=person_id, year=year, status=RecordStatus.APPROVED).values(
+        "category", "hours", "source"
+    )
+    entries = [Entry(r["category"], r["hours"], r["source"]) for r in records]
+    return year_summary(year, await policy_for(year, region_code[0]), entries)
 
 
 async def policy_for(year: int, region_code: str) -> Policy:

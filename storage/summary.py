@@ -92,7 +92,7 @@ class YearSummary:
         return self.missing_total == 0
 
     def figures(self) -> dict[str, str | bool]:
-        """The figures as every surface prints them: what a test compares across surfaces."""
+        """The figures as every surface prints them, as plain values a notification's payload can carry."""
         return {
             "year": str(self.year),
             "public": hours_figure(self.public),
@@ -102,6 +102,7 @@ class YearSummary:
             "required": str(self.policy.total_hours),
             "met": self.met,
             "missing": hours_figure(self.missing_total),
+            "note": self.cap_note,
         }
 
 
