@@ -38,7 +38,7 @@ from bot.settings import Settings
 from handlers.chat import CHINA
 from handlers.hours import hours_text
 from storage.db import DEFAULT_PROFESSIONAL_MIN_HOURS, DEFAULT_TOTAL_HOURS, database
-from storage.hours import HoursOverview, Policy, YearHours
+from storage.hours import HoursOverview, Policy, YearSummary
 from storage.ids import id_check_character
 from storage.models import Category, HourRecord, Person, RecordStatus, Unit
 from storage.people import cert_number
@@ -79,7 +79,9 @@ class Seeded:
         policy = Policy(DEFAULT_TOTAL_HOURS, DEFAULT_PROFESSIONAL_MIN_HOURS)  # the seeded default rule
         by_year = {current_year: {}} | self.hours
         years = [
-            YearHours(year, policy, sums.get(Category.PUBLIC, Decimal(0)), sums.get(Category.PROFESSIONAL, Decimal(0)))
+            YearSummary(
+                year, policy, sums.get(Category.PUBLIC, Decimal(0)), sums.get(Category.PROFESSIONAL, Decimal(0))
+            )
             for year, sums in sorted(by_year.items(), reverse=True)
         ]
         return hours_text(self.name, self.cert_number, HoursOverview(years, pending=0, rejected=0), current_year)
