@@ -38,11 +38,12 @@ from bot.settings import Settings
 from handlers.chat import CHINA
 from handlers.hours import hours_text
 from storage.db import DEFAULT_PROFESSIONAL_MIN_HOURS, DEFAULT_TOTAL_HOURS, database
-from storage.hours import HoursOverview, Policy, YearSummary
+from storage.hours import HoursOverview
 from storage.ids import id_check_character
 from storage.models import Category, HourRecord, Person, RecordStatus, Unit
 from storage.people import cert_number
 from storage.regions import load_regions
+from storage.summary import Policy, YearSummary
 from storage.units import load_demo_units
 
 HOST = "127.0.0.1"

@@ -58,7 +58,7 @@ async def show(chat: Chat) -> Reply:
         year = as_number(chat.args, 4)
         if year is None or len(chat.args.strip()) != 4:
             raise Refusal(No.BAD_CERTIFICATE_YEAR)
-    facts = await certificate_facts(person, year, chat.today.year)
+    facts = await certificate_facts(person, year)
     if facts is None:
         raise Refusal(No.NO_HOURS_IN_YEAR, year=year) if year else Refusal(No.NO_HOURS)
     secret = chat.config.secret_key

@@ -28,7 +28,7 @@ SEAL_PURPOSE = "专业技术人员继续教育专用章"
 VERIFY_LINE = "扫码验证真伪"
 
 # Bump when the canonical form changes, so stored hashes of the old form never match new ones by accident.
-_HASH_SCHEMA = "jxjy.certificate/1"
+_HASH_SCHEMA = "jxjy.certificate/2"
 _CERT_NUMBER = re.compile(r"[0-9]{16}")  # ASCII digits only: \d would also accept full-width ones
 
 

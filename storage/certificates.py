@@ -66,7 +66,7 @@ async def issuer_for(region_code: str) -> Issuer:
     return Issuer(filing.issuer, region_code)
 
 
-async def certificate_facts(person: Person, year: int | None, current_year: int) -> dict[str, Any] | None:
+async def certificate_facts(person: Person, year: int | None) -> dict[str, Any] | None:
     """What a certificate issued now would show, or None when there are no approved hours (in that year)."""
     await person.fetch_related("unit__region")
     records = HourRecord.filter(person_id=person.id, status=RecordStatus.APPROVED)
@@ -79,6 +79,8 @@ async def certificate_facts(person: Person, year: int | None, current_year: int)
     for year_number in sorted({r.year for r in rows}):
         in_year = [r for r in rows if r.year == year_number]
         summary = year_summary(year_number, await policy_for(year_number, person.unit.region_id), in_year)
+        # `met` stays in the facts as it always was (their hash names the snapshot); every page and document
+        # works the figures out again with year_summary from the records and the policy stored beside it.
         years.append(
             {
                 "year": year_number,

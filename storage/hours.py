@@ -9,8 +9,6 @@ from storage.db import current_database, fetch
 from storage.models import HourRecord, Person, RecordStatus
 from storage.summary import Entry, Policy, YearSummary, year_summary
 
-__all__ = ["Policy", "YearSummary"]  # re-exported: callers of the lookup see these
-
 
 @dataclass(frozen=True)
 class HoursOverview:
