@@ -38,11 +38,12 @@ from bot.settings import Settings
 from handlers.chat import CHINA
 from handlers.hours import hours_text
 from storage.db import DEFAULT_PROFESSIONAL_MIN_HOURS, DEFAULT_TOTAL_HOURS, database, migrate_database
-from storage.hours import HoursOverview, Policy, YearHours
+from storage.hours import HoursOverview
 from storage.ids import id_check_character
 from storage.models import Category, HourRecord, Person, RecordStatus, Unit
 from storage.people import cert_number
 from storage.regions import load_regions
+from storage.summary import Policy, YearSummary
 from storage.units import load_demo_units
 
 HOST = "127.0.0.1"
@@ -79,7 +80,9 @@ class Seeded:
         policy = Policy(DEFAULT_TOTAL_HOURS, DEFAULT_PROFESSIONAL_MIN_HOURS)  # the seeded default rule
         by_year = {current_year: {}} | self.hours
         years = [
-            YearHours(year, policy, sums.get(Category.PUBLIC, Decimal(0)), sums.get(Category.PROFESSIONAL, Decimal(0)))
+            YearSummary(
+                year, policy, sums.get(Category.PUBLIC, Decimal(0)), sums.get(Category.PROFESSIONAL, Decimal(0))
+            )
             for year, sums in sorted(by_year.items(), reverse=True)
         ]
         return hours_text(self.name, self.cert_number, HoursOverview(years, pending=0, rejected=0), current_year)

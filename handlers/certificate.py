@@ -23,6 +23,7 @@ from render.signing import PdfSigner, sign_pdf
 from storage.certificates import (
     SnapshotRevoked,
     certificate_facts,
+    facts_summary,
     issue,
     store_signed_pdf,
     stored_signed_pdf,
@@ -30,6 +31,7 @@ from storage.certificates import (
 from storage.ids import as_number, mask_id_number, mask_name
 from storage.models import Category, CertificateSnapshot, RecordSource
 from storage.regions import PROVINCE_CODE
+from storage.summary import YearSummary
 from storage.vocabulary import hours_figure
 
 DESCRIPTION = "证书管理号 {number}\n{years}\n点击查看证书，可下载 A4 PDF 打印。链接 {days} 天内有效。"
@@ -37,6 +39,13 @@ EXTRACT_DESCRIPTION = (
     "{note}；完整证书请发送“证书”。\n证书管理号 {number}\n{years}\n"
     "点击查看证明，可下载 A4 PDF 打印。链接 {days} 天内有效。"
 )
+
+
+def year_line(year: YearSummary) -> str:
+    """A year in the news message: the hours, what counts where that differs, and the verdict."""
+    counted = f"，计入 {hours_figure(year.counted)}" if year.capped else ""
+    return f"{year.year} 年 {hours_figure(year.total)} 学时{counted}" + ("（已达标）" if year.met else "")
+
 
 _CATEGORIES = {c.value: doc.Category[c.name] for c in Category}
 _SOURCES = {s.value: doc.RecordSource[s.name] for s in RecordSource}
@@ -49,7 +58,7 @@ async def show(chat: Chat) -> Reply:
         year = as_number(chat.args, 4)
         if year is None or len(chat.args.strip()) != 4:
             raise Refusal(No.BAD_CERTIFICATE_YEAR)
-    facts = await certificate_facts(person, year, chat.today.year)
+    facts = await certificate_facts(person, year)
     if facts is None:
         raise Refusal(No.NO_HOURS_IN_YEAR, year=year) if year else Refusal(No.NO_HOURS)
     secret = chat.config.secret_key
@@ -58,11 +67,7 @@ async def show(chat: Chat) -> Reply:
     except SnapshotRevoked as revoked:
         raise Refusal(No.CERTIFICATE_REVOKED, reason=revoked.reason) from None
     token = holder_token(snapshot.id, secret)
-    summary = "；".join(
-        f"{y['year']} 年 {hours_figure(sum(Decimal(r['hours']) for r in y['records']))} 学时"
-        + ("（已达标）" if y["met"] else "")
-        for y in reversed(facts["years"][-3:])
-    )
+    summary = "；".join(year_line(facts_summary(y)) for y in reversed(facts["years"][-3:]))
     days = chat.config.holder_link_days
     if year is None:
         title, description = doc.TITLE, DESCRIPTION.format(number=person.cert_number, years=summary, days=days)
@@ -115,7 +120,6 @@ def certificate_document(snapshot: CertificateSnapshot, urls: Urls, qr_key: Sign
                 ),
                 required_total=Decimal(y["required_total"]),
                 required_professional=Decimal(y["required_professional"]),
-                met=y["met"],
             )
             for y in facts["years"]
         ),

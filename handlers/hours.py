@@ -1,14 +1,20 @@
 """学时查询: each year's approved hours against the policy, and what is still missing this year."""
 
+from typing import Any
+
 from handlers.chat import Chat
 from handlers.journeys import Command, Journey
 from handlers.replies import Reply, Text
-from storage.hours import HoursOverview, YearHours, hours_lookup
+from storage.hours import HoursOverview, hours_lookup
+from storage.summary import YearSummary, cap_notes
 from storage.vocabulary import hours_figure
 
 NOT_REGISTERED = "您还没有注册。发送“注册”（或点击菜单“注册”），按提示填写姓名、身份证号和单位即可，约需 1 分钟。"
 HEADER = "{name}，您的继续教育学时（证书管理号 {number}）："
-YEAR = "{year} 年：公需科目 {public} 学时，专业科目 {professional} 学时，计入 {counted}/{total} 学时"
+YEAR = "{year} 年：公需科目 {public} 学时，专业科目 {professional} 学时，{figures}"
+COUNTED = "计入 {counted}/{required} 学时"
+TOTAL_AND_COUNTED = "合计 {total} 学时，计入 {counted}/{required} 学时"
+CAP_NOTE = "注：{rule}。"
 YEAR_MET = "  ✔ 已达到年度要求"
 FROM_PAPER = "  其中 {hours} 学时由纸质证书转登"
 THIS_YEAR_MISSING = "  本年度还需 {missing} 学时，其中专业科目至少还需 {professional} 学时"
@@ -17,14 +23,44 @@ POLICY = "年度要求：每年不少于 {total} 学时，其中专业科目不�
 PENDING = "另有 {pending} 条申报正在审核，{rejected} 条未通过审核。"
 
 
-def _year_lines(year: YearHours, current_year: int) -> list[str]:
+def _figures(total: str, counted: str, required: object) -> str:
+    """计入 against the requirement; the raw total before it where the two differ."""
+    if total != counted:
+        return TOTAL_AND_COUNTED.format(total=total, counted=counted, required=required)
+    return COUNTED.format(counted=counted, required=required)
+
+
+# In a notification: the year as the change left it, from the figures its payload carries
+# (storage.summary.YearSummary.figures), so it says what 学时 and the certificate say.
+NOTICE_YEAR = "您 {year} 年现有学时：{figures}，{verdict}。"
+NOTICE_MET = "已达到年度要求"
+NOTICE_MISSING = "还需 {missing} 学时"
+
+
+def year_notice(figures: dict[str, Any]) -> str:
+    verdict = NOTICE_MET if figures["met"] else NOTICE_MISSING.format(missing=figures["missing"])
+    line = NOTICE_YEAR.format(
+        year=figures["year"],
+        figures=_figures(figures["total"], figures["counted"], figures["required"]),
+        verdict=verdict,
+    )
+    return line + (CAP_NOTE.format(rule=figures["note"]) if figures["note"] else "")
+
+
+def year_notices(payload: dict[str, Any]) -> list[str]:
+    """The years a notification's payload carries, one line each; none in a payload from before they did."""
+    years = payload.get("year_summaries") or ([payload["year_summary"]] if "year_summary" in payload else [])
+    return [year_notice(figures) for figures in years]
+
+
+def _year_lines(year: YearSummary, current_year: int) -> list[str]:
+    figures = _figures(hours_figure(year.total), hours_figure(year.counted), year.policy.total_hours)
     lines = [
         YEAR.format(
             year=year.year,
             public=hours_figure(year.public),
             professional=hours_figure(year.professional),
-            counted=hours_figure(year.counted),
-            total=year.policy.total_hours,
+            figures=figures,
         )
     ]
     if year.from_paper:
@@ -46,6 +82,8 @@ def hours_text(name: str, cert_number: str, overview: HoursOverview, current_yea
     lines = [HEADER.format(name=name, number=cert_number)]
     for year in overview.years:
         lines += _year_lines(year, current_year)
+    if note := cap_notes(overview.years):
+        lines.append(CAP_NOTE.format(rule=note))
     this_year = next(y.policy for y in overview.years if y.year == current_year)
     lines.append(POLICY.format(total=this_year.total_hours, professional=this_year.professional_min_hours))
     if overview.pending or overview.rejected:

@@ -14,6 +14,7 @@ from typing import Any
 
 from handlers.corrections import record_words
 from handlers.hours import SHOW as SHOW_HOURS
+from handlers.hours import year_notices
 from handlers.hours_entry import entry_refusal, parse_category, parse_date
 from handlers.refusals import No, Refusal, say
 from handlers.spreadsheets import TableLimits, TableRefused, read_table
@@ -149,7 +150,9 @@ def imported_text(p: dict[str, Any]) -> str:
     lines += [_imported_line(r) for r in p["records"]]
     if p["count"] > len(p["records"]):
         lines.append(f"等 {p['count']} 条。")
-    lines.append(f"已计入您的学时。发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。")
+    lines.append("已记入您的学时。")
+    lines += year_notices(p)
+    lines.append(f"发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。")
     return "\n".join(lines)
 
 
@@ -161,5 +164,5 @@ def imported_template(p: dict[str, Any]) -> dict[str, str]:
         "keyword1": f"共 {hours_figure(p['hours'])} 学时",
         "keyword2": "批量导入",
         "keyword3": first["course"] + more,
-        "remark": "已计入您的学时；如有出入请联系单位管理员。",
+        "remark": "".join(["已记入您的学时。", *year_notices(p), "如有出入请联系单位管理员。"]),
     }

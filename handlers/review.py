@@ -5,6 +5,7 @@ from typing import Any
 from handlers.access import Guard
 from handlers.chat import Chat
 from handlers.hours import SHOW as SHOW_HOURS
+from handlers.hours import year_notices
 from handlers.journeys import Command, Journey
 from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
@@ -102,7 +103,8 @@ def decided_text(p: dict[str, Any]) -> str:
     category = CATEGORY_NAMES[Category(p["category"])]
     what = f"您申报的 {p['year']} 年{category} {hours_figure(p['hours'])} 学时（{p['course']}，编号 {p['record_id']}）"
     if p["approved"]:
-        return f"【审核通过】{what}已审核通过，已计入您的学时。发送“{SHOW_HOURS.words[0]}”可查看。"
+        years = "".join(f"\n{line}" for line in year_notices(p))
+        return f"【审核通过】{what}已审核通过，已记入您的学时。{years}\n发送“{SHOW_HOURS.words[0]}”可查看。"
     return f"【未通过】{what}未通过审核。\n理由：{p['reason']}\n如有疑问请联系单位管理员，修改后可重新申报。"
 
 
@@ -112,7 +114,7 @@ def decided_template(p: dict[str, Any]) -> dict[str, str]:
         "keyword1": f"{p['year']} 年{CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时",
         "keyword2": "通过" if p["approved"] else "未通过",
         "keyword3": p["course"],
-        "remark": "已计入您的学时。" if p["approved"] else f"理由：{p['reason']}",
+        "remark": "".join(["已记入您的学时。", *year_notices(p)]) if p["approved"] else f"理由：{p['reason']}",
     }
 
 

@@ -11,6 +11,7 @@ from handlers.access import Guard
 from handlers.chat import Chat, Step
 from handlers.corrections import record_words
 from handlers.hours import SHOW as SHOW_HOURS
+from handlers.hours import year_notices
 from handlers.hours_entry import HoursEntrySteps, HoursForm, entry_from, refusing
 from handlers.journeys import Command, Journey
 from handlers.refusals import No, Refusal, say
@@ -154,7 +155,9 @@ def _transferred(p: dict[str, Any]) -> str:
 def transferred_text(p: dict[str, Any]) -> str:
     return (
         f"【学时转登】已为您转登 {_transferred(p)}（纸质证书 {p['paper_cert_number']}，{p['course']}），"
-        f"记录编号 {p['record_id']}，已计入您的学时。发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。"
+        f"记录编号 {p['record_id']}，已记入您的学时。"
+        + "".join(f"\n{line}" for line in year_notices(p))
+        + f"\n发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。"
     )
 
 
@@ -164,7 +167,7 @@ def transferred_template(p: dict[str, Any]) -> dict[str, str]:
         "keyword1": _transferred(p),
         "keyword2": "纸质证书转登",
         "keyword3": f"{p['course']}（纸质证书 {p['paper_cert_number']}）",
-        "remark": "已计入您的学时；如有出入请联系单位管理员。",
+        "remark": "".join(["已记入您的学时。", *year_notices(p), "如有出入请联系单位管理员。"]),
     }
 
 

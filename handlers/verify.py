@@ -9,7 +9,6 @@ at the root that asks the same, tell anyone who asks only the minimum, about the
 import functools
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -21,11 +20,12 @@ from handlers.qr_token import Claims, PublicKey, TokenInvalid, read_token
 from handlers.ratelimit import VerifyLimits
 from handlers.refusals import No, Refusal
 from handlers.replies import Reply, Text
-from storage.certificates import current_certificate, has_full_certificate, newest_of, snapshot_by_code
+from storage.certificates import current_certificate, facts_summary, has_full_certificate, newest_of, snapshot_by_code
 from storage.corrections import Change, changes_since
 from storage.declarations import find_person
 from storage.ids import mask_cert_number, mask_id_number, mask_name, normalise
 from storage.models import CertificateSnapshot, CorrectionKind, Person
+from storage.summary import YearSummary, cap_notes
 from storage.vocabulary import hours_figure
 
 
@@ -38,12 +38,17 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class YearLine:
+    """A year as the verification page prints it, from the summary every surface shows."""
+
     year: int
     total: str
     professional: str
     public: str
+    counted: str
+    capped: bool  # raw total and counted total differ
     required_total: int
     met: bool
+    summary: YearSummary
 
 
 @dataclass(frozen=True)
@@ -76,22 +81,27 @@ def change_words(change: Change) -> str:
     course = f"《{change.new_course}》" if change.new_course != change.course else ""
     return f"{what}已于 {day} 更正为{course} {hours_figure(change.new_hours)} 学时：{change.reason}"
 
+    @property
+    def cap_note(self) -> str:
+        return cap_notes(y.summary for y in self.years)
 
-def _years(facts: dict[str, Any]) -> tuple[YearLine, ...]:
-    lines = []
-    for y in facts["years"]:
-        hours = [(r["category"], Decimal(r["hours"])) for r in y["records"]]
-        lines.append(
-            YearLine(
-                year=y["year"],
-                total=hours_figure(sum((h for _, h in hours), Decimal(0))),
-                professional=hours_figure(sum((h for c, h in hours if c == "professional"), Decimal(0))),
-                public=hours_figure(sum((h for c, h in hours if c == "public"), Decimal(0))),
-                required_total=y["required_total"],
-                met=y["met"],
-            )
-        )
-    return tuple(lines)
+
+def year_lines(facts: dict[str, Any]) -> tuple[YearLine, ...]:
+    return tuple(_year_line(facts_summary(y)) for y in facts["years"])
+
+
+def _year_line(year: YearSummary) -> YearLine:
+    return YearLine(
+        year=year.year,
+        total=hours_figure(year.total),
+        professional=hours_figure(year.professional),
+        public=hours_figure(year.public),
+        counted=hours_figure(year.counted),
+        capped=year.capped,
+        required_total=year.policy.total_hours,
+        met=year.met,
+        summary=year,
+    )
 
 
 async def _view(snapshot: CertificateSnapshot) -> Verification:
@@ -112,12 +122,12 @@ async def _view(snapshot: CertificateSnapshot) -> Verification:
         id_number=mask_id_number(facts["id_number"]),
         unit=facts["unit"],
         region=facts["region"],
-        years=_years(facts),
+        years=year_lines(facts),
         issuer=snapshot.issuer,
         issued_at=snapshot.issued_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
         revoke_reason=snapshot.revoke_reason,
         newer_code=newer.code if newer else "",
-        newer_years=_years(newer.facts) if newer else (),
+        newer_years=year_lines(newer.facts) if newer else (),
         extract_year=snapshot.year,
         corrections=corrections,
     )

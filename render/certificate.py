@@ -12,9 +12,11 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from storage import models as stored
+from storage.summary import Entry, Policy, YearSummary, cap_notes, year_summary
 from storage.vocabulary import CATEGORY_NAMES, CERTIFICATE_SOURCE_NAMES, hours_figure
 
 TITLE = "河南省专业技术人员继续教育证书"
@@ -26,7 +28,7 @@ SEAL_PURPOSE = "专业技术人员继续教育专用章"
 VERIFY_LINE = "扫码验证真伪"
 
 # Bump when the canonical form changes, so stored hashes of the old form never match new ones by accident.
-_HASH_SCHEMA = "jxjy.certificate/1"
+_HASH_SCHEMA = "jxjy.certificate/2"
 _CERT_NUMBER = re.compile(r"[0-9]{16}")  # ASCII digits only: \d would also accept full-width ones
 
 
@@ -56,31 +58,48 @@ class HoursRecord:
 
 @dataclass(frozen=True)
 class YearHours:
-    """One calendar year's approved records and the policy they are measured against.
-
-    `met` is decided by storage's policy rules (which cap 公需 hours), so it is carried, not recomputed here.
-    """
+    """One calendar year's approved records and the policy they are measured against. Every figure comes from
+    storage.summary.year_summary, the computation the chat, the pages and the console show."""
 
     year: int
     records: tuple[HoursRecord, ...]
     required_total: Decimal
     required_professional: Decimal
-    met: bool
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "records", tuple(self.records))
 
+    @cached_property
+    def summary(self) -> YearSummary:
+        policy = Policy(int(self.required_total), int(self.required_professional))
+        entries = (
+            Entry(stored.Category[r.category.name], r.hours, stored.RecordSource[r.source.name]) for r in self.records
+        )
+        return year_summary(self.year, policy, entries)
+
     @property
     def total(self) -> Decimal:
-        return sum((r.hours for r in self.records), Decimal(0))
+        return self.summary.total
 
     @property
     def professional(self) -> Decimal:
-        return sum((r.hours for r in self.records if r.category is Category.PROFESSIONAL), Decimal(0))
+        return self.summary.professional
 
     @property
     def public(self) -> Decimal:
-        return sum((r.hours for r in self.records if r.category is Category.PUBLIC), Decimal(0))
+        return self.summary.public
+
+    @property
+    def counted(self) -> Decimal:
+        return self.summary.counted
+
+    @property
+    def capped(self) -> bool:
+        return self.summary.capped
+
+    @property
+    def met(self) -> bool:
+        return self.summary.met
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,11 @@ class Certificate:
     def extract_note(self) -> str:
         """The line that marks an extract as one; empty on the full certificate."""
         return "" if self.extract_year is None else EXTRACT_NOTE.format(year=self.extract_year)
+
+    @property
+    def cap_footnote(self) -> str:
+        """The one line that explains a counted total differing from the raw one; empty when none does."""
+        return cap_notes(y.summary for y in self.years)
 
     @property
     def record_count(self) -> int:

@@ -55,7 +55,7 @@ def certificate_png(data: Certificate) -> bytes:
     canvas = _Canvas()
     canvas.title(data)
     canvas.holder(data)
-    canvas.summary(data.years)
+    canvas.summary(data.years, data.cap_footnote)
     canvas.details(data.years)
     canvas.closing(data)
     return canvas.to_png()
@@ -115,7 +115,7 @@ class _Canvas:
             self.y += height
         self.y += 40
 
-    def summary(self, years: tuple[YearHours, ...]) -> None:
+    def summary(self, years: tuple[YearHours, ...], footnote: str) -> None:
         self.heading("学时汇总")
         headers = ("年度", "合计", "专业", "公需", "要求", "结论")
         self.table_row(headers, _SUMMARY_COLUMNS, font(SANS_BOLD, SMALL), _MUTED, fill=_TINT, height=68)
@@ -129,11 +129,23 @@ class _Canvas:
                 f"{format_hours(year.required_total)}（专业≥{format_hours(year.required_professional)}）",
                 "达标" if year.met else "未达标",
             )
-            self.table_row(cells, _SUMMARY_COLUMNS, font(SANS, BODY), _INK, height=70, verdict=year.met)
+            # Where the cap leaves part of the 公需 hours out, the counted total goes under the raw one.
+            below = {1: f"计入 {format_hours(year.counted)}*"} if year.capped else {}
+            self.table_row(
+                cells,
+                _SUMMARY_COLUMNS,
+                font(SANS, BODY),
+                _INK,
+                height=112 if below else 70,
+                verdict=year.met,
+                below=below,
+            )
         if not years:
             self.note("暂无经审核的学时记录")
         elif len(years) > len(shown):
             self.note(f"另有 {len(years) - len(shown)} 个更早年度见 PDF 版证书")
+        if footnote:
+            self.note(f"* {footnote}")
         self.y += 40
 
     def details(self, years: tuple[YearHours, ...]) -> None:
@@ -195,7 +207,8 @@ class _Canvas:
         middle = self.y + height // 2
         self.text(_PAD + 20, middle, f"{year.year} 年度", font(SERIF_BOLD, LARGE + 2), _INK, anchor="lm")
         verdict = "达标" if year.met else "未达标"
-        summary = f"合计 {format_hours(year.total)} 学时　{verdict}"
+        counted = f"（计入 {format_hours(year.counted)}）" if year.capped else ""
+        summary = f"合计 {format_hours(year.total)} 学时{counted}　{verdict}"
         self.text(WIDTH - _PAD - 20, middle, summary, font(SANS, BODY), _GREEN if year.met else _RED, anchor="rm")
         self.y += height
         if shown < len(year.records):
@@ -239,15 +252,22 @@ class _Canvas:
         height: int,
         fill: tuple[int, int, int] | None = None,
         verdict: bool | None = None,
+        below: dict[int, str] | None = None,
     ) -> None:
+        """`below`: a small second line under some cells, by column."""
         self.room(height)
+        below = below or {}
         x = _PAD
         for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
             self.draw.rectangle((x, self.y, x + width, self.y + height), fill=fill, outline=_RULE)
             cell_colour = colour
             if verdict is not None and i == len(cells) - 1:
                 cell_colour = _GREEN if verdict else _RED
-            self.text(x + width // 2, self.y + height // 2, cell, cell_font, cell_colour, anchor="mm")
+            if i in below:
+                self.text(x + width // 2, self.y + height // 2 - 4, cell, cell_font, cell_colour, anchor="md")
+                self.text(x + width // 2, self.y + height // 2 + 4, below[i], font(SANS, SMALL), _MUTED, anchor="mt")
+            else:
+                self.text(x + width // 2, self.y + height // 2, cell, cell_font, cell_colour, anchor="mm")
             x += width
         self.y += height
 

@@ -22,7 +22,7 @@ def warm_up(issuers: tuple[str, ...] = (PROVINCE_ISSUER,), signer: PdfSigner | N
             cert_number="0" * 16,
             unit="",
             region="",
-            years=(YearHours(2000, (record,), Decimal(90), Decimal(60), met=False),),
+            years=(YearHours(2000, (record,), Decimal(90), Decimal(60)),),
             issuer=issuer,
             issued_on=date(2000, 1, 1),
             snapshot="warm",

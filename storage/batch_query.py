@@ -3,23 +3,23 @@ answered found, missed or malformed, shown in full within the admin's scope and 
 Each admin has a daily budget of rows, counted from the audit log, so it holds across restarts and processes.
 
 Built for size: a batch of 5,000 numbers takes a few statements per 500 numbers. Whether a person met the
-policy is always decided by storage.hours.YearHours, the rule the chat and the certificate use.
+policy, and every figure shown, is storage.summary.year_summary, the computation the chat and the certificate use.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from tortoise.functions import Sum
 
 from storage.audit import audit
 from storage.errors import StorageRefusal
-from storage.hours import Policies, YearHours, as_hours
+from storage.hours import Policies, as_hours
 from storage.ids import InvalidIdNumber, is_digits, mask_id_number, normalise, parse_id_number
-from storage.models import Admin, AuditEntry, Category, HourRecord, Person, RecordStatus
+from storage.models import Admin, AuditEntry, HourRecord, Person, RecordStatus
 from storage.scope import people_in_scope
+from storage.summary import Entry, YearSummary, cap_notes, year_summary
 
 MAX_NUMBERS = 5_000
 CHUNK = 500  # numbers per IN (...) list: far below every backend's limit on bound parameters
@@ -53,7 +53,7 @@ class QueriedPerson:
     cert_number: str = ""
     unit: str = ""
     region: str = ""
-    years: tuple[YearHours, ...] = ()  # newest first
+    years: tuple[YearSummary, ...] = ()  # newest first
 
 
 OUTSIDE_SCOPE = QueriedPerson(in_scope=False)
@@ -88,6 +88,11 @@ class QueryResult:
     @property
     def malformed(self) -> list[QueriedNumber]:
         return self._with(Outcome.MALFORMED)
+
+    @property
+    def cap_note(self) -> str:
+        """Why a counted total (计入) is less than the hours added up, when one is."""
+        return cap_notes(y for n in self.found if n.person for y in n.person.years)
 
 
 class TooManyNumbers(StorageRefusal):
@@ -175,16 +180,10 @@ async def query_numbers(
 
 
 async def _queried_person(
-    row: dict, sums: dict[tuple[int, str], Decimal], years: tuple[int, ...], policies: Policies
+    row: dict, entries: dict[int, list[Entry]], years: tuple[int, ...], policies: Policies
 ) -> QueriedPerson:
     year_hours = [
-        YearHours(
-            year=year,
-            policy=await policies.of(row["unit__region_id"], year),
-            public=sums.get((year, Category.PUBLIC), Decimal(0)),
-            professional=sums.get((year, Category.PROFESSIONAL), Decimal(0)),
-        )
-        for year in years
+        year_summary(year, await policies.of(row["unit__region_id"], year), entries.get(year, ())) for year in years
     ]
     return QueriedPerson(
         in_scope=True,
@@ -213,18 +212,19 @@ async def _people_by_number(cert_numbers: list[str], id_numbers: list[str]) -> d
     return found
 
 
-async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[tuple[int, str], Decimal]]:
-    """Approved hours per person, year and category: one grouped statement per chunk of people."""
-    sums: dict[int, dict[tuple[int, str], Decimal]] = {}
+async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[int, list[Entry]]]:
+    """Approved hours per person, year, category and source: one grouped statement per chunk of people."""
+    sums: dict[int, dict[int, list[Entry]]] = {}
     for chunk in _chunks(sorted(set(person_ids))):
         rows = (
             await HourRecord.filter(person_id__in=chunk, status=RecordStatus.APPROVED, year__in=years)
             .annotate(total=Sum("hours"))
-            .group_by("person_id", "year", "category")
-            .values("person_id", "year", "category", "total")
+            .group_by("person_id", "year", "category", "source")
+            .values("person_id", "year", "category", "source", "total")
         )
         for row in rows:
-            sums.setdefault(row["person_id"], {})[(row["year"], row["category"])] = as_hours(row["total"])
+            entry = Entry(row["category"], as_hours(row["total"]), row["source"])
+            sums.setdefault(row["person_id"], {}).setdefault(row["year"], []).append(entry)
     return sums
 
 

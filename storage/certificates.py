@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from storage.audit import audit
 from storage.errors import StorageRefusal, UnknownRegion
-from storage.hours import hours_overview
+from storage.hours import policy_for
 from storage.ids import gender_of
 from storage.models import (
     CertificateSnapshot,
@@ -24,6 +24,7 @@ from storage.models import (
     SealFiling,
     SignedPdf,
 )
+from storage.summary import Entry, Policy, YearSummary, year_summary
 from storage.vocabulary import PROVINCE_ISSUER, default_issuer_name
 
 
@@ -65,7 +66,7 @@ async def issuer_for(region_code: str) -> Issuer:
     return Issuer(filing.issuer, region_code)
 
 
-async def certificate_facts(person: Person, year: int | None, current_year: int) -> dict[str, Any] | None:
+async def certificate_facts(person: Person, year: int | None) -> dict[str, Any] | None:
     """What a certificate issued now would show, or None when there are no approved hours (in that year)."""
     await person.fetch_related("unit__region")
     records = HourRecord.filter(person_id=person.id, status=RecordStatus.APPROVED)
@@ -74,17 +75,19 @@ async def certificate_facts(person: Person, year: int | None, current_year: int)
     rows = await records.order_by("year", "studied_on", "id")
     if not rows:
         return None
-    policies = {y.year: y for y in (await hours_overview(person.id, current_year)).years}
     years = []
     for year_number in sorted({r.year for r in rows}):
-        measured = policies[year_number]
+        in_year = [r for r in rows if r.year == year_number]
+        summary = year_summary(year_number, await policy_for(year_number, person.unit.region_id), in_year)
+        # `met` stays in the facts as it always was (their hash names the snapshot); every page and document
+        # works the figures out again with year_summary from the records and the policy stored beside it.
         years.append(
             {
                 "year": year_number,
-                "required_total": measured.policy.total_hours,
-                "required_professional": measured.policy.professional_min_hours,
-                "met": measured.met,
-                "records": [_record(r) for r in rows if r.year == year_number],
+                "required_total": summary.policy.total_hours,
+                "required_professional": summary.policy.professional_min_hours,
+                "met": summary.met,
+                "records": [_record(r) for r in in_year],
             }
         )
     issuer = await issuer_for(person.unit.region_id)
@@ -100,6 +103,12 @@ async def certificate_facts(person: Person, year: int | None, current_year: int)
         "seal_region": issuer.region_code,
         "record_ids": [r.id for r in rows],
     }
+
+
+def facts_summary(year: dict[str, Any]) -> YearSummary:
+    """The summary of one year of a snapshot's facts: its records measured against the policy stored with them."""
+    policy = Policy(int(year["required_total"]), int(year["required_professional"]))
+    return year_summary(year["year"], policy, (Entry(r["category"], r["hours"], r["source"]) for r in year["records"]))
 
 
 def _record(record: HourRecord) -> dict[str, str]:

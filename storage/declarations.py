@@ -13,6 +13,7 @@ from storage.admins import admins_to_notify
 from storage.audit import audit, record_facts
 from storage.corrections import void_reasons
 from storage.errors import AlreadyDecided, DuplicateRecord, OutOfScope, OwnRecord, PersonNotFound, RecordNotFound
+from storage.hours import year_summary_of
 from storage.ids import is_digits, mask_id_number, normalise
 from storage.models import Admin, Category, HourRecord, Person, RecordSource, RecordStatus
 from storage.outbox import enqueue
@@ -309,6 +310,7 @@ async def decide(admin: Admin, record_id: int, approve: bool, reason: str, now: 
             await audit(f"admin:{admin.id}", "decided", f"hour_record:{record_id}", before, record_facts(record))
             if record.person.openid:
                 payload = _summary(record.person, record) | {"approved": approve, "reason": reason}
+                payload["year_summary"] = (await year_summary_of(record.person.id, record.year)).figures()
                 await enqueue("declaration_decided", record.person.openid, payload, now)
     if not taken:
         await record.refresh_from_db()
@@ -379,6 +381,7 @@ async def transfer_paper_hours(
         await audit(f"admin:{admin.id}", "transferred", f"hour_record:{record.id}", after=record_facts(record))
         if person.openid:
             payload = _summary(person, record) | {"paper_cert_number": paper_cert_number}
+            payload["year_summary"] = (await year_summary_of(person.id, record.year)).figures()
             await enqueue("hours_transferred", person.openid, payload, now)
     return record
 
@@ -417,7 +420,10 @@ async def import_hours(rows: list[ImportRow], actor: str, now: datetime) -> int:
             imported.setdefault(person.id, []).append(record)
         for person in {p.id: p for p in people.values()}.values():
             if person.openid:
-                await enqueue("hours_imported", person.openid, _import_summary(person, imported[person.id]), now)
+                payload = _import_summary(person, imported[person.id])
+                years = sorted({r.year for r in imported[person.id]})
+                payload["year_summaries"] = [(await year_summary_of(person.id, y)).figures() for y in years]
+                await enqueue("hours_imported", person.openid, payload, now)
     return len(rows)
 
 

@@ -1,4 +1,4 @@
-"""Hours against the yearly policy. Only approved records count."""
+"""Hours against the yearly policy: each year's storage.summary.YearSummary. Only approved records count."""
 
 import time
 from dataclasses import dataclass
@@ -6,45 +6,13 @@ from decimal import Decimal
 from weakref import WeakKeyDictionary
 
 from storage.db import current_database, fetch
-from storage.models import Category, RecordSource, RecordStatus
-
-
-@dataclass(frozen=True)
-class Policy:
-    total_hours: int
-    professional_min_hours: int
-
-
-@dataclass(frozen=True)
-class YearHours:
-    year: int
-    policy: Policy
-    public: Decimal
-    professional: Decimal
-    from_paper: Decimal = Decimal(0)  # of the above, transferred from paper certificates (学时转登)
-
-    @property
-    def counted(self) -> Decimal:
-        # 公需 hours beyond the share the policy leaves them do not help meet the total.
-        public_cap = self.policy.total_hours - self.policy.professional_min_hours
-        return self.professional + min(self.public, Decimal(public_cap))
-
-    @property
-    def missing_professional(self) -> Decimal:
-        return max(Decimal(0), self.policy.professional_min_hours - self.professional)
-
-    @property
-    def missing_total(self) -> Decimal:
-        return max(Decimal(0), self.policy.total_hours - self.counted, self.missing_professional)
-
-    @property
-    def met(self) -> bool:
-        return self.missing_total == 0
+from storage.models import HourRecord, Person, RecordStatus
+from storage.summary import Entry, Policy, YearSummary, year_summary
 
 
 @dataclass(frozen=True)
 class HoursOverview:
-    years: list[YearHours]  # newest first; always includes the current year
+    years: list[YearSummary]  # newest first; always includes the current year
     pending: int
     rejected: int
 
@@ -81,6 +49,17 @@ async def hours_lookup(openid: str, current_year: int) -> HoursLookup | None:
 
 async def hours_overview(person_id: int, current_year: int) -> HoursOverview:
     return await _overview(await fetch(_HOURS_BY.format(where="p.id = ?"), person_id), current_year)
+
+
+async def year_summary_of(person_id: int, year: int) -> YearSummary:
+    """One year of one person, read through the ORM so that inside a transaction it sees the transaction's
+    own changes (a notification enqueued with a decision states the year as the decision left it)."""
+    region_code = await Person.filter(id=person_id).values_list("unit__region_id", flat=True)
+    records = await HourRecord.filter(person_id=person_id, year=year, status=RecordStatus.APPROVED).values(
+        "category", "hours", "source"
+    )
+    entries = [Entry(r["category"], r["hours"], r["source"]) for r in records]
+    return year_summary(year, await policy_for(year, region_code[0]), entries)
 
 
 async def policy_for(year: int, region_code: str) -> Policy:
@@ -140,25 +119,15 @@ def as_hours(value: object) -> Decimal:
 
 async def _overview(rows: list[dict], current_year: int) -> HoursOverview:
     rules = await _policies_of(rows[0]["region_code"])
-    approved: dict[int, dict[str, Decimal]] = {current_year: {}}
+    by_year: dict[int, list[Entry]] = {current_year: []}
     counts = {RecordStatus.PENDING: 0, RecordStatus.REJECTED: 0}
     for row in rows:
         if row["status"] == RecordStatus.APPROVED:
-            sums = approved.setdefault(row["year"], {})
-            hours = as_hours(row["hours"])
-            sums[row["category"]] = sums.get(row["category"], Decimal(0)) + hours
-            if row["source"] == RecordSource.PAPER:
-                sums["paper"] = sums.get("paper", Decimal(0)) + hours
+            by_year.setdefault(row["year"], []).append(Entry(row["category"], as_hours(row["hours"]), row["source"]))
         elif row["status"] in counts:
             counts[RecordStatus(row["status"])] += row["records"]
     years = [
-        YearHours(
-            year=year,
-            policy=_pick_policy(rules, year),
-            public=sums.get(Category.PUBLIC, Decimal(0)),
-            professional=sums.get(Category.PROFESSIONAL, Decimal(0)),
-            from_paper=sums.get("paper", Decimal(0)),
-        )
-        for year, sums in sorted(approved.items(), reverse=True)
+        year_summary(year, _pick_policy(rules, year), entries)
+        for year, entries in sorted(by_year.items(), reverse=True)
     ]
     return HoursOverview(years=years, pending=counts[RecordStatus.PENDING], rejected=counts[RecordStatus.REJECTED])

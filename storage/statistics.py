@@ -2,7 +2,7 @@
 policy, and approved hours by category, per region or per unit.
 
 Two grouped statements whatever the number of people; they are raw SQL, scoped by storage.scope.scope_sql, the
-same rule the ORM filters use. Whether a person met the policy is always decided by storage.hours.YearHours.
+same rule the ORM filters use. Each person's year is storage.summary.year_summary, what every surface shows.
 """
 
 from dataclasses import dataclass, field
@@ -12,10 +12,11 @@ from decimal import Decimal
 from storage.clock import CHINA
 from storage.db import fetch
 from storage.errors import OutOfScope
-from storage.hours import Policies, YearHours, as_hours
+from storage.hours import Policies, as_hours
 from storage.models import Admin, AdminRole, Category, RecordStatus, Region, Unit
 from storage.regions import all_regions
 from storage.scope import reaches_everything, scope_sql, units_in_scope
+from storage.summary import CAP_RULE, YearSummary
 
 
 @dataclass
@@ -26,8 +27,10 @@ class Figures:
     name: str
     people: int = 0  # on the roll for the year
     met: int = 0
-    public: Decimal = Decimal(0)  # approved 公需 hours, all of them (the cap only decides "met")
+    public: Decimal = Decimal(0)  # approved 公需 hours, all of them
     professional: Decimal = Decimal(0)
+    counted: Decimal = Decimal(0)  # of public + professional, what counts towards the requirement (计入)
+    capped_by: set[int] = field(default_factory=set)  # the 公需 caps that made counted differ from the raw total
 
     @property
     def rate(self) -> float | None:
@@ -46,6 +49,21 @@ class Figures:
         self.met += other.met
         self.public += other.public
         self.professional += other.professional
+        self.counted += other.counted
+        self.capped_by |= other.capped_by
+
+    @property
+    def total(self) -> Decimal:
+        return self.public + self.professional
+
+    @property
+    def average_counted(self) -> Decimal:
+        return (self.counted / self.people).quantize(Decimal("0.1")) if self.people else Decimal(0)
+
+    @property
+    def cap_note(self) -> str:
+        """Why 计入 is less than the hours added up; empty when it is not."""
+        return CAP_RULE.format(cap="、".join(map(str, sorted(self.capped_by)))) if self.capped_by else ""
 
 
 @dataclass
@@ -111,7 +129,7 @@ async def year_statistics(admin: Admin, year: int, region_code: str = "") -> Yea
         _group(groups, by, row).people += row["people"]
 
     # One row per group and distinct pair of sums: far fewer rows than people, and each pair is judged once
-    # by YearHours, the policy's own rule (its cap on 公需 hours included).
+    # by year_summary's rule (its cap on 公需 hours included).
     hour_sums = await fetch(
         f"SELECT {outer_keys}, public, professional, COUNT(*) AS people, SUM(late) AS late FROM ("
         f"  SELECT u.region_id AS region_id{unit_column},"
@@ -136,8 +154,11 @@ async def year_statistics(admin: Admin, year: int, region_code: str = "") -> Yea
         group.people += int(row["late"] or 0)
         group.public += public * people
         group.professional += professional * people
-        policy = await policies.of(row["region_id"], year)
-        if YearHours(year, policy, public, professional).met:
+        summary = YearSummary(year, await policies.of(row["region_id"], year), public, professional)
+        group.counted += summary.counted * people
+        if summary.capped:
+            group.capped_by.add(summary.policy.public_cap)
+        if summary.met:
             group.met += people
 
     ordered = sorted(groups.values(), key=lambda g: g.key if by == "region" else (-g.people, g.name))

@@ -116,7 +116,14 @@ async def test_an_xlsx_upload_is_queried_and_its_export_opens_with_every_number_
     rows = await export(browser, {}, files)
     header, *lines = rows
     assert header[:8] == ("序号", "查询号码", "查询结果", "姓名", "身份证号", "证书管理号", "单位", "地区")
-    assert header[8:13] == ("2026公需学时", "2026专业学时", "2026计入学时", "2026要求学时", "2026是否达标")
+    assert header[8:14] == (
+        "2026公需学时",
+        "2026专业学时",
+        "2026合计学时",
+        "2026计入学时",
+        "2026要求学时",
+        "2026是否达标",
+    )
     assert [line[:3] for line in lines] == [
         (1, person.cert_number, "已注册"),
         (2, unknown, "未找到"),
@@ -139,7 +146,9 @@ async def test_a_single_number_shows_the_person_and_the_policy_cap_on_public_hou
     _, html = await browser.post("/admin/query", {"numbers": person.id_number.lower(), "year": "2025"})
     card = part(html, "found")
     assert f"姓名 孙丽 证书管理号 {person.cert_number} 身份证号 {person.id_number}" in card
-    assert "2025 45 60 90/90 达标" in card and "2024 0 0 0/90 未达标" in card and "2023 0 0 0/90" in card
+    # 公需, 专业, 合计, 计入/要求: the raw total beside what counts, and why they differ
+    assert "2025 45 60 105 90/90 达标" in card and "2024 0 0 0 0/90 未达标" in card and "2023 0 0 0 0/90" in card
+    assert "注：公需科目超过 30 学时的部分不计入年度要求。" in card
     assert f'href="/admin/people/{person.id}"' in html
     await browser.close()
 

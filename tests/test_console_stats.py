@@ -51,11 +51,12 @@ async def test_a_unit_admin_sees_how_many_of_their_people_met_the_policy(console
     browser = await sign_in(console_service, "o_home")
     status, html = await browser.get("/admin/stats", year="2026")
     assert status == 200
-    # unit: people, met, rate, 专业, 公需, average 专业, average 公需
+    # unit: people, met, rate, 专业, 公需, 合计, 计入 (李娜's 40 公需 count as 30), average 专业, average 公需
     assert table(html) == {
-        "郑州市第一人民医院": ["3", "2", "66.7%", "180", "90", "60", "30"],
-        "合计": ["3", "2", "66.7%", "180", "90", "60", "30"],
+        "郑州市第一人民医院": ["3", "2", "66.7%", "180", "90", "270", "260", "60", "30"],
+        "合计": ["3", "2", "66.7%", "180", "90", "270", "260", "60", "30"],
     }
+    assert "注：公需科目超过 30 学时的部分不计入年度要求。" in html
     assert html.count('<svg class="chart"') == 2 and "<title>郑州市第一人民医院：66.7%</title>" in html
     assert "郑州市中心医院" not in html and "洛阳" not in table(html)
     await browser.close()
@@ -66,7 +67,7 @@ async def test_a_region_admin_sees_each_unit_of_the_region(console_service, year
     _, html = await browser.get("/admin/stats", year="2026")
     rows = table(html)
     assert rows["郑州市第一人民医院"][:3] == ["3", "2", "66.7%"]
-    assert rows["郑州市中心医院"] == ["1", "1", "100.0%", "60", "30.5", "60", "30.5"]
+    assert rows["郑州市中心医院"] == ["1", "1", "100.0%", "60", "30.5", "90.5", "90", "60", "30.5"]
     assert rows["合计"][:5] == ["4", "3", "75.0%", "240", "120.5"]
     assert "洛阳市中心医院" not in html
     await browser.close()
@@ -107,12 +108,13 @@ async def test_the_statistics_export_opens_in_excel_and_is_audited(console_servi
     book = load_workbook(io.BytesIO(body))
     header, *lines = book.worksheets[0].iter_rows(values_only=True)
     assert header[:4] == ("单位", "注册人数", "达标人数", "达标率")
-    assert header[4:] == ("公需科目学时", "专业科目学时", "人均公需学时", "人均专业学时")
+    assert header[4:] == ("公需科目学时", "专业科目学时", "合计学时", "计入学时", "人均公需学时", "人均专业学时")
     by_unit = {line[0]: line[1:] for line in lines}
-    assert by_unit["郑州市第一人民医院"] == (3, 2, 0.6667, 90, 180, 30, 60)
+    assert by_unit["郑州市第一人民医院"] == (3, 2, 0.6667, 90, 180, 270, 260, 30, 60)
     assert by_unit["合计"][:3] == (4, 3, 0.75)
     assert book.worksheets[0]["D2"].number_format == "0.0%"
     assert ("年度", 2026) in set(book["说明"].iter_rows(values_only=True))
+    assert ("注：公需科目超过 30 学时的部分不计入年度要求。", None) in set(book["说明"].iter_rows(values_only=True))
     entry = await AuditEntry.get(action="export:stats")
     assert entry.actor.startswith("admin:") and entry.target == "year:2026 region:410100"
     await browser.close()

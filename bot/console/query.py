@@ -33,6 +33,7 @@ from storage.batch_query import (
     rows_queried_since,
 )
 from storage.ids import as_number, is_digits, normalise
+from storage.summary import cap_notes
 
 routes = web.RouteTableDef()
 SHOWN_ON_PAGE = 500  # a phone shows this many rows of each list; the export holds them all
@@ -167,7 +168,14 @@ def query_workbook(result: QueryResult) -> bytes:
     sheet = export.sheet("查询结果", widths=(6, 21, 9, 10, 21, 18, 24, 10))
     header = ["序号", "查询号码", "查询结果", "姓名", "身份证号", "证书管理号", "单位", "地区"]
     for year in result.years:
-        header += [f"{year}公需学时", f"{year}专业学时", f"{year}计入学时", f"{year}要求学时", f"{year}是否达标"]
+        header += [
+            f"{year}公需学时",
+            f"{year}专业学时",
+            f"{year}合计学时",
+            f"{year}计入学时",
+            f"{year}要求学时",
+            f"{year}是否达标",
+        ]
     sheet.append([*header, "说明"])
     for answered in result.numbers:
         row: list = [answered.line, answered.number, OUTCOMES[answered.outcome]]
@@ -182,8 +190,15 @@ def query_workbook(result: QueryResult) -> bytes:
             continue
         row += [person.name, person.id_number, person.cert_number, person.unit, person.region]
         for hours in person.years:
-            row += [hours.public, hours.professional, hours.counted, hours.policy.total_hours, MET[hours.met]]
-        sheet.append([*row, None])
+            row += [
+                hours.public,
+                hours.professional,
+                hours.total,
+                hours.counted,
+                hours.policy.total_hours,
+                MET[hours.met],
+            ]
+        sheet.append([*row, cap_notes(person.years) or None])
     return export.bytes()
 
 

@@ -28,6 +28,7 @@ DEFINITIONS = (
     "注册人数：当年年底前已注册，或当年有审核通过学时的人员。",
     "达标：当年审核通过的学时达到政策要求（总学时及专业科目学时；公需科目超出部分不计入总学时）。",
     "学时：审核通过的学时（含纸质证书转登）；人均 = 学时合计 ÷ 注册人数。",
+    "计入学时：各人当年计入年度要求的学时之和，与“学时”查询、证书上的“计入”一致。",
 )
 
 
@@ -134,9 +135,19 @@ async def export(request: web.Request) -> web.Response:
 
 def stats_workbook(statistics: YearStatistics, scope: str) -> bytes:
     export = Export()
-    sheet = export.sheet(f"{statistics.year}年度", widths=(28, 10, 10, 9, 12, 12, 12, 12))
+    sheet = export.sheet(f"{statistics.year}年度", widths=(28, 10, 10, 9, 12, 12, 12, 12, 12, 12))
     first = "地区" if statistics.by == "region" else "单位"
-    header = ["注册人数", "达标人数", "达标率", "公需科目学时", "专业科目学时", "人均公需学时", "人均专业学时"]
+    header = [
+        "注册人数",
+        "达标人数",
+        "达标率",
+        "公需科目学时",
+        "专业科目学时",
+        "合计学时",
+        "计入学时",
+        "人均公需学时",
+        "人均专业学时",
+    ]
     sheet.append([first, *header])
     for figures in [*statistics.groups, statistics.total]:
         sheet.append(_figures_row(sheet, figures))
@@ -146,6 +157,8 @@ def stats_workbook(statistics: YearStatistics, scope: str) -> bytes:
     about.append(["导出时间", f"{datetime.now(CHINA):%Y-%m-%d %H:%M}"])
     for line in DEFINITIONS:
         about.append([line])
+    if statistics.total.cap_note:
+        about.append([f"注：{statistics.total.cap_note}。"])
     return export.bytes()
 
 
@@ -158,6 +171,8 @@ def _figures_row(sheet: ExportSheet, figures: Figures) -> list:
         rate,
         figures.public,
         figures.professional,
+        figures.total,
+        figures.counted,
         figures.average_public,
         figures.average_professional,
     ]

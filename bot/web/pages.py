@@ -32,12 +32,14 @@ from handlers.verify import (
     read_asked,
     verify_code,
     verify_token,
+    year_lines,
 )
 from render.cache import render_png
 from render.certificate import EXTRACT_TITLE
 from render.seal import seal_png
 from storage.certificates import snapshot_by_id
 from storage.clock import CHINA
+from storage.summary import cap_notes
 from storage.vocabulary import hours_figure
 
 EXPLANATIONS = {
@@ -267,10 +269,13 @@ class Pages:
     async def holder_page(self, request: web.Request) -> web.Response:
         snapshot = await self._snapshot(request)
         token = request.match_info["token"]
+        years = year_lines(snapshot.facts)
         return page(
             request,
             "holder.html",
             cert_number=snapshot.facts["cert_number"],
+            years=years,
+            cap_note=cap_notes(y.summary for y in years),
             title=document_title(snapshot),
             png_url=self.urls.holder_png(token),
             pdf_url=self.urls.holder_pdf(token),
