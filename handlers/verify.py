@@ -71,6 +71,10 @@ class Verification:
     # then 已更新 even before a newer one is issued.
     corrections: tuple[str, ...] = ()
 
+    @property
+    def cap_note(self) -> str:
+        return cap_notes(y.summary for y in self.years)
+
 
 def change_words(change: Change) -> str:
     """ "2024 年《课程》24 学时已于 2026-12-02 作废：理由"."""
@@ -80,10 +84,6 @@ def change_words(change: Change) -> str:
         return f"{what}已于 {day} 作废：{change.reason}"
     course = f"《{change.new_course}》" if change.new_course != change.course else ""
     return f"{what}已于 {day} 更正为{course} {hours_figure(change.new_hours)} 学时：{change.reason}"
-
-    @property
-    def cap_note(self) -> str:
-        return cap_notes(y.summary for y in self.years)
 
 
 def year_lines(facts: dict[str, Any]) -> tuple[YearLine, ...]:

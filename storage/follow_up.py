@@ -1,7 +1,7 @@
 """HR follow-up: for a year, the people in a unit (or a region) who have not met the requirement, what each still
 needs, and a reminder to them through the outbox, at most once a week per person.
 
-Whether a person met the requirement, and what is missing, is decided by storage.hours.YearHours, as on every
+Whether a person met the requirement, and what is missing, is decided by storage.summary.year_summary, as on every
 other surface. The list is scoped by storage.scope, and a province admin picks a region or a unit first, so a
 list is never the whole province's million people.
 """
@@ -16,10 +16,11 @@ from storage.audit import audit
 from storage.clock import CHINA
 from storage.db import fetch
 from storage.errors import OutOfScope
-from storage.hours import Policies, YearHours, as_hours
+from storage.hours import Policies, as_hours
 from storage.models import Admin, AdminRole, Category, HoursReminder, RecordStatus
 from storage.outbox import enqueue
 from storage.scope import reaches_everything, scope_sql, unit_in_scope
+from storage.summary import Entry, YearSummary, year_summary
 
 REMINDER_INTERVAL = timedelta(days=7)
 
@@ -33,7 +34,7 @@ class Behind:
     cert_number: str
     unit: str
     openid: str | None
-    hours: YearHours
+    hours: YearSummary
     reminded_at: datetime | None  # the last reminder, if any in the last REMINDER_INTERVAL
 
     @property
@@ -100,7 +101,11 @@ async def people_behind(admin: Admin, year: int, where: Where, now: datetime) ->
     behind = []
     for row in rows:
         policy = await policies.of(row["region_id"], year)
-        hours = YearHours(year, policy, as_hours(row["public"]), as_hours(row["professional"]))
+        sums = [
+            Entry(Category.PUBLIC, as_hours(row["public"])),
+            Entry(Category.PROFESSIONAL, as_hours(row["professional"])),
+        ]
+        hours = year_summary(year, policy, sums)
         if not hours.met:
             reminded = row["reminded_at"]
             if isinstance(reminded, str):  # SQLite hands a subquery's timestamp back as text

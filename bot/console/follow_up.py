@@ -19,6 +19,7 @@ from storage.ids import as_number
 from storage.models import AdminRole
 from storage.regions import PROVINCE_CODE, all_regions
 from storage.scope import units_in_scope
+from storage.summary import cap_notes
 from storage.vocabulary import scope_name
 
 routes = web.RouteTableDef()
@@ -72,6 +73,7 @@ async def _page(request: web.Request, values, flash: list[str], confirm: bool = 
         "regions": regions,
         "units": units,
         "rows": behind[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        "cap_note": cap_notes(b.hours for b in behind),
         "total": len(behind),
         "reachable": sum(1 for b in behind if b.can_be_reminded),
         "page": page,
@@ -116,8 +118,10 @@ async def export(request: web.Request) -> web.Response:
 
 def follow_up_workbook(year: int, behind: list[Behind], scope: str) -> bytes:
     export = Export()
-    sheet = export.sheet(f"{year}年度未达标", widths=(12, 20, 30, 12, 12, 12, 12, 40, 18), freeze="A2")
-    sheet.header(["姓名", "证书管理号", "单位", "公需科目", "专业科目", "计入学时", "年度要求", "尚需", "最近提醒"])
+    sheet = export.sheet(f"{year}年度未达标", widths=(12, 20, 30, 12, 12, 12, 12, 12, 40, 18), freeze="A2")
+    sheet.header(
+        ["姓名", "证书管理号", "单位", "公需科目", "专业科目", "合计学时", "计入学时", "年度要求", "尚需", "最近提醒"]
+    )
     for b in behind:
         reminded = f"{b.reminded_at.astimezone(CHINA):%Y-%m-%d %H:%M}" if b.reminded_at else ""
         sheet.append(
@@ -127,6 +131,7 @@ def follow_up_workbook(year: int, behind: list[Behind], scope: str) -> bytes:
                 b.unit,
                 b.hours.public,
                 b.hours.professional,
+                b.hours.total,
                 b.hours.counted,
                 b.hours.policy.total_hours,
                 missing_words(b.hours.missing_total, b.hours.missing_professional),
@@ -137,5 +142,6 @@ def follow_up_workbook(year: int, behind: list[Behind], scope: str) -> bytes:
     about.append(["年度", year])
     about.append(["范围", scope])
     about.append(["导出时间", f"{datetime.now(CHINA):%Y-%m-%d %H:%M}"])
-    about.append(["计入学时：审核通过的学时，公需科目超出年度要求中公需部分的学时不计入。"])
+    if note := cap_notes(b.hours for b in behind):
+        about.append([f"计入学时：{note}。"])
     return export.bytes()
