@@ -206,6 +206,9 @@ async def test_at_a_desk_the_person_page_shows_every_column_and_sorts_by_any(con
         box, frame = await cell.bounding_box(), await table.bounding_box()
         assert box["x"] + box["width"] <= frame["x"] + frame["width"] + 1, header
     await page.screenshot(path=str(ARTIFACTS / "console-person-desk.png"))
+    await page.evaluate("window.scrollTo(0, 2000)")
+    assert abs((await table.locator("th", has_text="学时").bounding_box())["y"]) <= 1  # the headers stay in view
+    await page.evaluate("window.scrollTo(0, 0)")
 
     hours = table.locator("tbody td:nth-child(7)")
     await table.get_by_role("button", name="学时").click()
@@ -215,6 +218,9 @@ async def test_at_a_desk_the_person_page_shows_every_column_and_sorts_by_any(con
     await table.get_by_role("button", name="学时").click()
     assert await table.locator("th", has_text="学时").get_attribute("aria-sort") == "descending"
     assert [float(t) for t in await hours.all_inner_texts()] == sorted(figures, reverse=True)
+    await table.get_by_role("button", name="来源").click()  # text in Chinese order: 本 (běn) before 批 (pī)
+    sources = await table.locator("tbody td:nth-child(8)").all_inner_texts()
+    assert sources == sorted(sources, key=lambda s: s != "本人申报") and sources[0] == "本人申报" != sources[-1]
 
     await page.set_viewport_size({"width": 390, "height": 844})
     assert not await table.locator("thead").is_visible()  # a phone: one card per record, each field labelled

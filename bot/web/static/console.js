@@ -8,7 +8,8 @@
   var collator = new Intl.Collator("zh", { numeric: true, sensitivity: "base" });
 
   function text(cell) {
-    return cell ? (cell.getAttribute("data-sort") || cell.textContent).trim() : "";
+    var value = cell ? (cell.getAttribute("data-sort") || cell.textContent).trim() : "";
+    return value === "—" ? "" : value;  // no figure (a rate of nobody) sorts with the empty cells
   }
 
   function number(value) {
