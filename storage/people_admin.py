@@ -14,16 +14,26 @@ from storage.rebind_codes import IssuedCode, replace_rebind_code
 from storage.scope import PEOPLE, scope_q, unit_in_scope
 
 
-async def search_people(admin: Admin, text: str, limit: int = 50) -> list[Person]:
+def _people_matching(admin: Admin, text: str):
     text = text.strip()
     query = Person.filter(scope_q(admin, PEOPLE))
     if len(text) == 16 and is_digits(text):
-        query = query.filter(cert_number=text)
-    elif len(text) == 18:
-        query = query.filter(id_number=text.upper())
-    elif text:
-        query = query.filter(name__contains=text)
-    return await query.order_by("id").limit(limit).prefetch_related("unit__region")
+        return query.filter(cert_number=text)
+    if len(text) == 18:
+        return query.filter(id_number=text.upper())
+    if text:
+        return query.filter(name__contains=text)
+    return query
+
+
+async def search_people(admin: Admin, text: str, limit: int = 50, offset: int = 0) -> list[Person]:
+    query = _people_matching(admin, text)
+    return await query.order_by("id").offset(offset).limit(limit).prefetch_related("unit__region")
+
+
+async def count_people(admin: Admin, text: str) -> int:
+    """How many people in the admin's scope `search_people` would page through."""
+    return await _people_matching(admin, text).count()
 
 
 async def person_in_scope(admin: Admin, person_id: int) -> Person:

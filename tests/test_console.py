@@ -271,6 +271,27 @@ async def test_a_person_search_by_id_number_is_audited_masked(console_service, w
     await browser.close()
 
 
+async def test_the_people_list_and_a_search_page_by_fifty_and_an_odd_page_number_shows_a_real_page(
+    console_service, world
+):
+    for n in range(60):
+        await a_registered_person(f"o_many{n}", name="李娜" if n % 10 == 0 else "孙丽", unit=world["home"])
+    browser = await sign_in(console_service, "o_home")
+    status, html = await browser.get("/admin/people")
+    assert status == 200 and "共 61 人，第 1/2 页" in html and html.count('href="/admin/people/') == 50
+    status, html = await browser.get("/admin/people", page="2")
+    assert "第 2/2 页" in html and html.count('href="/admin/people/') == 11 and "上一页" in html
+    for odd in ("0", "-1", "abc", "99999999999999", "9"):
+        status, html = await browser.get("/admin/people", page=odd)
+        assert status == 200 and ("第 1/2 页" in html or "第 2/2 页" in html), odd
+    # A search (posted, so the name stays out of the URL) pages by posting again.
+    status, html = await browser.post("/admin/people", {"q": "孙丽"})
+    assert "共 55 人，第 1/2 页" in html and 'name="page" value="2"' in html
+    status, html = await browser.post("/admin/people", {"q": "孙丽", "page": "2"})
+    assert "第 2/2 页" in html and html.count('href="/admin/people/') == 5 and "孙丽" in html and "李娜" not in html
+    await browser.close()
+
+
 @pytest.mark.parametrize("path", ["/admin/people/²", "/admin/people/99999999999999999999", "/admin/review/²/evidence"])
 async def test_odd_ids_in_console_paths_are_refused_not_crashed(console_service, world, path):
     browser = await sign_in(console_service, "o_home")

@@ -20,7 +20,14 @@ from storage.declarations import InvalidEntry, check_hours, check_text, record_b
 from storage.errors import StillBound
 from storage.ids import as_number, gender_of
 from storage.models import RecordStatus
-from storage.people_admin import change_unit, issue_rebind_code, person_in_scope, search_people, unbind_wechat
+from storage.people_admin import (
+    change_unit,
+    count_people,
+    issue_rebind_code,
+    person_in_scope,
+    search_people,
+    unbind_wechat,
+)
 from storage.rebind_codes import IssuedCode, live_rebind_code_expiry
 from storage.scope import units_in_scope
 from storage.vocabulary import CATEGORY_NAMES, RECORD_STATUS_NAMES, SOURCE_NAMES, hours_figure
@@ -33,22 +40,36 @@ def _person_id(request: web.Request) -> int:
     return as_number(text) or 0
 
 
+PAGE = 50  # people to a page
+
+
+async def _page_of_people(request: web.Request, text: str, page_asked: str | None) -> dict:
+    """One page of the people in scope matching `text` (everyone when it is empty), oldest registration first."""
+    admin = current_admin(request)
+    total = await count_people(admin, text)
+    pages = max(1, -(-total // PAGE))
+    page = min(max(as_number(page_asked) or 1, 1), pages)
+    found = await search_people(admin, text, PAGE, (page - 1) * PAGE)
+    return {"q": text, "people": found, "total": total, "page": page, "pages": pages}
+
+
 @routes.get("/admin/people")
 @aiohttp_jinja2.template("admin/people.html")
 async def people(request: web.Request) -> dict:
-    """The people in scope; a search is posted (below), so what was looked for never sits in a URL or a log."""
-    return {"q": "", "people": await search_people(current_admin(request), "")}
+    """The people in scope, a page at a time; a search is posted (below), so what was looked for never sits in a
+    URL or a log."""
+    return await _page_of_people(request, "", request.query.get("page"))
 
 
 @routes.post("/admin/people")
 @aiohttp_jinja2.template("admin/people.html")
 async def search(request: web.Request) -> dict:
-    admin = current_admin(request)
-    text = str((await request.post()).get("q", ""))[:100]
-    found = await search_people(admin, text)
+    form = await request.post()
+    text = str(form.get("q", ""))[:100]
+    context = await _page_of_people(request, text, form.get("page"))
     if text:
-        await console_read(admin, "people_search", f"query:{text[:40]}")  # the audit log masks ID numbers
-    return {"q": text, "people": found}
+        await console_read(current_admin(request), "people_search", f"query:{text[:40]}")  # the audit log masks IDs
+    return context
 
 
 UNBOUND = (
