@@ -34,7 +34,7 @@ async def test_a_seal_application_reaches_the_province_and_the_decision_the_appl
     await region.post("/admin/seal", APPLICATION)
     await console_service.deliver()
     second_id = int(re.search(r"编号 (\d+)", (await console_service.pushed_texts("o_province"))[-1]).group(1))
-    await province.post(f"/admin/seal/{second_id}/decision", {"action": "approve"})
+    await province.post(f"/admin/seal/{second_id}/decision", {"action": "approve", "confirm": "1"})
     await console_service.deliver()
     assert (await console_service.pushed_texts("o_zhengzhou"))[-1].startswith("【印章已备案】")
     await region.close()
@@ -53,8 +53,8 @@ async def test_a_decision_taken_twice_tells_the_applicant_once(console_service, 
     province = await sign_in(console_service, "o_province")
     await region.post("/admin/seal", APPLICATION)
     application_id = (await Outbox.get(kind="seal_applied")).payload["application_id"]
-    await province.post(f"/admin/seal/{application_id}/decision", {"action": "approve"})
-    await province.post(f"/admin/seal/{application_id}/decision", {"action": "approve"})
+    await province.post(f"/admin/seal/{application_id}/decision", {"action": "approve", "confirm": "1"})
+    await province.post(f"/admin/seal/{application_id}/decision", {"action": "approve", "confirm": "1"})
     assert await Outbox.filter(kind="seal_decided").count() == 1
     await region.close()
     await province.close()
