@@ -23,7 +23,7 @@ from bot.redis_state import (
 )
 from bot.settings import SETTINGS, Settings
 from bot.web.pages import Pages
-from bot.web.security import add_security_headers, add_static_files
+from bot.web.security import add_security_headers, add_static_files, calm_failures
 from bot.wechat.api import WECHAT_API, MemoryTokenStore, TokenStore, WeChatApi
 from bot.wechat.delivery import Deliverer
 from bot.wechat.endpoint import WeChatEndpoint
@@ -111,6 +111,7 @@ def make_app(settings: Settings, with_database: bool = True, keys: Keys | None =
     Pages(settings, verify_limits, keys).add_routes(app)
     add_static_files(app)
     app.on_response_prepare.append(add_security_headers)
+    app.middlewares.append(calm_failures)
     setup_console(app, settings, sessions)
     if with_database:
         app.cleanup_ctx.append(_database(settings))

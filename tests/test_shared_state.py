@@ -143,3 +143,14 @@ async def test_a_message_whose_worker_died_mid_work_is_run_by_a_retry_after_the_
         assert await RedisReplyCache(client, prefix).once("msg-1", work) == "answered"
     first.cancel()
     never.set()
+
+
+async def test_with_redis_unreachable_the_public_pages_answer_calmly(database_url, caplog):
+    async with running_service(make_settings(database_url, redis_url=CLOSED_PORT)) as service:
+        with caplog.at_level(logging.ERROR):
+            response = await service.client.post("/", data={"cert_number": "4101002026000001"})
+            html = await response.text()
+        assert response.status == 503 and "系统繁忙" in html and "没有造成任何改动" in html
+        assert "Internal Server Error" not in html
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert "POST / failed" in caplog.text

@@ -1,7 +1,10 @@
 """Headers every response carries: what the browser may load, frame and send on, and what it may keep."""
 
+import logging
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 
+import aiohttp_jinja2
 from aiohttp import web
 
 from handlers import urls
@@ -24,6 +27,26 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith(PRIVATE_PREFIXES):
         headers["Cache-Control"] = "no-store"
+
+
+log = logging.getLogger(__name__)
+BUSY = ("系统繁忙", "服务暂时繁忙，请稍后再试。您的操作没有完成，也没有造成任何改动。")
+
+
+@web.middleware
+async def calm_failures(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A page that fails (the database or Redis away) answers with a calm page, never a bare 500 with aiohttp's
+    English text; what failed goes to the log. The WeChat endpoint answers its own failures in WeChat's terms."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        heading, text = BUSY
+        return aiohttp_jinja2.render_template("message.html", request, {"heading": heading, "text": text}, status=503)
 
 
 def client_address(request: web.Request, trusted_proxies: list[str]) -> str:
