@@ -28,6 +28,9 @@ from storage.models import CertificateSnapshot, CorrectionKind, Person
 from storage.summary import YearSummary, cap_notes
 from storage.vocabulary import hours_figure
 
+# The chat's minimum about a certificate whose records were voided or corrected after it was issued.
+CHANGED_SINCE = "签发后有学时记录被作废或更正，以持证人重新获取的证书为准"
+
 
 class Status(StrEnum):
     VALID = "有效"
@@ -287,7 +290,8 @@ async def _minimum(person: Person, asked: Asked) -> Minimum:
     extracts alone has none yet."""
     snapshot = await current_certificate(person)
     if snapshot is not None:
-        status = Status.VALID.value
+        changed = await changes_since(snapshot.record_ids, snapshot.issued_at)
+        status = f"{Status.SUPERSEDED.value}（{CHANGED_SINCE}）" if changed else Status.VALID.value
     elif await has_full_certificate(person):
         status = f"{Status.INVALID.value}（{Status.REVOKED.value}）"
     else:

@@ -176,6 +176,11 @@ async def test_an_old_certificate_says_updated_before_any_new_one_is_issued(serv
     html = await (await service.client.get(f"/v/{code}")).text()
     assert "已更新" in html.split("</title>")[0] and "签发后已作废或更正" in html
     assert "2025 年《继续教育课程》12.5 学时已于" in html and "作废：证明材料不实" in html
+    # 验证 by number, in the chat and on the public page, says the same
+    said = await service.user("o_verifier").says(f"验证 {person.cert_number}")
+    assert "已更新（签发后有学时记录被作废或更正，以持证人重新获取的证书为准）" in said and "有效" not in said
+    await service.user("o_p").says("证书")  # a new certificate, without the voided record
+    assert "证书验证结果：有效" in await service.user("o_verifier").says(f"验证 {person.cert_number}")
 
 
 async def test_an_admin_out_of_scope_cannot_void_and_nothing_changes(service):
