@@ -21,7 +21,11 @@ MESSAGES = 40
 
 async def test_on_sigterm_every_message_already_taken_in_is_answered_in_full_and_the_service_exits_0(tmp_path):
     settings = Settings(  # what the client signs with: the token the service is given
-        _env_file=None, wechat_token=TOKEN, wechat_encryption="plain", secret_key=SECRET, database_url="sqlite://:memory:"
+        _env_file=None,
+        wechat_token=TOKEN,
+        wechat_encryption="plain",
+        secret_key=SECRET,
+        database_url="sqlite://:memory:",
     )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
