@@ -592,6 +592,18 @@ async def offer(
     return latencies, responses, time.perf_counter() - started
 
 
+def merged(results: Sequence[Result]) -> Result:
+    """Several runs of one scenario as one."""
+    first = results[0]
+    return Result(
+        first.scenario,
+        [latency for r in results for latency in r.latencies],
+        sum(r.elapsed for r in results),
+        sum(r.errors for r in results),
+        [problem for r in results for problem in r.problems][:3],
+    )
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process, from /proc (VmRSS, in kB)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -664,46 +676,65 @@ async def topology(args: argparse.Namespace, workdir: Path) -> tuple[list[Topolo
         seeded = await seed(database_url, args.people, datetime.now(CHINA).year)
         print(f"  seeded in {time.perf_counter() - started:.1f} s")
         reset_env = env | {"DATABASE_URL": f"{database_url}?reset_on_release=1"}
-        servers = [
-            ("floor", Server("floor", [sys.executable, str(BASELINE_SERVER)], env, workdir), False),
-            ("1 worker", Server("one-worker", [str(JXJY), "serve", "--workers", "1"], env, workdir), True),
-            (
-                "1 worker, pool reset",
-                Server("reset", [str(JXJY), "serve", "--workers", "1"], reset_env, workdir),
-                False,
-            ),
-            ("2 workers", Server("two-workers", [str(JXJY), "serve", "--workers", "2"], env, workdir, workers=2), True),
+        one = ["serve", "--workers", "1"]
+        # Servers in groups: the two single workers, with and without the reset statement, run side by side and
+        # take turns (half their requests each, twice), so a busy moment of the machine weighs on both alike.
+        groups = [
+            [("floor", Server("floor", [sys.executable, str(BASELINE_SERVER)], env, workdir), False)],
+            [
+                ("1 worker", Server("one-worker", [str(JXJY), *one], env, workdir), True),
+                ("1 worker, pool reset", Server("reset", [str(JXJY), *one], reset_env, workdir), False),
+            ],
+            [
+                (
+                    "2 workers",
+                    Server("two-workers", [str(JXJY), "serve", "--workers", "2"], env, workdir, workers=2),
+                    True,
+                )
+            ],
         ]
         everyone = list(seeded)
         random.Random(2).shuffle(everyone)
         openids = itertools.cycle(everyone)
         msg_ids = itertools.count(int(time.time()) * 1000 + 500_000_000)
         current_year = datetime.now(CHINA).year
-        for name, server, open_loop in servers:
+        for group in groups:
             try:
                 async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as probe:
-                    await server.start(probe)
-                scenario = Scenario(name, server, safe=True, is_baseline=server.name == "floor")
-                closed = await run_scenario(scenario, settings, openids, msg_ids, seeded, args)
-                run = Topology(name, server, closed)
-                if open_loop:
-                    count = int(args.open_rate * args.open_seconds)
-                    posts = prepare(settings, server, True, openids, msg_ids, count)
-                    connector = aiohttp.TCPConnector(limit=200)
-                    async with aiohttp.ClientSession(
-                        connector=connector, timeout=aiohttp.ClientTimeout(total=10)
-                    ) as http:
-                        latencies, responses, elapsed = await offer(http, posts, args.open_rate)
-                    errors, problems = check(scenario, settings, posts, responses, seeded, current_year)
-                    run.open = Result(scenario, latencies, elapsed, errors, problems)
-                    print(f"  {name:<20} {len(latencies):>6} requests offered at {args.open_rate:.0f}/s")
-                if not run.closed.scenario.is_baseline:
-                    run.rss_mb = [rss_mb(pid) for pid in server.worker_pids()]
-                runs.append(run)
+                    for _name, server, _open in group:
+                        await server.start(probe)
+                scenarios = [Scenario(name, server, True, server.name == "floor") for name, server, _ in group]
+                rounds = 2 if len(group) > 1 else 1
+                turns = vars(args) | {"requests": args.requests // rounds}
+                closed: dict[str, list[Result]] = {name: [] for name, _, _ in group}
+                for _round in range(rounds):
+                    for scenario in scenarios:
+                        result = await run_scenario(
+                            scenario, settings, openids, msg_ids, seeded, argparse.Namespace(**turns)
+                        )
+                        closed[scenario.name].append(result)
+                for (name, server, open_loop), scenario in zip(group, scenarios, strict=True):
+                    run = Topology(name, server, merged(closed[name]))
+                    if open_loop:
+                        count = int(args.open_rate * args.open_seconds)
+                        posts = prepare(settings, server, True, openids, msg_ids, count)
+                        connector = aiohttp.TCPConnector(limit=200)
+                        async with aiohttp.ClientSession(
+                            connector=connector, timeout=aiohttp.ClientTimeout(total=10)
+                        ) as http:
+                            latencies, responses, elapsed = await offer(http, posts, args.open_rate)
+                        errors, problems = check(scenario, settings, posts, responses, seeded, current_year)
+                        run.open = Result(scenario, latencies, elapsed, errors, problems)
+                        print(f"  {name:<20} {len(latencies):>6} requests offered at {args.open_rate:.0f}/s")
+                    if not scenario.is_baseline:
+                        run.rss_mb = [rss_mb(pid) for pid in server.worker_pids()]
+                    runs.append(run)
             finally:
-                await server.stop()
-            for line in server.log_problems()[:3]:
-                print(f"  {server.name} logged: {line}")
+                for _name, server, _open in group:
+                    await server.stop()
+            for _name, server, _open in group:
+                for line in server.log_problems()[:3]:
+                    print(f"  {server.name} logged: {line}")
     finally:
         await forget_redis_prefix(prefix)
         await drop_postgres(database_url)
