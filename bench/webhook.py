@@ -566,6 +566,7 @@ class Topology:
     closed: Result
     open: Result | None = None
     rss_mb: list[float] = field(default_factory=list)  # each worker's, after its runs
+    anon_mb: list[float] = field(default_factory=list)  # each worker's anonymous part of rss_mb
 
 
 async def offer(
@@ -604,10 +605,11 @@ def merged(results: Sequence[Result]) -> Result:
     )
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, from /proc (VmRSS, in kB)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def rss_mb(pid: int, part: str = "Rss") -> float:
+    """Resident memory of a process, from /proc: all of it (Rss, as VmRSS), or its `Anonymous` part (the heap,
+    where caches grow; the rest is mostly fonts and libraries mapped from files, shared by the workers)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(f"{part}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -728,6 +730,7 @@ async def topology(args: argparse.Namespace, workdir: Path) -> tuple[list[Topolo
                         print(f"  {name:<20} {len(latencies):>6} requests offered at {args.open_rate:.0f}/s")
                     if not scenario.is_baseline:
                         run.rss_mb = [rss_mb(pid) for pid in server.worker_pids()]
+                        run.anon_mb = [rss_mb(pid, "Anonymous") for pid in server.worker_pids()]
                     runs.append(run)
             finally:
                 for _name, server, _open in group:
@@ -738,8 +741,9 @@ async def topology(args: argparse.Namespace, workdir: Path) -> tuple[list[Topolo
     finally:
         await forget_redis_prefix(prefix)
         await drop_postgres(database_url)
-    failed = sum(r.closed.errors + (r.open.errors if r.open else 0) for r in runs)
-    return runs, failed
+    # Beyond what the server can take, the open loop's queue makes replies late or busy by design: a missed
+    # target, printed. Only the closed loop's failures are failures.
+    return runs, sum(r.closed.errors for r in runs)
 
 
 def topology_report(runs: list[Topology], args: argparse.Namespace) -> None:
@@ -755,17 +759,18 @@ def topology_report(runs: list[Topology], args: argparse.Namespace) -> None:
     print(f"Production topology, safe mode: PostgreSQL + Redis, {os.cpu_count()} CPUs shared with the client")
     print(
         f"{'server':<22}{'closed req/s':>13}{'p50 ms':>8}{'p99 ms':>8}{'per process':>12}"
-        f"{'open p50':>10}{'open p99':>10}{'RSS MB':>14}"
+        f"{'open p50':>10}{'open p99':>10}{'late/busy':>10}  {'RSS MB after (anonymous)'}"
     )
     for run in runs:
         workers = len(run.rss_mb) or 1
         ratio = "" if run is floor else f"{run.closed.rate / workers / floor.closed.rate:.2f}"
         open_p50 = f"{run.open.percentile_ms(50):.1f}" if run.open else ""
         open_p99 = f"{run.open.percentile_ms(99):.1f}" if run.open else ""
-        rss = " ".join(f"{mb:.0f}" for mb in run.rss_mb)
+        open_errors = str(run.open.errors) if run.open else ""
+        rss = ", ".join(f"{mb:.0f} ({anon:.0f})" for mb, anon in zip(run.rss_mb, run.anon_mb, strict=True))
         print(
             f"{run.name:<22}{run.closed.rate:>13.0f}{run.closed.percentile_ms(50):>8.1f}"
-            f"{run.closed.percentile_ms(99):>8.1f}{ratio:>12}{open_p50:>10}{open_p99:>10}{rss:>14}"
+            f"{run.closed.percentile_ms(99):>8.1f}{ratio:>12}{open_p50:>10}{open_p99:>10}{open_errors:>10}  {rss}"
         )
     print(
         f"(closed loop: {args.concurrency} connections; "
