@@ -1,8 +1,12 @@
-"""Webhook throughput and latency: the real service against a bare wechatpy + aiohttp baseline.
+"""Webhook throughput and latency: the real service against a bare wechatpy + aiohttp baseline (the floor).
 
-One run seeds a throw-away SQLite database with registered people and their hours, starts `jxjy serve`
-and bench/baseline_server.py on loopback ports, and drives both with signed "学时" text messages from
-many different users, in plaintext and in safe mode (encrypt_type=aes). Every reply is checked after
+One run has two parts. The single process: a throw-away SQLite database with registered people and their
+hours, `jxjy serve` and bench/baseline_server.py on loopback ports, driven with signed "学时" text messages
+from many different users, in plaintext and in safe mode (encrypt_type=aes). The production topology: a
+throw-away PostgreSQL database and a Redis key prefix of its own, the floor, `jxjy serve --workers 1` and
+`--workers 2` in safe mode, closed-loop (as fast as replies come) and open-loop (a fixed offered rate,
+latency counted from each message's scheduled time), each worker's memory after its runs, and one worker
+again with asyncpg's reset statement after every query, to show what it costs. Every reply is checked after
 the timed part: HTTP 200 and, for the service, exactly the hours text that person should get.
 
     .venv/bin/python bench/webhook.py            # or: make bench
@@ -29,6 +33,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
+import asyncpg
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from tortoise.transactions import in_transaction
 from yarl import URL
 
@@ -53,8 +60,13 @@ APP_ID = "wx2c2769f8efd9abc2"
 SECRET_KEY = "bench-secret-key-0123456789"
 QUERY = "学时"
 
-TARGET_RATIO = 0.25  # service req/s over baseline req/s, same mode
-TARGET_P99_MS = 50.0  # service p99 latency
+TARGET_RATIO = 0.25  # service req/s over baseline req/s, same mode, per process
+TARGET_P99_MS = 50.0  # service p99 latency, closed loop
+TARGET_SCALE = 1.6  # two workers' req/s over one worker's
+TARGET_OPEN_P99_MS = 25.0  # p99 at the fixed offered load, from each message's scheduled time
+TARGET_RSS_MB = 250.0  # each worker's resident memory after its runs
+POSTGRES_ADMIN_URL = os.environ.get("JXJY_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("JXJY_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 STARTUP_SECONDS = 30  # schema creation and imports; far more means the server is stuck
 
 # The console script sits next to the interpreter in the virtualenv that runs this file.
@@ -171,7 +183,7 @@ async def seed(database_url: str, people: int, current_year: int) -> dict[str, S
 # --- Servers ---------------------------------------------------------------------------------------
 
 
-def configure(database_url: str) -> tuple[Settings, dict[str, str]]:
+def configure(database_url: str, workdir: Path) -> tuple[Settings, dict[str, str]]:
     """The client's settings and the servers' environment, from the same values."""
     # Explicit settings, and no .env: the client must sign with exactly what the servers are given.
     settings = Settings(
@@ -184,7 +196,7 @@ def configure(database_url: str) -> tuple[Settings, dict[str, str]]:
         _env_file=None,
     )
     # Test keys beside the database (what `jxjy keys init` makes): the service refuses to start without keys.
-    keys = Path(database_url.removeprefix("sqlite://")).parent / "keys"
+    keys = workdir / "keys"
     init_test_keys(keys / "signing.p12", "", keys / "qr-ed25519.pem")
     env = os.environ | {
         "SIGNING_P12": str(keys / "signing.p12"),
@@ -215,6 +227,7 @@ class Server:
     argv: list[str]
     env: dict[str, str]
     workdir: Path
+    workers: int = 1  # with several, started means every one of them answered (each listens on its own)
     port: int = field(default_factory=free_port)
     process: asyncio.subprocess.Process | None = None
 
@@ -240,21 +253,39 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        seen: set[object] = set()
         try:
             async with asyncio.timeout(STARTUP_SECONDS):
-                while not await self._healthy(session):
+                while len(seen) < self.workers:
+                    if (worker := await self._healthy(session)) is not None:
+                        seen.add(worker)
+                        continue
                     if self.process.returncode is not None:
                         raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
                     await asyncio.sleep(0.1)
         except TimeoutError:
             raise RuntimeError(f"{self.name} not healthy after {STARTUP_SECONDS} s:\n{self.log_tail()}") from None
 
-    async def _healthy(self, session: aiohttp.ClientSession) -> bool:
+    async def _healthy(self, session: aiohttp.ClientSession) -> object | None:
+        """The worker that answered (its number, or True for a single process); None when none did."""
         try:
-            async with session.get(self.base / "healthz") as response:
-                return response.status == 200
+            # A new connection each time: with several workers the kernel picks one per connection.
+            async with session.get(self.base / "healthz", headers={"Connection": "close"}) as response:
+                if response.status != 200:
+                    return None
+                return (await response.json()).get("worker", True)
         except (aiohttp.ClientError, TimeoutError):
-            return False  # not listening yet
+            return None  # not listening yet
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve: the forked workers, or the process itself when it has none."""
+        assert self.process is not None
+        pid = self.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [int(child) for child in children] or [pid]
 
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:
@@ -478,14 +509,12 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
             print(f"  {r.scenario.name}: {problem}")
 
 
-# --- Main ------------------------------------------------------------------------------------------
-
-
-async def benchmark(args: argparse.Namespace) -> int:
-    with tempfile.TemporaryDirectory(prefix="jxjy-bench-") as tmp:
-        workdir = Path(tmp)
+async def single_process(args: argparse.Namespace, workdir: Path) -> int:
+    """The default deployment: one process on SQLite, in plaintext and in safe mode, against the floor."""
+    if True:
+        workdir.mkdir()
         database_url = f"sqlite://{workdir / 'bench.sqlite3'}"
-        settings, env = configure(database_url)
+        settings, env = configure(database_url, workdir)
 
         print(f"Seeding {database_url}")
         started = time.perf_counter()
@@ -522,7 +551,278 @@ async def benchmark(args: argparse.Namespace) -> int:
         if problems:
             print(f"\nThe service logged {len(problems)} warnings or errors, for example:")
             print("\n".join(f"  {line}" for line in problems[:5]))
-    return 1 if any(r.errors for r in results) else 0
+    return sum(r.errors for r in results)
+
+
+# --- Production topology: PostgreSQL + Redis, one and two workers ----------------------------------
+
+
+@dataclass
+class Topology:
+    """One server's runs in the production topology."""
+
+    name: str
+    server: Server
+    closed: Result
+    open: Result | None = None
+    rss_mb: list[float] = field(default_factory=list)  # each worker's, after its runs
+    anon_mb: list[float] = field(default_factory=list)  # each worker's anonymous part of rss_mb
+
+
+async def offer(
+    session: aiohttp.ClientSession, posts: Sequence[Prepared], rate: float
+) -> tuple[list[float], list[tuple[int, str] | None], float]:
+    """Open loop: post i leaves at start + i / rate whether or not earlier replies came back, and its latency is
+    counted from that scheduled moment, so a stalled server shows as the queue it causes (no coordinated
+    omission, as a closed-loop client that waits for replies would have)."""
+    responses: list[tuple[int, str] | None] = [None] * len(posts)
+    latencies: list[float] = []
+    started = time.perf_counter() + 0.05
+
+    async def one(index: int, post: Prepared) -> None:
+        scheduled = started + index / rate
+        await asyncio.sleep(scheduled - time.perf_counter())
+        try:
+            async with session.post(post.url, data=post.body, headers=XML_HEADERS) as response:
+                responses[index] = (response.status, await response.text(encoding="utf-8"))
+        except (aiohttp.ClientError, TimeoutError) as error:
+            responses[index] = (0, f"{type(error).__name__}: {error}")
+        latencies.append(time.perf_counter() - scheduled)
+
+    await asyncio.gather(*(one(index, post) for index, post in enumerate(posts)))
+    return latencies, responses, time.perf_counter() - started
+
+
+def merged(results: Sequence[Result]) -> Result:
+    """Several runs of one scenario as one."""
+    first = results[0]
+    return Result(
+        first.scenario,
+        [latency for r in results for latency in r.latencies],
+        sum(r.elapsed for r in results),
+        sum(r.errors for r in results),
+        [problem for r in results for problem in r.problems][:3],
+    )
+
+
+def rss_mb(pid: int, part: str = "Rss") -> float:
+    """Resident memory of a process, from /proc: all of it (Rss, as VmRSS), or its `Anonymous` part (the heap,
+    where caches grow; the rest is mostly fonts and libraries mapped from files, shared by the workers)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(f"{part}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def throw_away_postgres() -> str:
+    """A new, empty database on the local PostgreSQL; dropped by drop_postgres()."""
+    name = f"jxjy_bench_{os.getpid()}"
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_postgres(url: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def forget_redis_prefix(prefix: str) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await redis.delete(*keys[start : start + 1000])
+    finally:
+        await redis.aclose()
+
+
+async def topology(args: argparse.Namespace, workdir: Path) -> tuple[list[Topology], int]:
+    """The floor, one worker and two workers on PostgreSQL + Redis, in safe mode; one worker again with the
+    pool's reset statement. Returns the runs and how many requests failed."""
+    try:
+        database_url = await throw_away_postgres()
+        redis = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        await redis.ping()
+        await redis.aclose()
+    except (OSError, asyncpg.PostgresError, RedisError, TimeoutError) as error:
+        print(
+            f"\nProduction topology SKIPPED: PostgreSQL ({POSTGRES_ADMIN_URL}) or Redis ({REDIS_URL}) "
+            f"unreachable: {error}"
+        )
+        return [], 0
+    prefix = f"jxjy-bench-{os.getpid()}-{random.randrange(10**6)}:"
+    runs: list[Topology] = []
+    try:
+        settings, env = configure(database_url, workdir)
+        env |= {
+            "REDIS_URL": REDIS_URL,
+            "REDIS_PREFIX": prefix,
+            "WECHAT_API_URL": f"http://{HOST}:{free_port()}",  # the first worker hosts the fake WeChat API there
+        }
+        print(f"\nProduction topology: {database_url} (`jxjy db migrate`), Redis {REDIS_URL} under {prefix}")
+        migrate = await asyncio.create_subprocess_exec(
+            str(JXJY), "db", "migrate", env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        _, problem = await migrate.communicate()
+        if migrate.returncode != 0:
+            raise RuntimeError(f"jxjy db migrate failed: {problem.decode()}")
+        started = time.perf_counter()
+        seeded = await seed(database_url, args.people, datetime.now(CHINA).year)
+        print(f"  seeded in {time.perf_counter() - started:.1f} s")
+        reset_env = env | {"DATABASE_URL": f"{database_url}?reset_on_release=1"}
+        one = ["serve", "--workers", "1"]
+        # Servers in groups: the two single workers, with and without the reset statement, run side by side and
+        # take turns (half their requests each, twice), so a busy moment of the machine weighs on both alike.
+        groups = [
+            [("floor", Server("floor", [sys.executable, str(BASELINE_SERVER)], env, workdir), False)],
+            [
+                ("1 worker", Server("one-worker", [str(JXJY), *one], env, workdir), True),
+                ("1 worker, pool reset", Server("reset", [str(JXJY), *one], reset_env, workdir), False),
+            ],
+            [
+                (
+                    "2 workers",
+                    Server("two-workers", [str(JXJY), "serve", "--workers", "2"], env, workdir, workers=2),
+                    True,
+                )
+            ],
+        ]
+        everyone = list(seeded)
+        random.Random(2).shuffle(everyone)
+        openids = itertools.cycle(everyone)
+        msg_ids = itertools.count(int(time.time()) * 1000 + 500_000_000)
+        current_year = datetime.now(CHINA).year
+        for group in groups:
+            try:
+                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as probe:
+                    for _name, server, _open in group:
+                        await server.start(probe)
+                scenarios = [Scenario(name, server, True, server.name == "floor") for name, server, _ in group]
+                rounds = 2 if len(group) > 1 else 1
+                turns = vars(args) | {"requests": args.requests // rounds}
+                closed: dict[str, list[Result]] = {name: [] for name, _, _ in group}
+                for _round in range(rounds):
+                    for scenario in scenarios:
+                        result = await run_scenario(
+                            scenario, settings, openids, msg_ids, seeded, argparse.Namespace(**turns)
+                        )
+                        closed[scenario.name].append(result)
+                for (name, server, open_loop), scenario in zip(group, scenarios, strict=True):
+                    run = Topology(name, server, merged(closed[name]))
+                    if open_loop:
+                        count = int(args.open_rate * args.open_seconds)
+                        posts = prepare(settings, server, True, openids, msg_ids, count)
+                        connector = aiohttp.TCPConnector(limit=200)
+                        async with aiohttp.ClientSession(
+                            connector=connector, timeout=aiohttp.ClientTimeout(total=10)
+                        ) as http:
+                            latencies, responses, elapsed = await offer(http, posts, args.open_rate)
+                        errors, problems = check(scenario, settings, posts, responses, seeded, current_year)
+                        run.open = Result(scenario, latencies, elapsed, errors, problems)
+                        print(f"  {name:<20} {len(latencies):>6} requests offered at {args.open_rate:.0f}/s")
+                    if not scenario.is_baseline:
+                        run.rss_mb = [rss_mb(pid) for pid in server.worker_pids()]
+                        run.anon_mb = [rss_mb(pid, "Anonymous") for pid in server.worker_pids()]
+                    runs.append(run)
+            finally:
+                for _name, server, _open in group:
+                    await server.stop()
+            for _name, server, _open in group:
+                for line in server.log_problems()[:3]:
+                    print(f"  {server.name} logged: {line}")
+    finally:
+        await forget_redis_prefix(prefix)
+        await drop_postgres(database_url)
+    # Beyond what the server can take, the open loop's queue makes replies late or busy by design: a missed
+    # target, printed. Only the closed loop's failures are failures.
+    return runs, sum(r.closed.errors for r in runs)
+
+
+def topology_report(runs: list[Topology], args: argparse.Namespace) -> None:
+    by_name = {run.name: run for run in runs}
+    floor, one, two, reset = (by_name.get(n) for n in ("floor", "1 worker", "2 workers", "1 worker, pool reset"))
+    if not (floor and one and two):
+        return
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    print()
+    print(f"Production topology, safe mode: PostgreSQL + Redis, {os.cpu_count()} CPUs shared with the client")
+    print(
+        f"{'server':<22}{'closed req/s':>13}{'p50 ms':>8}{'p99 ms':>8}{'per process':>12}"
+        f"{'open p50':>10}{'open p99':>10}{'late/busy':>10}  {'RSS MB after (anonymous)'}"
+    )
+    for run in runs:
+        workers = len(run.rss_mb) or 1
+        ratio = "" if run is floor else f"{run.closed.rate / workers / floor.closed.rate:.2f}"
+        open_p50 = f"{run.open.percentile_ms(50):.1f}" if run.open else ""
+        open_p99 = f"{run.open.percentile_ms(99):.1f}" if run.open else ""
+        open_errors = str(run.open.errors) if run.open else ""
+        rss = ", ".join(f"{mb:.0f} ({anon:.0f})" for mb, anon in zip(run.rss_mb, run.anon_mb, strict=True))
+        print(
+            f"{run.name:<22}{run.closed.rate:>13.0f}{run.closed.percentile_ms(50):>8.1f}"
+            f"{run.closed.percentile_ms(99):>8.1f}{ratio:>12}{open_p50:>10}{open_p99:>10}{open_errors:>10}  {rss}"
+        )
+    print(
+        f"(closed loop: {args.concurrency} connections; "
+        f"open loop: {args.open_rate:.0f} req/s for {args.open_seconds:.0f} s)"
+    )
+    print()
+    ratio = one.closed.rate / floor.closed.rate
+    scale = two.closed.rate / one.closed.rate
+    print("Targets:")
+    print(f"  one worker's req/s >= {TARGET_RATIO} x the floor: {ratio:.2f} {met(ratio >= TARGET_RATIO)}")
+    print(f"  two workers >= {TARGET_SCALE} x one worker: {scale:.2f} {met(scale >= TARGET_SCALE)}")
+    for run in (one, two):
+        if run.open:
+            p99 = run.open.percentile_ms(99)
+            print(
+                f"  {run.name}: p99 at {args.open_rate:.0f} req/s <= {TARGET_OPEN_P99_MS:.0f} ms: "
+                f"{p99:.1f} ms {met(p99 <= TARGET_OPEN_P99_MS)}"
+            )
+    biggest = max(mb for run in (one, two) for mb in run.rss_mb)
+    print(
+        f"  each worker's RSS after its runs <= {TARGET_RSS_MB:.0f} MB: "
+        f"largest {biggest:.0f} MB {met(biggest <= TARGET_RSS_MB)}"
+    )
+    if reset:
+        cost = 1 - reset.closed.rate / one.closed.rate
+        print(
+            f"  asyncpg's reset statement on every release: {reset.closed.rate:.0f} req/s with it, "
+            f"{one.closed.rate:.0f} without ({cost:+.0%} of one worker's throughput, p50 "
+            f"{reset.closed.percentile_ms(50):.1f} vs {one.closed.percentile_ms(50):.1f} ms); "
+            "the service runs without it"
+        )
+    for run in runs:
+        for result in (run.closed, run.open):
+            for problem in result.problems if result else []:
+                print(f"  {run.name}: {problem}")
+
+
+# --- Main ------------------------------------------------------------------------------------------
+
+
+async def benchmark(args: argparse.Namespace) -> int:
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="jxjy-bench-") as tmp:
+        workdir = Path(tmp)
+        if args.part in ("all", "single"):
+            failed += await single_process(args, workdir / "single")
+        if args.part in ("all", "topology"):
+            (workdir / "topology").mkdir()
+            runs, errors = await topology(args, workdir / "topology")
+            topology_report(runs, args)
+            failed += errors
+    return 1 if failed else 0
 
 
 def main() -> int:
@@ -532,6 +832,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=300, help="untimed requests before each scenario")
     parser.add_argument("--concurrency", type=int, default=50, help="concurrent connections")
     parser.add_argument("--max-seconds", type=float, default=25.0, help="time cap per scenario")
+    parser.add_argument("--open-rate", type=float, default=300.0, help="offered req/s of the open-loop runs")
+    parser.add_argument("--open-seconds", type=float, default=10.0, help="length of each open-loop run")
+    parser.add_argument(
+        "--part", choices=("all", "single", "topology"), default="all", help="the single process, the topology, or both"
+    )
     args = parser.parse_args()
     return asyncio.run(benchmark(args))
 

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 DIALOG_GRACE = timedelta(days=1)
 PROCESSED_KEPT = timedelta(days=1)  # WeChat retries within seconds; a day covers any restart in between
 DELIVERER = web.AppKey("deliverer", Deliverer)
+OUTBOX_STOP_SECONDS = 15.0  # on shutdown, how long the row being delivered may take to finish
 WORKER = web.AppKey("worker", int)  # this process's number, when several serve one port (`serve --workers`)
 
 
@@ -215,9 +216,11 @@ def _delivering_outbox(settings: Settings, tokens: TokenStore):
         task = asyncio.create_task(app[DELIVERER].run_forever()) if settings.outbox_poll_seconds > 0 else None
         yield
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            app[DELIVERER].stop()
+            try:
+                await asyncio.wait_for(task, OUTBOX_STOP_SECONDS)
+            except TimeoutError:  # WeChat hangs: the row's lease hands it to the next worker
+                log.warning("outbox delivery did not stop within %s s; cancelled", OUTBOX_STOP_SECONDS)
         await api.close()
 
     return context

@@ -49,6 +49,8 @@ from storage.vocabulary import PROVINCE_ISSUER
 
 # Where the local fake WeChat API keeps what the service sent and what was uploaded, across restarts.
 FAKE_WECHAT_KEPT = Path("var/fake-wechat")
+# On SIGTERM, how long requests in flight may take to finish: WeChat waits 5 s for an answer, then retries.
+SHUTDOWN_SECONDS = 10.0
 
 
 def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
@@ -134,8 +136,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_worker(settings: Settings, keys: Keys, host: str, port: int, worker: int | None) -> None:
-    if worker is not None:  # stopped by the parent with SIGTERM: finish as after Ctrl-C, closing what is open
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
     # SQLite runs in a worker thread: hand the GIL between it and the event loop every 0.5 ms, not Python's
     # default 5 ms, or each query can wait that long for its result to be picked up.
     sys.setswitchinterval(0.0005)
@@ -174,6 +174,11 @@ async def _serve(settings: Settings, keys: Keys, host: str, port: int, worker: i
     """The service; and, when WECHAT_API_URL points at this machine, the fake WeChat API beside it (in the first
     worker only). `worker` is this process's number when several share the port."""
     runners = []
+    # SIGTERM (systemd, or the parent of several workers) and Ctrl-C stop the service gracefully: the port is
+    # closed, requests in flight get their answers, the outbox finishes the row in hand, then the process exits 0.
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
     try:
         api = URL(settings.wechat_api_url)
         if api.host in ("127.0.0.1", "localhost") and api.port and worker in (None, 1):
@@ -189,7 +194,7 @@ async def _serve(settings: Settings, keys: Keys, host: str, port: int, worker: i
         app = make_app(settings, keys=keys)
         if worker is not None:
             app[WORKER] = worker
-        service = web.AppRunner(app, access_log=None)
+        service = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await service.setup()
         runners.append(service)
         await web.TCPSite(service, host, port, reuse_port=worker is not None).start()
@@ -199,7 +204,7 @@ async def _serve(settings: Settings, keys: Keys, host: str, port: int, worker: i
         await render_in_thread(lambda _data: warm_up(signer=keys.pdf), None)
         # What start-up built lives as long as the process: keep the collector from walking it again and again.
         gc.freeze()
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         for runner in reversed(runners):
             await runner.cleanup()

@@ -3,8 +3,11 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connections
 from tortoise.context import TortoiseContext
 
@@ -24,10 +27,39 @@ def connection_label(url: str) -> str:
     return "postgres" if url.startswith("postgres") else "sqlite"
 
 
+# `?reset_on_release=1` on a PostgreSQL URL restores asyncpg's session reset after every statement (see below).
+RESET_ON_RELEASE = "reset_on_release"
+
+
+class SessionKeepingConnection(asyncpg.Connection):
+    """A pooled connection handed back without asyncpg's reset statement (`SELECT pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL`), which costs a round trip after every statement the ORM runs.
+
+    Safe because nothing here leaves session state behind: no SET outside a transaction, no advisory locks,
+    LISTEN or cursors WITH HOLD (transaction-scoped state ends with its transaction). An open transaction is
+    still rolled back on release: asyncpg does that apart from the reset statement.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def _connection(url: str) -> str | dict:
+    if not url.startswith("postgres"):
+        return url
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query))
+    reset = params.pop(RESET_ON_RELEASE, "").lower() in ("1", "true", "yes", "on")
+    config = expand_db_url(urlunsplit(parts._replace(query=urlencode(params))))
+    if not reset:
+        config["credentials"]["connection_class"] = SessionKeepingConnection
+    return config
+
+
 def tortoise_config(url: str) -> dict:
     label = connection_label(url)
     return {
-        "connections": {label: url},
+        "connections": {label: _connection(url)},
         "apps": {"models": {"models": MODELS, "default_connection": label, "migrations": MIGRATIONS}},
         "use_tz": True,
         "timezone": "UTC",

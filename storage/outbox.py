@@ -1,7 +1,9 @@
 """The outbox: messages to deliver, written with the change they tell of and delivered by a worker.
 
-Claiming is a conditional UPDATE (a lease on next_attempt_at), so several workers never deliver the same
-row at once, on SQLite and PostgreSQL alike.
+Claiming leases a row (next_attempt_at moves to now + LEASE), so several workers never deliver the same row at
+once. On PostgreSQL the claim reads with FOR UPDATE SKIP LOCKED: concurrent workers pass over each other's rows
+instead of racing for the oldest one. SQLite has no row locks (and one writer at a time): there the lease is a
+conditional UPDATE that only the first of two racing workers wins.
 """
 
 from datetime import datetime, timedelta
@@ -23,13 +25,22 @@ async def enqueue(kind: str, openid: str, payload: dict[str, Any], now: datetime
 async def claim_next(now: datetime) -> Outbox | None:
     """The oldest due row, leased to this worker until now + LEASE; None when nothing is due."""
     while True:
-        row = await Outbox.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).order_by("id").first()
-        if row is None:
-            return None
-        lease = now + LEASE
-        taken = await Outbox.filter(id=row.id, status=OutboxStatus.PENDING, next_attempt_at=row.next_attempt_at).update(
-            next_attempt_at=lease
-        )
+        async with in_transaction():
+            # FOR UPDATE SKIP LOCKED where the database has it (Tortoise leaves it out on SQLite): a row another
+            # worker is claiming right now is skipped, not waited for.
+            row = await (
+                Outbox.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .first()
+            )
+            if row is None:
+                return None
+            lease = now + LEASE
+            # Conditional all the same: on SQLite this is what keeps two workers from taking one row.
+            taken = await Outbox.filter(
+                id=row.id, status=OutboxStatus.PENDING, next_attempt_at=row.next_attempt_at
+            ).update(next_attempt_at=lease)
         if taken:
             row.next_attempt_at = lease
             return row

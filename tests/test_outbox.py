@@ -3,9 +3,14 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+import pytest
+
 from bot.wechat.api import WeChatApi
 from bot.wechat.delivery import Deliverer
+from storage.db import database
 from storage.models import Outbox, OutboxAttempt, OutboxStatus
+from storage.outbox import claim_next, enqueue
 from tests.conftest import make_settings, running_service
 from tests.domain import a_declaration, a_registered_person, a_unit, an_admin
 
@@ -146,3 +151,44 @@ async def test_a_worker_that_lost_its_lease_cannot_overwrite_the_outcome(service
     assert await mark_sent(fast, now + timedelta(minutes=2))
     assert not await mark_failed(slow, now + timedelta(minutes=3), "late", retry_at=None)
     assert (await Outbox.get(id=slow.id)).status == OutboxStatus.SENT
+
+
+async def _due_rows(count: int, now: datetime) -> list[int]:
+    return [(await enqueue("declaration_submitted", f"o_{n}", {}, now)).id for n in range(count)]
+
+
+@pytest.mark.postgres_only
+async def test_workers_claiming_at_once_take_every_row_and_never_one_row_twice(database_url):
+    async with database(database_url):
+        now = datetime.now(UTC)
+        rows = await _due_rows(40, now)
+
+        async def worker() -> list[int]:
+            claimed = []
+            while (row := await claim_next(now)) is not None:
+                claimed.append(row.id)
+                await asyncio.sleep(0)  # let the other workers in between claims
+            return claimed
+
+        claims = await asyncio.gather(*(worker() for _ in range(6)))
+        everything = [row for claimed in claims for row in claimed]
+        assert sorted(everything) == rows  # each row once: none twice, none left behind
+        assert sum(1 for claimed in claims if claimed) > 1  # the workers really did claim side by side
+
+
+@pytest.mark.postgres_only
+async def test_a_row_another_worker_is_claiming_is_passed_over_not_waited_for(database_url):
+    async with database(database_url):
+        now = datetime.now(UTC)
+        first, second = await _due_rows(2, now)
+        other = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+        try:
+            async with other.transaction():  # another worker, mid-claim on the oldest row
+                await other.execute("SELECT id FROM outbox WHERE id = $1 FOR UPDATE", first)
+                async with asyncio.timeout(5):
+                    row = await claim_next(now)
+                assert row is not None and row.id == second
+        finally:
+            await other.close()
+        row = await claim_next(now)  # once the other worker let go, the oldest row is there to claim
+        assert row is not None and row.id == first

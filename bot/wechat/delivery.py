@@ -6,6 +6,7 @@ repeats one message rather than losing it.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -55,6 +56,7 @@ class Deliverer:
     def __init__(self, api: WeChatApi, settings: Settings) -> None:
         self.api = api
         self.settings = settings
+        self._stopping = asyncio.Event()
         self.handlers: dict[str, Callable[[Outbox], Awaitable[str]]] = {
             "declaration_submitted": self._declaration_submitted,
             "declaration_decided": self._declaration_decided,
@@ -73,7 +75,7 @@ class Deliverer:
         """Deliver what is due, one row at a time, each leased afresh; returns how many were attempted.
         `now` fixes the clock (tests); otherwise each row is read at its own moment."""
         attempted = 0
-        while attempted < most:
+        while attempted < most and not self._stopping.is_set():
             moment = now or datetime.now(UTC)
             row = await claim_next(moment)
             if row is None:
@@ -83,13 +85,20 @@ class Deliverer:
         return attempted
 
     async def run_forever(self) -> None:
-        while True:
+        """Deliver until `stop()`: then finish the row in hand and return."""
+        while not self._stopping.is_set():
             try:
                 while await self.run_once():
                     pass
             except Exception:
                 log.exception("outbox delivery round failed")
-            await asyncio.sleep(self.settings.outbox_poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.outbox_poll_seconds)
+
+    def stop(self) -> None:
+        """On shutdown: no new row is claimed; one being delivered is delivered and marked (a row cut off
+        between WeChat's acceptance and its mark would be sent again when its lease runs out)."""
+        self._stopping.set()
 
     async def _deliver(self, row: Outbox, now: datetime) -> None:
         handler = self.handlers.get(row.kind)

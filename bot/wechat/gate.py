@@ -76,41 +76,60 @@ class MemoryNonceMemory:
 
 
 class MemoryReplyCache:
-    """For one process. Replies are kept `ttl_seconds` (WeChat's retries come within 15 s), and at most
-    `max_entries` of them; work still running is never forgotten."""
+    """For one process. Replies are kept `ttl_seconds` (WeChat's retries come within 15 s), and never more than
+    `max_entries` of them: past that the oldest reply is forgotten first, so memory stays flat under any load.
+    A reply forgotten early costs little: a late retry runs its work again, and a message with an effect finds
+    its stored reply (storage/processed.py) rather than acting twice. Work still running is held apart and
+    never forgotten (how much runs at once is bounded by the connections, not by this cache)."""
 
     def __init__(
-        self, ttl_seconds: float = 120.0, max_entries: int = 100_000, clock: Callable[[], float] = time.monotonic
+        self, ttl_seconds: float = 120.0, max_entries: int = 20_000, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
         self._clock = clock
+        self._running: dict[Hashable, asyncio.Future[str]] = {}
         self._replies: OrderedDict[Hashable, tuple[float, asyncio.Future[str]]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def __len__(self) -> int:
+        """How many finished replies are kept."""
+        return len(self._replies)
+
     async def once(self, key: Hashable, work: Work) -> str:
         self._forget_expired()
-        entry = self._replies.get(key)
-        if entry is None:
-            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-            self._replies[key] = (self._clock(), future)
+        future = self._running.get(key)
+        if future is None and (kept := self._replies.get(key)) is not None:
+            future = kept[1]
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._running[key] = future
             # Its own task, so a try that WeChat abandons does not abandon the work.
-            task = asyncio.create_task(_settle(future, work))
+            task = asyncio.create_task(self._run(key, future, work))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        else:
-            future = entry[1]
         return await asyncio.shield(future)
 
     async def drain(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def _run(self, key: Hashable, future: asyncio.Future[str], work: Work) -> None:
+        started = self._clock()
+        try:
+            await _settle(future, work)
+        finally:
+            del self._running[key]
+            if future.done():
+                self._replies[key] = (started, future)
+                while len(self._replies) > self._max:
+                    self._replies.popitem(last=False)
+
     def _forget_expired(self) -> None:
         now = self._clock()
         while self._replies:
-            key, (created, future) = next(iter(self._replies.items()))
-            if (now - created < self._ttl or not future.done()) and len(self._replies) <= self._max:
+            key, (started, _) = next(iter(self._replies.items()))
+            if now - started < self._ttl:
                 break
             del self._replies[key]
 

@@ -98,6 +98,12 @@ REPLY_CACHES: dict[str, Callable[..., AbstractAsyncContextManager[ReplyCache]]] 
     "redis": lambda clock: _redis(lambda r, p: RedisReplyCache(r, p, ttl_seconds=REPLY_TTL, clock=clock)),
     "redis-2-workers": lambda clock: _redis(lambda r, p: RedisReplyCache(r, p, ttl_seconds=REPLY_TTL, clock=clock), 2),
 }
+# The in-process versions also hold a bounded number of replies, whatever the load (Redis bounds its own by TTL
+# and maxmemory). name -> (clock) -> store holding at most REPLY_BOUND replies
+REPLY_BOUND = 50
+BOUNDED_REPLY_CACHES: dict[str, Callable[..., AbstractAsyncContextManager[Any]]] = {
+    "memory": lambda clock: _ready(MemoryReplyCache(ttl_seconds=REPLY_TTL, max_entries=REPLY_BOUND, clock=clock)),
+}
 NONCE_TTL = 660.0
 # name -> (clock) -> store
 NONCE_MEMORIES: dict[str, Callable[..., AbstractAsyncContextManager[NonceMemory]]] = {
@@ -147,6 +153,12 @@ def clock() -> Clock:
 @pytest.fixture(params=sorted(REPLY_CACHES))
 async def reply_cache(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[ReplyCache]:
     async with REPLY_CACHES[request.param](clock) as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(BOUNDED_REPLY_CACHES))
+async def bounded_reply_cache(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[Any]:
+    async with BOUNDED_REPLY_CACHES[request.param](clock) as store:
         yield store
 
 

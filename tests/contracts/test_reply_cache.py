@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from tests.contracts.conftest import REPLY_BOUND as BOUND
 from tests.contracts.conftest import REPLY_TTL as TTL
 
 
@@ -101,3 +102,36 @@ async def test_drain_waits_for_the_work_in_flight(reply_cache):
     try_.cancel()
     await cache.drain()
     assert finished == [True]
+
+
+async def test_an_in_process_cache_never_holds_more_replies_than_its_bound(bounded_reply_cache):
+    cache = bounded_reply_cache
+    work = Work()
+    for n in range(3 * BOUND):  # a busy minute: far more messages than the bound, all inside the TTL
+        await cache.once(f"msg-{n}", work)
+        assert len(cache) <= BOUND
+    assert len(cache) == BOUND
+
+
+async def test_past_its_bound_the_oldest_reply_is_forgotten_and_the_newest_are_still_answered(bounded_reply_cache):
+    cache = bounded_reply_cache
+    works = [Work(f"reply-{n}") for n in range(BOUND + 1)]
+    for n, work in enumerate(works):
+        await cache.once(f"msg-{n}", work)
+    assert await cache.once(f"msg-{BOUND}", works[BOUND]) == f"reply-{BOUND} 1"  # a retry of the newest
+    assert await cache.once("msg-1", works[1]) == "reply-1 1"  # the second oldest is still within the bound
+    assert works[BOUND].runs == works[1].runs == 1
+    assert await cache.once("msg-0", works[0]) == "reply-0 2"  # the oldest was forgotten: its work runs again
+
+
+async def test_work_in_flight_is_never_forgotten_however_much_of_it_there_is(bounded_reply_cache):
+    cache = bounded_reply_cache
+    works = [Work(f"reply-{n}", held=True) for n in range(BOUND + 5)]
+    first_tries = [asyncio.create_task(cache.once(f"msg-{n}", work)) for n, work in enumerate(works)]
+    await asyncio.sleep(0.01)
+    retries = [asyncio.create_task(cache.once(f"msg-{n}", work)) for n, work in enumerate(works)]
+    for work in works:
+        work.release.set()
+    assert await asyncio.gather(*first_tries) == await asyncio.gather(*retries)
+    assert all(work.runs == 1 for work in works)
+    assert len(cache) <= BOUND
