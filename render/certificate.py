@@ -143,6 +143,11 @@ class Certificate:
         return cap_notes(y.summary for y in self.years)
 
     @property
+    def printed_years(self) -> tuple[YearHours, ...]:
+        """The order both the image and the PDF print the years in: the newest, the one a reader asks about, first."""
+        return self.years[::-1]
+
+    @property
     def record_count(self) -> int:
         return sum(len(y.records) for y in self.years)
 
@@ -176,3 +181,14 @@ format_hours = hours_figure  # 12, 1.5, 100 — never 1E+2 or 12.00
 
 def format_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+ISSUER_LINE_CHARS = 16  # the issuer's name over the seal: a longer one takes two lines of even length
+
+
+def issuer_lines(issuer: str) -> list[str]:
+    """The issuer's name in as few lines of at most ISSUER_LINE_CHARS as it needs, of even length, never a
+    line of one character."""
+    count = -(-len(issuer) // ISSUER_LINE_CHARS)
+    per_line = -(-len(issuer) // max(count, 1))
+    return [issuer[i : i + per_line] for i in range(0, len(issuer), per_line)] or [""]
