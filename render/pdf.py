@@ -1,8 +1,8 @@
 """The certificate on A4 for print: one HTML template, WeasyPrint by default, wkhtmltopdf on request.
 
-WeasyPrint is the default because it honours @page (margins, the frame, "第 N 页 共 M 页", a table header
-repeated on every page) and its text extracts as written. It subsets the CJK fonts through HarfBuzz when
-Debian's libharfbuzz-subset0 is present; without it, fontTools takes seconds a document.
+WeasyPrint is the default because it honours @page (margins, the frame, "第 N 页 共 M 页", the holder line atop
+continuation pages, a table header repeated on every page) and its text extracts as written. It subsets the CJK
+fonts through HarfBuzz when Debian's libharfbuzz-subset0 is present; without it, fontTools takes seconds a document.
 """
 
 import base64
