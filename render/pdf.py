@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from render.certificate import (
     CODE_LABEL,
@@ -96,17 +96,19 @@ def _template() -> jinja2.Template:
 
 # The last two letters of a text with whatever punctuation follows each (\w is any letter, CJK included).
 _TAIL = re.compile(r"\w\W*\w\W*$")
+_WORD_JOINER = "\u2060"  # forbids a line break, prints nothing and extracts as nothing
 
 
-def _keep_tail(value: str) -> Markup:
-    """`value` with its last two characters unbreakable, so a wrapped cell never ends on a line of one character.
+def _keep_tail(value: str) -> str:
+    """`value` with its last two characters joined, so a wrapped cell never ends on a line of one character.
 
     WeasyPrint has no `text-wrap: balance`; every line but the last is full, so only the last can be that short.
+    A joiner costs nothing to lay out, where a `white-space: nowrap` span per cell made a PDF 7 % slower.
     """
     match = _TAIL.search(value)
     if match is None:
-        return escape(value)
-    return escape(value[: match.start()]) + Markup('<span class="tail">{}</span>').format(match[0])
+        return value
+    return value[: match.start()] + _WORD_JOINER.join(match[0])
 
 
 def _css_string(value: str) -> Markup:

@@ -229,6 +229,9 @@ def test_no_cell_of_the_pdf_holds_a_line_of_one_character() -> None:
                     lone += [(line, cell) for line in cell if letters(line) == 1]
     assert wrapped > 60  # the long names did wrap, so the check means something
     assert not lone
+    # What keeps the last two characters together is invisible to a reader copying the text out.
+    text = page_text(certificate_pdf(data), 1)
+    assert "郑州航空港经济综合实验区（郑州新郑综合保税区）" in text and "张晓明" in text and "\u2060" not in text
 
 
 def test_no_line_of_the_image_holds_one_character_and_a_long_course_ends_in_an_ellipsis() -> None:
