@@ -97,6 +97,7 @@ def _template() -> jinja2.Template:
 # The last two letters of a text with whatever punctuation follows each (\w is any letter, CJK included).
 _TAIL = re.compile(r"\w\W*\w\W*$")
 _WORD_JOINER = "\u2060"  # forbids a line break, prints nothing and extracts as nothing
+_NEVER_WRAPS = 12  # characters: the narrowest cell that gets a joiner (施教机构) holds 12 a line
 
 
 def _keep_tail(value: str) -> str:
@@ -105,7 +106,7 @@ def _keep_tail(value: str) -> str:
     WeasyPrint has no `text-wrap: balance`; every line but the last is full, so only the last can be that short.
     A joiner costs nothing to lay out, where a `white-space: nowrap` span per cell made a PDF 7 % slower.
     """
-    match = _TAIL.search(value)
+    match = _TAIL.search(value) if len(value) > _NEVER_WRAPS else None
     if match is None:
         return value
     return value[: match.start()] + _WORD_JOINER.join(match[0])

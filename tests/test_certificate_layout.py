@@ -35,11 +35,11 @@ def a_certificate_of(records: int, **changes: object) -> Certificate:
 
 
 def with_long_names(data: Certificate) -> Certificate:
-    """Every free-text field long; a course of 96 characters first, then courses and providers of every length
-    from 17 to 56 characters, so that whatever a column holds a line, some of them end one character into a new
-    line unless the layout prevents it."""
+    """Every free-text field long; a course of 96 characters first, then courses of every length from 17 to 56
+    characters and providers from 5 to 40, so that whatever a column holds a line, some of them end one character
+    into a new line unless the layout prevents it."""
     records = [
-        a_record(LONG_COURSE[:length], provider=LONG_PROVIDER[: 17 + (length * 7) % 24]) for length in range(17, 57)
+        a_record(LONG_COURSE[:length], provider=LONG_PROVIDER[: 5 + (length * 7) % 36]) for length in range(17, 57)
     ]
     return replace(
         data,
