@@ -238,7 +238,7 @@ def test_no_line_of_the_image_holds_one_character_and_a_long_course_ends_in_an_e
     data = with_long_names(a_certificate())
     drawn = drawn_text(data)
 
-    lines = [d for d in drawn if d.part in ("holder", "course", "provider", "issuer")]
+    lines = [d for d in drawn if d.part in ("holder", "course", "origin", "issuer")]
     lone = [d for d in lines if letters(d.text) == 1 and d.text != data.gender]
     assert not lone
     courses = [d.text for d in drawn if d.part == "course"]
