@@ -143,6 +143,11 @@ class Certificate:
         return cap_notes(y.summary for y in self.years)
 
     @property
+    def printed_years(self) -> tuple[YearHours, ...]:
+        """The order both the image and the PDF print the years in: the newest, the one a reader asks about, first."""
+        return self.years[::-1]
+
+    @property
     def record_count(self) -> int:
         return sum(len(y.records) for y in self.years)
 
@@ -176,3 +181,21 @@ format_hours = hours_figure  # 12, 1.5, 100 — never 1E+2 or 12.00
 
 def format_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+ISSUER_LINE_CHARS = 16  # the issuer's name over the seal: a longer one takes two lines
+_PLACE_ENDS = "省市区县州盟旗"  # where a body's name may break: after the place it serves (…实验区 / 人力资源…)
+
+
+def issuer_lines(issuer: str) -> list[str]:
+    """The issuer's name in lines of at most ISSUER_LINE_CHARS: one if it fits; else two, broken after a place
+    name if that keeps both short enough, or else in halves; never a line of one character."""
+    if len(issuer) <= ISSUER_LINE_CHARS:
+        return [issuer]
+    fits = [i + 1 for i, char in enumerate(issuer) if char in _PLACE_ENDS]
+    fits = [cut for cut in fits if max(cut, len(issuer) - cut) <= ISSUER_LINE_CHARS]
+    if fits:
+        cut = min(fits, key=lambda cut: abs(len(issuer) - 2 * cut))
+        return [issuer[:cut], issuer[cut:]]
+    per_line = -(-len(issuer) // -(-len(issuer) // ISSUER_LINE_CHARS))
+    return [issuer[i : i + per_line] for i in range(0, len(issuer), per_line)]

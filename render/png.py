@@ -9,6 +9,8 @@ smallest type here is 37 px (tests/test_holder_page_browser.py measures it).
 """
 
 import io
+import re
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -21,6 +23,7 @@ from render.certificate import (
     YearHours,
     format_date,
     format_hours,
+    issuer_lines,
 )
 from render.fonts import SANS, SANS_BOLD, SERIF, SERIF_BOLD, font
 from render.qr import qr_image
@@ -47,18 +50,36 @@ _GREEN = (30, 110, 60)
 _DETAIL_COLUMNS = (130, 632, 190)
 # Columns of the per-year summary: year, total, professional, public, required, verdict.
 _SUMMARY_COLUMNS = (120, 124, 124, 124, 320, 140)
+_LETTER = re.compile(r"\w")  # a character that carries meaning, CJK included; not a space or punctuation
 assert sum(_DETAIL_COLUMNS) == _CONTENT and sum(_SUMMARY_COLUMNS) == _CONTENT
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A line of text the image shows, and the part of the certificate it belongs to."""
+
+    part: str  # "summary year", "year", "course", "origin", "holder", "issuer", or "" for labels and notes
+    text: str
 
 
 def certificate_png(data: Certificate) -> bytes:
     """The phone image of a certificate; same data, same bytes."""
+    return _drawn(data).to_png()
+
+
+def drawn_text(data: Certificate) -> list[Drawn]:
+    """Every line of text the image shows, top to bottom."""
+    return _drawn(data).drawn
+
+
+def _drawn(data: Certificate) -> "_Canvas":
     canvas = _Canvas()
     canvas.title(data)
     canvas.holder(data)
-    canvas.summary(data.years, data.cap_footnote)
-    canvas.details(data.years)
+    canvas.summary(data.printed_years, data.cap_footnote)
+    canvas.details(data.printed_years)
     canvas.closing(data)
-    return canvas.to_png()
+    return canvas
 
 
 class _Canvas:
@@ -68,6 +89,7 @@ class _Canvas:
         self.image = Image.new("RGB", (WIDTH, _START_HEIGHT), _PAPER)
         self.draw = ImageDraw.Draw(self.image)
         self.y = 0
+        self.drawn: list[Drawn] = []
 
     def room(self, height: int) -> None:
         """Make sure `height` pixels below `y` exist before drawing them."""
@@ -110,7 +132,8 @@ class _Canvas:
                 self.text(x + label_w // 2, self.y + height // 2, label, font(SERIF, SMALL + 1), _MUTED, anchor="mm")
                 self.draw.rectangle((x + label_w, self.y, x + label_w + width, self.y + height), outline=_RULE)
                 for i, line in enumerate(lines):
-                    self.text(x + label_w + 20, self.y + 13 + i * 58 + 29, line, value_font, _INK, anchor="lm")
+                    y = self.y + 13 + i * 58 + 29
+                    self.text(x + label_w + 20, y, line, value_font, _INK, anchor="lm", part="holder")
                 x += label_w + width
             self.y += height
         self.y += 40
@@ -119,7 +142,7 @@ class _Canvas:
         self.heading("学时汇总")
         headers = ("年度", "合计", "专业", "公需", "要求", "结论")
         self.table_row(headers, _SUMMARY_COLUMNS, font(SANS_BOLD, SMALL), _MUTED, fill=_TINT, height=68)
-        shown = years[::-1][:MAX_SUMMARY_YEARS]
+        shown = years[:MAX_SUMMARY_YEARS]
         for year in shown:
             cells = (
                 f"{year.year}",
@@ -139,6 +162,7 @@ class _Canvas:
                 height=112 if below else 70,
                 verdict=year.met,
                 below=below,
+                part="summary year",
             )
         if not years:
             self.note("暂无经审核的学时记录")
@@ -175,10 +199,9 @@ class _Canvas:
         # The issuer block sits right; the seal is stamped over it the way a paper seal overlaps the date.
         centre_x = _PAD + qr_side + (_CONTENT - qr_side) // 2 + 40
         issuer_font = font(SERIF, LARGE)
-        issuer_lines = self.wrap(data.issuer, issuer_font, _CONTENT - qr_side - 80)
         line_y = top + 90
-        for line in issuer_lines:
-            self.text(centre_x, line_y, line, issuer_font, _INK, anchor="mm")
+        for line in issuer_lines(data.issuer):
+            self.text(centre_x, line_y, line, issuer_font, _INK, anchor="mm", part="issuer")
             line_y += 58
         self.text(centre_x, line_y + 8, format_date(data.issued_on), issuer_font, _INK, anchor="mm")
         seal = seal_image(data.issuer, diameter=300)
@@ -205,7 +228,7 @@ class _Canvas:
         self.draw.rectangle((_PAD, self.y, WIDTH - _PAD, self.y + height), fill=_TINT)
         self.draw.line((_PAD, self.y, WIDTH - _PAD, self.y), fill=_RED, width=2)
         middle = self.y + height // 2
-        self.text(_PAD + 20, middle, f"{year.year} 年度", font(SERIF_BOLD, LARGE + 2), _INK, anchor="lm")
+        self.text(_PAD + 20, middle, f"{year.year} 年度", font(SERIF_BOLD, LARGE + 2), _INK, anchor="lm", part="year")
         verdict = "达标" if year.met else "未达标"
         counted = f"（计入 {format_hours(year.counted)}）" if year.capped else ""
         summary = f"合计 {format_hours(year.total)} 学时{counted}　{verdict}"
@@ -218,10 +241,10 @@ class _Canvas:
     def detail_row(self, record: HoursRecord) -> None:
         widths = _DETAIL_COLUMNS
         course_font, small = font(SANS, BODY), font(SANS, SMALL)
-        course_lines = self.wrap(record.course, course_font, widths[1] - 24)[:3]
+        course_lines = self.wrap(record.course, course_font, widths[1] - 24, max_lines=3)
         # How it was recorded first, so a long provider name never hides it.
         origin = f"{record.source} · {record.provider}" if record.provider else str(record.source)
-        origin_lines = self.wrap(origin, small, widths[1] - 24)[:2]
+        origin_lines = self.wrap(origin, small, widths[1] - 24, max_lines=2)
         height = 18 + 54 * len(course_lines) + 48 * len(origin_lines) + 14
         self.room(height)
         x = _PAD
@@ -232,10 +255,10 @@ class _Canvas:
         x += widths[0]
         line_y = self.y + 18
         for line in course_lines:
-            self.text(x, line_y, line, course_font, _INK, anchor="lt")
+            self.text(x, line_y, line, course_font, _INK, anchor="lt", part="course")
             line_y += 54
         for line in origin_lines:
-            self.text(x, line_y + 2, line, small, _MUTED, anchor="lt")
+            self.text(x, line_y + 2, line, small, _MUTED, anchor="lt", part="origin")
             line_y += 48
         x += widths[1]
         self.text(WIDTH - _PAD, self.y + 18, f"{format_hours(record.hours)} 学时", course_font, _INK, anchor="rt")
@@ -253,8 +276,9 @@ class _Canvas:
         fill: tuple[int, int, int] | None = None,
         verdict: bool | None = None,
         below: dict[int, str] | None = None,
+        part: str = "",
     ) -> None:
-        """`below`: a small second line under some cells, by column."""
+        """`below`: a small second line under some cells, by column; `part` names what the first cell shows."""
         self.room(height)
         below = below or {}
         x = _PAD
@@ -263,7 +287,9 @@ class _Canvas:
             cell_colour = colour
             if verdict is not None and i == len(cells) - 1:
                 cell_colour = _GREEN if verdict else _RED
-            if i in below:
+            if i == 0:
+                self.text(x + width // 2, self.y + height // 2, cell, cell_font, cell_colour, anchor="mm", part=part)
+            elif i in below:
                 self.text(x + width // 2, self.y + height // 2 - 4, cell, cell_font, cell_colour, anchor="md")
                 self.text(x + width // 2, self.y + height // 2 + 4, below[i], font(SANS, SMALL), _MUTED, anchor="mt")
             else:
@@ -286,19 +312,30 @@ class _Canvas:
         text_font: ImageFont.FreeTypeFont,
         colour: tuple[int, int, int],
         anchor: str,
+        part: str = "",
     ) -> None:
         self.draw.text((x, y), text, font=text_font, fill=colour, anchor=anchor)
+        self.drawn.append(Drawn(part, text))
 
     @staticmethod
-    def wrap(text: str, text_font: ImageFont.FreeTypeFont, width: int) -> list[str]:
-        """Break anywhere: Chinese has no spaces to wait for."""
+    def wrap(text: str, text_font: ImageFont.FreeTypeFont, width: int, max_lines: int = 0) -> list[str]:
+        """Break anywhere (Chinese has no spaces to wait for), but never leave one character on the last line;
+        past `max_lines`, the last line shown ends in an ellipsis."""
         lines, line = [], ""
         for char in text:
             if line and text_font.getlength(line + char) > width:
                 lines.append(line)
                 line = ""
             line += char
-        return [*lines, line] if line or not lines else lines
+        lines = [*lines, line] if line or not lines else lines
+        while len(lines) > 1 and len(_LETTER.findall(lines[-1])) < 2 and len(lines[-2]) > 1:
+            lines[-2], lines[-1] = lines[-2][:-1], lines[-2][-1] + lines[-1]
+        if max_lines and len(lines) > max_lines:
+            kept = lines[max_lines - 1]
+            while kept and text_font.getlength(kept + "…") > width:
+                kept = kept[:-1]
+            lines = [*lines[: max_lines - 1], kept + "…"]
+        return lines
 
     def to_png(self) -> bytes:
         height = self.y + 40
@@ -315,11 +352,11 @@ class _Canvas:
 
 
 def _recent(years: tuple[YearHours, ...]) -> tuple[list[tuple[YearHours, tuple[HoursRecord, ...]]], int]:
-    """Newest first, the records that fit in MAX_DETAIL_ROWS (the last year shown may be cut short),
-    and how many records were left out."""
+    """The records that fit in MAX_DETAIL_ROWS, from the first years given (the last year shown may be cut
+    short), and how many records were left out."""
     shown: list[tuple[YearHours, tuple[HoursRecord, ...]]] = []
     budget = MAX_DETAIL_ROWS
-    for year in reversed(years):
+    for year in years:
         if budget == 0:
             break
         shown.append((year, year.records[:budget]))

@@ -8,6 +8,7 @@ import hashlib
 import io
 import math
 import random
+from dataclasses import dataclass
 from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw
@@ -19,6 +20,11 @@ SEAL_RED = (214, 28, 36)
 _SUPERSAMPLE = 3
 # Stamped ink is never perfectly even; the darkest spots stay a little see-through so text under it reads.
 _INK_MIN, _INK_MAX = 0.78, 0.93
+# The name's band: its outer edge, the largest type, the widest spread, the clear space between two characters
+# (fractions of the radius, about 0.4 mm on a 40 mm seal), and how far the type may be narrowed before it shrinks.
+_ARC_OUTER, _ARC_SIZE, _ARC_MIN_SIZE = 0.86, 0.23, 0.12
+_ARC_SPAN, _ARC_GAP = 240.0, 0.02
+_ARC_MAX_SQUEEZE, _ARC_MIN_SQUEEZE = 0.9, 0.58
 
 
 def seal_image(issuer: str, diameter: int = 600) -> Image.Image:
@@ -55,18 +61,42 @@ def _seal(issuer: str, diameter: int) -> Image.Image:
     return seal.resize((diameter, diameter), Image.Resampling.LANCZOS)
 
 
+@dataclass(frozen=True)
+class ArcGlyph:
+    """One character of the issuer's name on the arc; lengths are fractions of the seal's radius."""
+
+    char: str
+    angle: float  # degrees clockwise from the top
+    radius: float  # of the glyph's centre
+    size: float  # the height of its em square
+    squeeze: float  # its width over its height
+
+
+@lru_cache(maxsize=32)
+def arc_layout(issuer: str) -> tuple[ArcGlyph, ...]:
+    """Where each character of the name sits: spread up to 240 degrees, then narrowed as in the long Song type
+    cut for seals, then made smaller, so that neighbours keep a gap at their inner corners, where they are closest."""
+    count = len(issuer)
+    size = _ARC_SIZE
+    while True:
+        radius = _ARC_OUTER - size / 2
+        step = min(size * 1.1 / radius, math.radians(_ARC_SPAN) / max(count - 1, 1))
+        # Two neighbours' inner corners lie on a circle of radius - size/2, one step apart.
+        room = 2 * (radius - size / 2) * math.sin(step / 2) - _ARC_GAP
+        squeeze = min(_ARC_MAX_SQUEEZE, room / size)
+        if squeeze >= _ARC_MIN_SQUEEZE or size <= _ARC_MIN_SIZE:
+            break
+        size *= 0.97
+    first = -math.degrees(step) * (count - 1) / 2
+    return tuple(ArcGlyph(char, first + i * math.degrees(step), radius, size, squeeze) for i, char in enumerate(issuer))
+
+
 def _arc_text(mask: Image.Image, text: str, centre: float, radius: float) -> None:
-    size = radius * 0.23
-    text_radius = radius * 0.745
-    # Long names squeeze like the narrow Song type cut for seals; the arc never passes 220 degrees.
-    step = min(math.degrees(size * 0.95 / text_radius), 220 / max(len(text) - 1, 1))
-    squeeze = min(0.9, math.radians(step) * text_radius / size)
-    first = -step * (len(text) - 1) / 2
-    for i, char in enumerate(text):
-        angle = first + i * step
-        glyph = _glyph(char, size, squeeze).rotate(-angle, resample=Image.Resampling.BICUBIC, expand=True)
-        x = centre + text_radius * math.sin(math.radians(angle))
-        y = centre - text_radius * math.cos(math.radians(angle))
+    for placed in arc_layout(text):
+        glyph = _glyph(placed.char, placed.size * radius, placed.squeeze)
+        glyph = glyph.rotate(-placed.angle, resample=Image.Resampling.BICUBIC, expand=True)
+        x = centre + placed.radius * radius * math.sin(math.radians(placed.angle))
+        y = centre - placed.radius * radius * math.cos(math.radians(placed.angle))
         _stamp(mask, glyph, x, y)
 
 
