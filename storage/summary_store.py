@@ -16,7 +16,8 @@ from tortoise.transactions import in_transaction
 from storage.db import current_connection
 from storage.models import Category, HourRecord, Person, PersonYear, RecordSource, RecordStatus
 
-# The recomputation, as one statement: the migration that made the table and the rebuild both say it.
+# The recomputation as one statement, for the rebuild and the scale benchmark (the migration that made the table
+# filled it with a copy of it).
 SUMS_SQL = (
     "SELECT person_id, year,"
     f" SUM(CASE WHEN category = '{Category.PUBLIC}' THEN hours ELSE 0 END),"
