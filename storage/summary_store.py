@@ -37,7 +37,7 @@ async def refresh_person_years(person_id: int, years: Iterable[int]) -> None:
     years = sorted(set(years))
     if not years:
         return
-    await Person.filter(id=person_id).select_for_update().values_list("id", flat=True)
+    await Person.filter(id=person_id).select_for_update().only("id")
     records = await HourRecord.filter(person_id=person_id, year__in=years, status=RecordStatus.APPROVED).values(
         "year", "category", "hours", "source"
     )

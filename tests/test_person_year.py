@@ -3,10 +3,12 @@ approved hours: after an approval, a void, a correction, a transfer or an import
 add up to, and after a rejection or a withdrawal it has not moved. `jxjy db rebuild-summaries` restores a table
 that went wrong, and the statistics read from it equal the old aggregation over every record."""
 
+import asyncio
 from dataclasses import astuple
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,6 +132,16 @@ async def test_an_import_adds_every_persons_years_at_once(service):
     assert await summaries() == await recomputed()
     assert (await summaries())[(person.id, 2024)] == (Decimal(0), Decimal(40), Decimal(0))
     assert len(await summaries()) == 3
+
+
+@pytest.mark.postgres_only
+async def test_many_decisions_on_one_persons_hours_at_once_leave_the_sum_of_them_all(service):
+    admin, person = await people_and_admin()
+    others = [await an_admin(f"o_admin_{n}", "province") for n in range(5)]
+    pending = [await declare(person, an_entry(hours="4", course=f"课程{n}"), "", NOW) for n in range(20)]
+
+    await asyncio.gather(*(decide([admin, *others][n % 6], r.id, True, "", NOW) for n, r in enumerate(pending)))
+    assert await summaries() == await recomputed() == {(person.id, 2026): (Decimal(0), Decimal(80), Decimal(0))}
 
 
 # --- any sequence of changes --------------------------------------------------------------------------------------
