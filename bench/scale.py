@@ -132,7 +132,7 @@ def load_sql(people: int, first_year: int) -> list[str]:
             FROM person p CROSS JOIN generate_series({first_year}, {last_year}) y""",
         f"{FILL_SQL} GROUP BY person_id, year",
         "DROP FUNCTION scale_id_check(text)",
-        "ANALYZE",
+        "VACUUM ANALYZE",  # as autovacuum leaves a table in service: index-only scans become possible
     ]
 
 
