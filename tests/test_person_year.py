@@ -18,6 +18,7 @@ from storage.db import fetch
 from storage.declarations import HoursEntry, ImportRow, decide, declare, import_hours, transfer_paper_hours, withdraw
 from storage.hours import Policies, as_hours
 from storage.models import Category, HourRecord, PersonYear, RecordSource, RecordStatus
+from storage.people_admin import change_unit
 from storage.scope import reaches_everything
 from storage.statistics import YearStatistics, _group, _group_names, _scope_sql, chosen_region, year_statistics
 from storage.summary import YearSummary
@@ -142,6 +143,18 @@ async def test_many_decisions_on_one_persons_hours_at_once_leave_the_sum_of_them
 
     await asyncio.gather(*(decide([admin, *others][n % 6], r.id, True, "", NOW) for n, r in enumerate(pending)))
     assert await summaries() == await recomputed() == {(person.id, 2026): (Decimal(0), Decimal(80), Decimal(0))}
+
+
+async def test_a_person_moved_to_another_unit_is_counted_there_with_their_hours(service):
+    admin, person = await people_and_admin()
+    await hours_of(person, 2026, Category.PROFESSIONAL, "60")
+    await hours_of(person, 2026, Category.PUBLIC, "30")
+    luoyang = await a_unit("洛阳市中心医院", "410300", serial=9003)
+
+    await change_unit(admin, person.id, luoyang.id)
+    statistics = await year_statistics(admin, 2026)
+    by_region = {g.key: (g.people, g.met, g.professional) for g in statistics.groups if g.people}
+    assert by_region == {"410300": (1, 1, Decimal(60))}
 
 
 # --- any sequence of changes --------------------------------------------------------------------------------------
