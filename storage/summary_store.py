@@ -77,6 +77,8 @@ async def rebuild_person_years(batch: int = REBUILD_BATCH) -> int:
     for start in range(low, high + 1, batch):
         end = start + batch - 1
         async with in_transaction() as conn:
+            if conn.capabilities.dialect == "postgres":  # a change of these people's hours meanwhile waits
+                await _execute(conn, "SELECT id FROM person WHERE id BETWEEN ? AND ? FOR UPDATE", start, end)
             await _execute(conn, "DELETE FROM person_year WHERE person_id BETWEEN ? AND ?", start, end)
             await _execute(conn, f"{FILL_SQL} AND person_id BETWEEN ? AND ? GROUP BY person_id, year", start, end)
     rows = await current_connection().execute_query_dict("SELECT COUNT(*) AS n FROM person_year")
