@@ -13,7 +13,7 @@ PIP := PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip
 # Playwright drives.
 DEBIAN_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils libzbar0 chromium
 
-.PHONY: run test bench setup debian-packages lint clean
+.PHONY: run test bench bench-scale setup debian-packages lint clean
 
 setup: $(VENV)/.installed .env debian-packages
 
@@ -57,6 +57,12 @@ bench: setup
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/certificate.py
 	$(BIN)/python bench/uploads.py
+
+# Not part of `make bench` nor of the tests: it needs the local PostgreSQL (trust auth) and, at the default
+# 1,000,000 people, a quarter of an hour or more. `make bench-scale PEOPLE=200000` for a smaller province.
+PEOPLE ?= 1000000
+bench-scale: setup
+	PYTHONPATH=. $(BIN)/python bench/scale.py --people $(PEOPLE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

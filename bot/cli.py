@@ -44,6 +44,7 @@ from storage.errors import AdminScopeInvalid, AlreadyAdmin, DuplicateUnit, Inval
 from storage.models import AdminRole
 from storage.regions import PROVINCE_CODE, henan_regions, load_regions
 from storage.schema import MIGRATE_COMMAND, SchemaBehind, SchemaUnknown
+from storage.summary_store import rebuild_person_years
 from storage.units import add_unit, load_demo_units
 from storage.vocabulary import PROVINCE_ISSUER
 
@@ -97,6 +98,15 @@ def cmd_db_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
     if not written:
         print("模型与迁移一致，未生成新迁移。")
     return 0
+
+
+def cmd_db_rebuild_summaries(settings: Settings, args: argparse.Namespace) -> int:
+    async def work() -> int:
+        rows = await rebuild_person_years()
+        print(f"已按学时记录重算每人每年的学时汇总，共 {rows} 条。")
+        return 0
+
+    return _with_database(settings, work)
 
 
 NEEDS_REDIS = (
@@ -477,6 +487,9 @@ def parser() -> argparse.ArgumentParser:
     makemigrations = db.add_parser("makemigrations", help="write a migration for what changed in storage/models.py")
     makemigrations.add_argument("--name", default="", help="the migration's name, e.g. add_record_correction")
     makemigrations.set_defaults(run=cmd_db_makemigrations)
+    db.add_parser(
+        "rebuild-summaries", help="recompute every person's yearly sums (person_year) from the hour records"
+    ).set_defaults(run=cmd_db_rebuild_summaries)
 
     regions = commands.add_parser("regions", help="reference data: Henan's regions").add_subparsers(
         dest="action", required=True

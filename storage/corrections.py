@@ -15,6 +15,7 @@ from storage.errors import AlreadyVoided, NotApproved, NothingToCorrect, OutOfSc
 from storage.models import Admin, CorrectionKind, HourRecord, RecordCorrection, RecordStatus
 from storage.outbox import enqueue
 from storage.scope import in_scope, is_own
+from storage.summary_store import refresh_person_years
 
 MAX_REASON = 200
 
@@ -62,6 +63,7 @@ async def void_record(admin: Admin, record_id: int, reason: str, now: datetime) 
         if taken:
             before = record_facts(record)
             await record.refresh_from_db()
+            await refresh_person_years(record.person_id, [record.year])
             await _keep(admin, record, CorrectionKind.VOID, reason, before, now)
             if record.person.openid:
                 await enqueue("record_voided", record.person.openid, _notice(record, before, reason), now)
@@ -86,6 +88,7 @@ async def correct_record(
         if taken:
             before = record_facts(record)
             await record.refresh_from_db()
+            await refresh_person_years(record.person_id, [record.year])
             await _keep(admin, record, CorrectionKind.CORRECT, reason, before, now)
             if record.person.openid:
                 after = record_facts(record)

@@ -18,6 +18,7 @@ from storage.ids import is_digits, mask_id_number, normalise
 from storage.models import Admin, Category, HourRecord, Person, RecordSource, RecordStatus
 from storage.outbox import enqueue
 from storage.scope import RECORDS, in_scope, is_own, not_own_records_q, scope_q
+from storage.summary_store import refresh_person_years
 
 MAX_HOURS_PER_RECORD = Decimal(90)  # a whole year's requirement in one record is already generous
 MAX_TEXT = 100
@@ -307,6 +308,8 @@ async def decide(admin: Admin, record_id: int, approve: bool, reason: str, now: 
         if taken:
             before = record_facts(record)
             await record.refresh_from_db()
+            if approve:
+                await refresh_person_years(record.person_id, [record.year])
             await audit(f"admin:{admin.id}", "decided", f"hour_record:{record_id}", before, record_facts(record))
             if record.person.openid:
                 payload = _summary(record.person, record) | {"approved": approve, "reason": reason}
@@ -378,6 +381,7 @@ async def transfer_paper_hours(
             decided_at=now,
         )
         await record.save()
+        await refresh_person_years(person.id, [record.year])
         await audit(f"admin:{admin.id}", "transferred", f"hour_record:{record.id}", after=record_facts(record))
         if person.openid:
             payload = _summary(person, record) | {"paper_cert_number": paper_cert_number}
@@ -418,6 +422,8 @@ async def import_hours(rows: list[ImportRow], actor: str, now: datetime) -> int:
             facts = record_facts(record) | {"person": mask_id_number(person.id_number)}
             await audit(actor, "imported", f"hour_record:{record.id}", after=facts)
             imported.setdefault(person.id, []).append(record)
+        for person_id in sorted(imported):  # in one order, so two imports of the same people cannot deadlock
+            await refresh_person_years(person_id, {r.year for r in imported[person_id]})
         for person in {p.id: p for p in people.values()}.values():
             if person.openid:
                 payload = _import_summary(person, imported[person.id])

@@ -122,6 +122,25 @@ class HourRecord(Model):
         )
 
 
+class PersonYear(Model):
+    """A person's approved hours of one year, summed: what the statistics read instead of every record. Kept in
+    the same transaction as each change of approved hours (storage.summary_store); a row exists only while the
+    person holds approved hours for the year. `jxjy db rebuild-summaries` recomputes them all."""
+
+    id = fields.IntField(primary_key=True)
+    person = fields.ForeignKeyField("models.Person", related_name="years", on_delete=fields.RESTRICT)
+    year = fields.IntField()
+    public = fields.DecimalField(max_digits=8, decimal_places=1)
+    professional = fields.DecimalField(max_digits=8, decimal_places=1)
+    from_paper = fields.DecimalField(max_digits=8, decimal_places=1)  # of the above, transferred (学时转登)
+
+    class Meta:
+        table = "person_year"
+        unique_together = (("person", "year"),)
+        # A year's statistics read the sums of every person with hours that year from the index alone.
+        indexes = (Index(fields=("year", "person_id", "public", "professional"), name="person_year_year"),)
+
+
 class CorrectionKind(StrEnum):
     VOID = "void"  # 作废
     CORRECT = "correct"  # 更正

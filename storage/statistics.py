@@ -2,7 +2,9 @@
 policy, and approved hours by category, per region or per unit.
 
 Two grouped statements whatever the number of people; they are raw SQL, scoped by storage.scope.scope_sql, the
-same rule the ORM filters use. Each person's year is storage.summary.year_summary, what every surface shows.
+same rule the ORM filters use. The hours are read from person_year, the per-person sums kept with every change
+(storage.summary_store), not re-added from every record. Each person's year is storage.summary.year_summary,
+what every surface shows.
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from storage.clock import CHINA
 from storage.db import fetch
 from storage.errors import OutOfScope
 from storage.hours import Policies, as_hours
-from storage.models import Admin, AdminRole, Category, RecordStatus, Region, Unit
+from storage.models import Admin, AdminRole, Region, Unit
 from storage.regions import all_regions
 from storage.scope import reaches_everything, scope_sql, units_in_scope
 from storage.summary import CAP_RULE, YearSummary
@@ -114,7 +116,6 @@ async def year_statistics(admin: Admin, year: int, region_code: str = "") -> Yea
     scope, scope_params = _scope_sql(admin, region)
     year_end = datetime(year + 1, 1, 1, tzinfo=CHINA).astimezone(UTC)
     keys = "u.region_id" if by == "region" else "u.region_id, u.id"
-    outer_keys = "region_id" if by == "region" else "region_id, unit_id"
     unit_column = "" if by == "region" else ", u.id AS unit_id"
 
     groups = {g.key: g for g in await _group_names(admin, by, region)}
@@ -128,22 +129,16 @@ async def year_statistics(admin: Admin, year: int, region_code: str = "") -> Yea
     for row in registered:
         _group(groups, by, row).people += row["people"]
 
-    # One row per group and distinct pair of sums: far fewer rows than people, and each pair is judged once
-    # by year_summary's rule (its cap on 公需 hours included).
+    # Each person's sums of the year come from person_year (storage.summary_store), one row per person with
+    # approved hours. One row per group and distinct pair of sums: far fewer rows than people, and each pair is
+    # judged once by year_summary's rule (its cap on 公需 hours included).
     hour_sums = await fetch(
-        f"SELECT {outer_keys}, public, professional, COUNT(*) AS people, SUM(late) AS late FROM ("
-        f"  SELECT u.region_id AS region_id{unit_column},"
-        f"    MAX(CASE WHEN p.registered_at >= ? THEN 1 ELSE 0 END) AS late,"
-        f"    SUM(CASE WHEN r.category = ? THEN r.hours ELSE 0 END) AS public,"
-        f"    SUM(CASE WHEN r.category = ? THEN r.hours ELSE 0 END) AS professional"
-        f"  FROM hour_record r JOIN person p ON p.id = r.person_id JOIN unit u ON u.id = p.unit_id"
-        f"  WHERE r.status = ? AND r.year = ? AND {scope}"
-        f"  GROUP BY {keys}, p.id"
-        f") per_person GROUP BY {outer_keys}, public, professional",
+        f"SELECT u.region_id AS region_id{unit_column}, y.public AS public, y.professional AS professional,"
+        f"  COUNT(*) AS people, SUM(CASE WHEN p.registered_at >= ? THEN 1 ELSE 0 END) AS late"
+        f"  FROM person_year y JOIN person p ON p.id = y.person_id JOIN unit u ON u.id = p.unit_id"
+        f"  WHERE y.year = ? AND {scope}"
+        f"  GROUP BY {keys}, y.public, y.professional",
         year_end,
-        str(Category.PUBLIC),
-        str(Category.PROFESSIONAL),
-        str(RecordStatus.APPROVED),
         year,
         *scope_params,
     )

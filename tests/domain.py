@@ -8,6 +8,7 @@ from storage.declarations import HoursEntry, declare
 from storage.ids import id_check_character, uscc_check_character
 from storage.models import Category, HourRecord, Person, RecordSource, RecordStatus, Unit
 from storage.people import register_person
+from storage.summary_store import refresh_person_years
 from storage.units import add_unit
 
 _sequence = itertools.count(100)
@@ -48,7 +49,8 @@ async def hours_of(
     status: RecordStatus = RecordStatus.APPROVED,
     source: RecordSource = RecordSource.DECLARED,
 ) -> HourRecord:
-    return await HourRecord.create(
+    """A record as if it had been decided (approved ones counted in person_year, as storage does)."""
+    record = await HourRecord.create(
         person=person,
         year=year,
         category=category,
@@ -59,6 +61,8 @@ async def hours_of(
         status=status,
         source=source,
     )
+    await refresh_person_years(person.id, [year])
+    return record
 
 
 async def an_admin(openid: str, role: str, unit: Unit | None = None, region: str = "", name: str = "管理员甲"):

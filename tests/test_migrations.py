@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from storage.db import connection_label, database, migrate_database, schema_status, tortoise_config
 from storage.declarations import pending_query
 from storage.hours import _HOURS_BY
-from storage.models import Admin, Category, HourRecord, Person, RecordStatus, Region, RegionKind, Unit
+from storage.models import Admin, Category, HourRecord, Person, PersonYear, RecordStatus, Region, RegionKind, Unit
 from storage.schema import FIRST, SchemaUnknown, unrecorded_changes
 from tests import conftest
 from tests.conftest import DATABASES, POSTGRES_ADMIN_URL, TEST_DATABASE, _admin, _postgres_url, keys_for_tests
@@ -30,7 +30,14 @@ AFTER_FIRST = MIGRATIONS[1:]
 assert MIGRATIONS[0] == FIRST
 
 BEFORE_MIGRATIONS = Path(__file__).parent / "data" / "schema_before_migrations.{kind}.sql"
-NEW_INDEXES = {"hour_record_hours", "hour_record_pending", "hour_record_pending_person", "person_unit", "unit_region"}
+NEW_INDEXES = {
+    "hour_record_hours",
+    "hour_record_pending",
+    "hour_record_pending_person",
+    "person_unit",
+    "unit_region",
+    "person_year_year",
+}
 
 
 @pytest.fixture(params=DATABASES)
@@ -146,6 +153,9 @@ async def test_a_database_made_before_migrations_is_adopted_and_keeps_its_rows(b
         person = await Person.get(cert_number="4101002018000001").prefetch_related("unit")
         assert (person.name, person.unit.name) == ("孙丽", "郑州市第一人民医院")
         assert [str(record.hours) for record in await HourRecord.filter(person=person)] == ["12.5"]
+        # The statistics read person_year: the migration that made it added up the hours already there.
+        year = await PersonYear.get(person=person)
+        assert (year.year, year.public, year.professional, year.from_paper) == (2024, 0, Decimal("12.5"), 0)
     assert await migrate_database(url) == []
 
 
