@@ -57,19 +57,24 @@ class Deliverer:
         self.api = api
         self.settings = settings
         self._stopping = asyncio.Event()
-        self.handlers: dict[str, Callable[[Outbox], Awaitable[str]]] = {
-            "declaration_submitted": self._declaration_submitted,
-            "declaration_decided": self._declaration_decided,
-            "hours_transferred": self._hours_transferred,
-            "hours_imported": self._hours_imported,
-            "record_voided": self._record_voided,
-            "record_corrected": self._record_corrected,
-            "fetch_evidence": self._fetch_evidence,
-            "seal_applied": self._paperwork(seal_applied_template, seal_applied_text),
-            "seal_decided": self._paperwork(seal_decided_template, seal_decided_text),
-            "filing_updated": self._paperwork(filing_updated_template, filing_updated_text),
-            "hours_reminder": self._hours_reminder,
+        s = settings
+        # Each kind of notification: the template configured for it (if any), its template data and its text.
+        notices = {
+            "declaration_submitted": (s.template_declaration_submitted, submitted_template, submitted_text),
+            "declaration_decided": (s.template_declaration_decided, decided_template, decided_text),
+            "hours_transferred": (s.template_hours_recorded, transferred_template, transferred_text),
+            "hours_imported": (s.template_hours_recorded, imported_template, imported_text),
+            "record_voided": (s.template_hours_recorded, voided_template, voided_text),
+            "record_corrected": (s.template_hours_recorded, corrected_template, corrected_text),
+            "seal_applied": (s.template_paperwork, seal_applied_template, seal_applied_text),
+            "seal_decided": (s.template_paperwork, seal_decided_template, seal_decided_text),
+            "filing_updated": (s.template_paperwork, filing_updated_template, filing_updated_text),
+            "hours_reminder": (s.template_hours_reminder, reminder_template, reminder_text),
         }
+        self.handlers: dict[str, Callable[[Outbox], Awaitable[str]]] = {
+            kind: self._telling(*notice) for kind, notice in notices.items()
+        }
+        self.handlers["fetch_evidence"] = self._fetch_evidence
 
     async def run_once(self, now: datetime | None = None, most: int = 50) -> int:
         """Deliver what is due, one row at a time, each leased afresh; returns how many were attempted.
@@ -139,44 +144,13 @@ class Deliverer:
                 closed.append(f"{channel}: {error.errcode} {CHANNEL_CLOSED[error.errcode]}")
         raise GiveUp("; ".join(closed))
 
-    async def _declaration_submitted(self, row: Outbox) -> str:
-        p = row.payload
-        return await self._notify(
-            row, self.settings.template_declaration_submitted, submitted_template(p), submitted_text(p)
-        )
-
-    async def _declaration_decided(self, row: Outbox) -> str:
-        p = row.payload
-        return await self._notify(row, self.settings.template_declaration_decided, decided_template(p), decided_text(p))
-
-    async def _hours_transferred(self, row: Outbox) -> str:
-        p = row.payload
-        template_id = self.settings.template_hours_recorded
-        return await self._notify(row, template_id, transferred_template(p), transferred_text(p))
-
-    async def _hours_imported(self, row: Outbox) -> str:
-        p = row.payload
-        return await self._notify(row, self.settings.template_hours_recorded, imported_template(p), imported_text(p))
-
-    async def _hours_reminder(self, row: Outbox) -> str:
-        p = row.payload
-        return await self._notify(row, self.settings.template_hours_reminder, reminder_template(p), reminder_text(p))
-
-    def _paperwork(
-        self, template: Callable[[dict], dict[str, str]], text: Callable[[dict], str]
+    def _telling(
+        self, template_id: str, template: Callable[[dict], dict[str, str]], text: Callable[[dict], str]
     ) -> Callable[[Outbox], Awaitable[str]]:
-        async def notify(row: Outbox) -> str:
-            return await self._notify(row, self.settings.template_paperwork, template(row.payload), text(row.payload))
+        async def tell(row: Outbox) -> str:
+            return await self._notify(row, template_id, template(row.payload), text(row.payload))
 
-        return notify
-
-    async def _record_voided(self, row: Outbox) -> str:
-        p = row.payload
-        return await self._notify(row, self.settings.template_hours_recorded, voided_template(p), voided_text(p))
-
-    async def _record_corrected(self, row: Outbox) -> str:
-        p = row.payload
-        return await self._notify(row, self.settings.template_hours_recorded, corrected_template(p), corrected_text(p))
+        return tell
 
     async def _fetch_evidence(self, row: Outbox) -> str:
         try:
