@@ -27,7 +27,9 @@ from bot.wechat.gate import Work
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 30.0  # a lock or a running message outlives a dead process this long at most
+# A lock or a running message outlives a dead process this long at most (its holder renews it every third of it):
+# short enough that WeChat's last try of a message, 10 s after its first, finds it free and runs it.
+LEASE_SECONDS = 6.0
 
 # Set KEYS[1] to ARGV[2] (time to live ARGV[3] ms) only while it still holds ARGV[1]: a holder whose lease
 # ran out must not overwrite the one who took over.
