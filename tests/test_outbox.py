@@ -146,3 +146,26 @@ async def test_a_worker_that_lost_its_lease_cannot_overwrite_the_outcome(service
     assert await mark_sent(fast, now + timedelta(minutes=2))
     assert not await mark_failed(slow, now + timedelta(minutes=3), "late", retry_at=None)
     assert (await Outbox.get(id=slow.id)).status == OutboxStatus.SENT
+
+
+class _StoreAway:
+    """The access_token's shared store when Redis is away."""
+
+    async def get(self, fetch):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+async def test_a_delivery_that_fails_on_our_side_is_tried_again_after_the_backoff_not_the_lease(service):
+    await _three_declarations(service)
+    settings = service.settings
+    now = datetime.now(UTC)
+    async with WeChatApi(
+        settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret, tokens=_StoreAway()
+    ) as api:
+        assert await Deliverer(api, settings).run_once(now) == 3
+    rows = await Outbox.all()
+    assert all(
+        r.status == OutboxStatus.PENDING and r.attempts == 1 and "Connection refused" in r.last_error for r in rows
+    )
+    assert await service.deliver(now + timedelta(seconds=3)) == 3  # the store is back: due again seconds later
+    assert len(await service.pushed("o_admin")) == 3
