@@ -330,7 +330,7 @@ class Tally:
     busy: int = 0
     answered: int = 0
     off_script: list[str] = field(default_factory=list)
-    busy_at: list[float] = field(default_factory=list)  # monotonic times of busy replies
+    busy_at: list[float] = field(default_factory=list)  # when each message answered busy was first sent
 
 
 class Person:
@@ -346,13 +346,14 @@ class Person:
 
     async def says(self, text: str) -> str | None:
         """The reply, or None when it was the busy reply or none came (the attempt is over)."""
+        sent = time.monotonic()
         try:
             reply = await self.wechat.post(text_xml(self.openid, text))
         except NoAnswer:
             return None
         if reply == BUSY:
             self.tally.busy += 1
-            self.tally.busy_at.append(time.monotonic())
+            self.tally.busy_at.append(sent)
             await asyncio.sleep(0.3)
             return None
         self.tally.answered += 1
@@ -428,13 +429,14 @@ class Admin:
         self.approved: set[int] = set()
 
     async def says(self, text: str) -> str | None:
+        sent = time.monotonic()
         try:
             reply = await self.wechat.post(text_xml(ADMIN, text))
         except NoAnswer:
             return None
         if reply == BUSY:
             self.tally.busy += 1
-            self.tally.busy_at.append(time.monotonic())
+            self.tally.busy_at.append(sent)
             await asyncio.sleep(0.3)
             return None
         self.tally.answered += 1
