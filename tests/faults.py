@@ -413,6 +413,8 @@ class Person:
                     self.declared.append(course)
                     return
             mine = await self.says("我的申报")
+            while mine is None and time.monotonic() < deadline + 30:  # busy: ask again before declaring again
+                mine = await self.says("我的申报")
             if mine is not None and course in mine:  # it went through; only the reply was lost
                 self.declared.append(course)
                 return
