@@ -20,6 +20,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bot.wechat.api import AccessToken, FetchToken, WeChatApiUnavailable
@@ -27,7 +30,9 @@ from bot.wechat.gate import Work
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 30.0  # a lock or a running message outlives a dead process this long at most
+# A lock or a running message outlives a dead process this long at most (its holder renews it every third of it):
+# short enough that WeChat's last try of a message, 10 s after its first, finds it free and runs it.
+LEASE_SECONDS = 6.0
 
 # Set KEYS[1] to ARGV[2] (time to live ARGV[3] ms) only while it still holds ARGV[1]: a holder whose lease
 # ran out must not overwrite the one who took over.
@@ -50,8 +55,18 @@ return 0
 
 def connect(url: str) -> Redis:
     """A client for REDIS_URL; it connects on first use. Short timeouts: a message waits seconds, not minutes,
-    before the user is told the system is busy."""
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2, decode_responses=True)
+    before the user is told the system is busy.
+
+    A command that finds its pooled connection closed (Redis restarted since it was opened) is sent once more on
+    a new one; otherwise each connection left from before a restart fails one message, long after Redis is back.
+    Not after a timeout: that command may have run."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+        decode_responses=True,
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+    )
 
 
 def _digest(value: object) -> str:

@@ -223,7 +223,9 @@ class Router:
             chat.journey, chat.step = journey, handler if is_step else None
             return await handler(chat)
 
-        if handler not in journey.effects or not chat.incoming.message_key:
+        # An answer within a dialog moves the dialog on: a retry of it (its first try's process died after the
+        # move, before the reply) must not move it on again, taking the answer for the next question's.
+        if (handler not in journey.effects and not is_step) or not chat.incoming.message_key:
             return await run()
 
         async def effect() -> dict:

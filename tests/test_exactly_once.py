@@ -153,3 +153,27 @@ async def test_a_refusal_is_remembered_too_and_changes_nothing(service):
         assert not await HourRecord.filter(status=RecordStatus.WITHDRAWN).exists()
     finally:
         await again.client.close()
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+async def test_a_retried_answer_in_a_dialog_moves_the_dialog_on_once(service, monkeypatch, point):
+    await a_registered_person("o_person")
+    user = service.user("o_person")
+    for answer in ("申报", "2025"):
+        await user.says(answer)
+
+    def crash(at: str) -> None:
+        if at == point:
+            raise Crash(at)
+
+    monkeypatch.setattr(processed, "crash_hook", crash)
+    await _post(service, "o_person", "专业")  # the category; the process dies before the reply leaves
+    monkeypatch.setattr(processed, "crash_hook", processed.no_crash)
+
+    again = await _restarted(service)
+    try:
+        reply = await _post(again, "o_person", "专业")  # WeChat's retry, on a fresh process
+        assert "第 3 步" in reply, reply  # asked for the course, not told that 专业 is taken for one
+        assert "第 4 步" in await again.user("o_person").says("医学影像新进展")
+    finally:
+        await again.client.close()

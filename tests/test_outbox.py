@@ -192,3 +192,26 @@ async def test_a_row_another_worker_is_claiming_is_passed_over_not_waited_for(da
             await other.close()
         row = await claim_next(now)  # once the other worker let go, the oldest row is there to claim
         assert row is not None and row.id == first
+
+
+class _StoreAway:
+    """The access_token's shared store when Redis is away."""
+
+    async def get(self, fetch):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+async def test_a_delivery_that_fails_on_our_side_is_tried_again_after_the_backoff_not_the_lease(service):
+    await _three_declarations(service)
+    settings = service.settings
+    now = datetime.now(UTC)
+    async with WeChatApi(
+        settings.wechat_api_url, settings.wechat_app_id, settings.wechat_app_secret, tokens=_StoreAway()
+    ) as api:
+        assert await Deliverer(api, settings).run_once(now) == 3
+    rows = await Outbox.all()
+    assert all(
+        r.status == OutboxStatus.PENDING and r.attempts == 1 and "Connection refused" in r.last_error for r in rows
+    )
+    assert await service.deliver(now + timedelta(seconds=3)) == 3  # the store is back: due again seconds later
+    assert len(await service.pushed("o_admin")) == 3

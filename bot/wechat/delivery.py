@@ -114,7 +114,11 @@ class Deliverer:
         except GiveUp as reason:
             log.warning("outbox %s (%s) given up: %s", row.id, row.kind, reason)
             await mark_failed(row, now, str(reason), retry_at=None)
-        except (WeChatApiUnavailable, WeChatApiError) as error:
+        except Exception as error:
+            # WeChat refused or did not answer; or something of ours did not (the access_token's store in Redis,
+            # say): try again after a while. Left unrecorded, the row would wait out its whole lease.
+            if not isinstance(error, WeChatApiUnavailable | WeChatApiError):
+                log.warning("outbox %s (%s) not delivered: %s: %s", row.id, row.kind, type(error).__name__, error)
             attempts = row.attempts + 1
             if now - row.created_at > timedelta(hours=self.settings.outbox_give_up_hours):
                 await mark_failed(row, now, f"{error}; gave up after {attempts} attempts", retry_at=None)
