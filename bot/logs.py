@@ -15,7 +15,13 @@ class IdNumbersMasked(logging.Filter):
         return True
 
 
+# Libraries that narrate every step at INFO: a certificate's render is seven lines of WeasyPrint's progress.
+QUIET_LOGGERS = ("weasyprint.progress", "fontTools")
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(IdNumbersMasked())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

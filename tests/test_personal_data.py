@@ -2,6 +2,7 @@
 was typed, and a revoked certificate's holder link serves no image or PDF."""
 
 import logging
+import subprocess
 import sys
 from datetime import UTC, datetime
 
@@ -85,3 +86,13 @@ async def test_a_people_search_is_posted_so_the_number_never_sits_in_a_url(conso
     status, html = await browser.post("/admin/people", {"q": number})
     assert status == 200 and "孙丽" in html
     await browser.close()
+
+
+def test_the_service_log_leaves_out_a_renders_step_by_step_progress():
+    script = (
+        "import logging; from bot.logs import configure_logging; configure_logging(); "
+        "print(logging.getLogger('weasyprint.progress').isEnabledFor(logging.INFO), "
+        "logging.getLogger('bot.app').isEnabledFor(logging.INFO))"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert shown.split() == ["False", "True"]
