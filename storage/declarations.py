@@ -240,9 +240,15 @@ async def pending_in_scope(admin: Admin, limit: int = 20) -> tuple[list[HourReco
 
 
 async def pending_for_console(
-    admin: Admin, unit_id: int | None = None, year: int | None = None, category: str | None = None, limit: int = 200
-) -> list[HourRecord]:
-    """The pending records an admin may decide (never their own), narrowed by unit, year and category."""
+    admin: Admin,
+    unit_id: int | None = None,
+    year: int | None = None,
+    category: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[HourRecord], int]:
+    """A page of the pending records an admin may decide (never their own), oldest first, narrowed by unit, year
+    and category; and how many there are in all."""
     query = pending_query(admin)
     if unit_id:
         query = query.filter(person__unit_id=unit_id)
@@ -250,7 +256,8 @@ async def pending_for_console(
         query = query.filter(year=year)
     if category:
         query = query.filter(category=category)
-    return await query.order_by("id").limit(limit).prefetch_related("person__unit")
+    page = await query.order_by("id").offset(offset).limit(limit).prefetch_related("person__unit")
+    return page, await query.count()
 
 
 async def record_in_scope(admin: Admin, record_id: int) -> HourRecord:

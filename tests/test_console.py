@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from storage.models import AuditEntry, ConsoleLink, HourRecord, Person, RecordStatus
+from storage.models import AuditEntry, Category, ConsoleLink, HourRecord, Person, RecordStatus
 from tests.console import LINK, REBIND_CODE, anonymous, sign_in
-from tests.domain import a_declaration, a_registered_person
+from tests.domain import a_declaration, a_registered_person, hours_of
 
 
 async def test_an_admin_signs_in_from_the_chat_and_sees_the_pending_declaration(console_service, world):
@@ -297,4 +297,23 @@ async def test_odd_ids_in_console_paths_are_refused_not_crashed(console_service,
     browser = await sign_in(console_service, "o_home")
     status, _ = await browser.get(path)
     assert status == 403  # the same answer as for a record out of scope: existence is not revealed
+    await browser.close()
+
+
+async def test_the_review_list_pages_through_a_long_queue_oldest_first_keeping_the_filters(console_service, world):
+    for _ in range(120):
+        await hours_of(world["person"], 2026, Category.PUBLIC, "2", status=RecordStatus.PENDING)
+    browser = await sign_in(console_service, "o_home")
+    status, html = await browser.get("/admin/review")
+    assert status == 200 and "共 121 条待审核，从最早的开始；第 1 / 3 页" in html
+    assert html.count('name="ids"') == 50 and f'value="{world["record"].id}"' in html  # the oldest first
+
+    status, html = await browser.get("/admin/review", category="public", page="3")
+    assert "共 120 条待审核，从最早的开始；第 3 / 3 页" in html and html.count('name="ids"') == 20
+    assert 'href="?category=public&amp;page=2"' in html
+    status, html = await browser.get("/admin/review", page="7")
+    assert "第 3 / 3 页" in html and html.count('name="ids"') == 21
+    for hostile in ("0", "-4", "abc", "9" * 40):
+        status, html = await browser.get("/admin/review", page=hostile)
+        assert status == 200 and "条待审核" in html
     await browser.close()

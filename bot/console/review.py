@@ -8,6 +8,7 @@ that names each record (so it works without script).
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -25,6 +26,7 @@ from storage.vocabulary import CATEGORY_NAMES, hours_figure
 
 routes = web.RouteTableDef()
 MAX_AT_ONCE = 100
+PAGE_SIZE = 50  # oldest first: deciding a page brings the next up
 
 NOTHING_CHOSEN = "请先勾选要处理的申报。"
 NO_ACTION = "请选择“通过所选”或“驳回所选”。"
@@ -47,10 +49,19 @@ async def _listing(
     admin = current_admin(request)
     unit_id, year = _int(request.query.get("unit")), _int(request.query.get("year"))
     category = request.query.get("category") if request.query.get("category") in {c.value for c in Category} else None
-    records = await pending_for_console(admin, unit_id, year, category)
+    page = max(_int(request.query.get("page")) or 1, 1)
+    records, total = await pending_for_console(admin, unit_id, year, category, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    if not records and page > 1:  # past the end (the queue got shorter, or a hand-typed number): the last page
+        page = max(1, -(-total // PAGE_SIZE))
+        records, total = await pending_for_console(admin, unit_id, year, category, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     await console_read(admin, "pending_list", f"scope:{admin.id}")
+    filters = {"unit": unit_id or "", "year": year or "", "category": category or ""}
     context = {
         "records": records,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "filters": urlencode({key: value for key, value in filters.items() if value}),
         "units": await units_in_scope(admin, limit=500),
         "chosen": {"unit": unit_id, "year": year, "category": category},
         "categories": CATEGORY_NAMES,
