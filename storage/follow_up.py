@@ -17,7 +17,7 @@ from storage.clock import CHINA
 from storage.db import fetch
 from storage.errors import OutOfScope
 from storage.hours import Policies, as_hours
-from storage.models import Admin, AdminRole, Category, HoursReminder, RecordStatus
+from storage.models import Admin, AdminRole, Category, HoursReminder
 from storage.outbox import enqueue
 from storage.scope import reaches_everything, scope_sql, unit_in_scope
 from storage.summary import Entry, YearSummary, year_summary
@@ -79,20 +79,15 @@ async def people_behind(admin: Admin, year: int, where: Where, now: datetime) ->
     else:
         narrowed, narrow_params = "u.region_id = ?", [where.region_code]
     year_end = datetime(year + 1, 1, 1, tzinfo=CHINA).astimezone(UTC)
+    # The year's sums come from person_year (storage.summary_store), as the statistics read them.
     rows = await fetch(
-        "SELECT p.id, p.name, p.cert_number, p.openid, u.name AS unit, u.region_id,"
-        "  SUM(CASE WHEN r.category = ? THEN r.hours ELSE 0 END) AS public,"
-        "  SUM(CASE WHEN r.category = ? THEN r.hours ELSE 0 END) AS professional,"
+        "SELECT p.id, p.name, p.cert_number, p.openid, u.name AS unit, u.region_id, y.public, y.professional,"
         "  (SELECT MAX(m.sent_at) FROM hours_reminder m WHERE m.person_id = p.id AND m.sent_at > ?) AS reminded_at"
         " FROM person p JOIN unit u ON u.id = p.unit_id"
-        " LEFT JOIN hour_record r ON r.person_id = p.id AND r.year = ? AND r.status = ?"
-        f" WHERE p.registered_at < ? AND {scope} AND {narrowed}"
-        " GROUP BY p.id, p.name, p.cert_number, p.openid, u.name, u.region_id",
-        str(Category.PUBLIC),
-        str(Category.PROFESSIONAL),
+        " LEFT JOIN person_year y ON y.person_id = p.id AND y.year = ?"
+        f" WHERE p.registered_at < ? AND {scope} AND {narrowed}",
         now - REMINDER_INTERVAL,
         year,
-        str(RecordStatus.APPROVED),
         year_end,
         *params,
         *narrow_params,

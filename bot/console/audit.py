@@ -10,6 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.console.paging import page_count
 from bot.console.query import xlsx_response
 from render.spreadsheet import Export
 from storage.audit import AuditLine, AuditQuery, audit, audit_page, console_read, described, may_read_audit
@@ -86,7 +87,7 @@ async def audit_log(request: web.Request) -> web.Response:
         return aiohttp_jinja2.render_template("admin/audit.html", request, context, status=400)
     entries, total = await audit_page(admin, wanted, (page - 1) * PAGE, PAGE)
     await console_read(admin, "audit_log", "audit_log")  # the log names people too
-    pages = max(1, -(-total // PAGE))
+    pages = page_count(total, PAGE)
     context |= {
         "shown": shown,
         "lines": await described(entries),

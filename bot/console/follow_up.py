@@ -9,7 +9,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.console.paging import page_asked, page_count
 from bot.console.query import xlsx_response
+from bot.console.stats import year_asked
 from handlers.chat import CHINA
 from handlers.reminders import missing_words
 from render.spreadsheet import Export
@@ -30,12 +32,6 @@ NOTHING_TO_SEND = "没有可提醒的人员：名单中的人员均未绑定微�
 CHOOSE = "请先选择地区或单位。"
 
 
-def _year(text: str | None) -> int:
-    this_year = datetime.now(CHINA).year
-    year = as_number(text, 4)
-    return year if year and 2000 <= year <= this_year else this_year
-
-
 async def _where(request: web.Request, values) -> Where:
     unit = as_number(str(values.get("unit", "")), 9)
     return await checked_where(current_admin(request), str(values.get("region", ""))[:6], unit)
@@ -52,12 +48,12 @@ def _query(year: int, where: Where) -> str:
 
 async def _page(request: web.Request, values, flash: list[str], confirm: bool = False) -> web.Response:
     admin = current_admin(request)
-    year, where = _year(values.get("year")), await _where(request, values)
+    year, where = year_asked(values.get("year")), await _where(request, values)
     behind = await people_behind(admin, year, where, datetime.now(UTC))
     if where.chosen:
         await console_read(admin, "follow_up", _query(year, where))
-    pages = max(1, -(-len(behind) // PAGE_SIZE))
-    page = min(max(as_number(str(values.get("page", "")), 6) or 1, 1), pages)
+    pages = page_count(len(behind), PAGE_SIZE)
+    page = page_asked(values.get("page"), pages)
     regions = []
     if admin.role == AdminRole.PROVINCE:
         regions = sorted((r.code, "省直单位" if r.code == PROVINCE_CODE else r.name) for r in await all_regions())
@@ -99,7 +95,7 @@ async def remind(request: web.Request) -> web.Response:
     if form.get("confirm") != "1":
         return await _page(request, form, [], confirm=True)
     admin = current_admin(request)
-    year, where = _year(form.get("year")), await _where(request, form)
+    year, where = year_asked(form.get("year")), await _where(request, form)
     if not where.chosen:
         return await _page(request, form, [CHOOSE])
     count = await send_reminders(admin, year, where, datetime.now(UTC))
@@ -109,7 +105,7 @@ async def remind(request: web.Request) -> web.Response:
 @routes.get(PATH + "/export.xlsx")
 async def export(request: web.Request) -> web.Response:
     admin = current_admin(request)
-    year, where = _year(request.query.get("year")), await _where(request, request.query)
+    year, where = year_asked(request.query.get("year")), await _where(request, request.query)
     behind = await people_behind(admin, year, where, datetime.now(UTC))
     await audit(f"admin:{admin.id}", "export:follow_up", _query(year, where), after={"rows": len(behind)})
     data = await asyncio.to_thread(follow_up_workbook, year, behind, scope_name(admin))

@@ -8,6 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.console.paging import page_asked, page_count
 from bot.settings import SETTINGS
 from handlers.corrections import UNCHANGEABLE, unchanged
 from handlers.hours_entry import entry_refusal, parse_hours
@@ -43,12 +44,12 @@ def _person_id(request: web.Request) -> int:
 PAGE = 50  # people to a page
 
 
-async def _page_of_people(request: web.Request, text: str, page_asked: str | None) -> dict:
+async def _page_of_people(request: web.Request, text: str, asked: str | None) -> dict:
     """One page of the people in scope matching `text` (everyone when it is empty), oldest registration first."""
     admin = current_admin(request)
     total = await count_people(admin, text)
-    pages = max(1, -(-total // PAGE))
-    page = min(max(as_number(page_asked) or 1, 1), pages)
+    pages = page_count(total, PAGE)
+    page = page_asked(asked, pages)
     found = await search_people(admin, text, PAGE, (page - 1) * PAGE)
     return {"q": text, "people": found, "total": total, "page": page, "pages": pages}
 

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.console.paging import page_asked, page_count
 from bot.settings import SETTINGS
 from handlers.chat import CHINA
 from storage.audit import console_read
@@ -101,8 +102,8 @@ class Listing:
 
     @classmethod
     def of(cls, rows: list[PlanRow], page_text: str | None) -> "Listing":
-        pages = max(1, -(-len(rows) // PAGE_SIZE))
-        page = min(max(as_number(page_text, 6) or 1, 1), pages)
+        pages = page_count(len(rows), PAGE_SIZE)
+        page = page_asked(page_text, pages)
         return cls(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(rows), page, pages)
 
 

@@ -14,6 +14,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.console.paging import page_count
 from handlers.refusals import No, say
 from handlers.review import UNDECIDABLE, undecided
 from storage.audit import console_read
@@ -52,7 +53,7 @@ async def _listing(
     page = max(_int(request.query.get("page")) or 1, 1)
     records, total = await pending_for_console(admin, unit_id, year, category, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     if not records and page > 1:  # past the end (the queue got shorter, or a hand-typed number): the last page
-        page = max(1, -(-total // PAGE_SIZE))
+        page = page_count(total, PAGE_SIZE)
         records, total = await pending_for_console(admin, unit_id, year, category, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     await console_read(admin, "pending_list", f"scope:{admin.id}")
     filters = {"unit": unit_id or "", "year": year or "", "category": category or ""}
@@ -60,7 +61,7 @@ async def _listing(
         "records": records,
         "total": total,
         "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "pages": page_count(total, PAGE_SIZE),
         "filters": urlencode({key: value for key, value in filters.items() if value}),
         "units": await units_in_scope(admin, limit=500),
         "chosen": {"unit": unit_id, "year": year, "category": category},

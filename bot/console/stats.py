@@ -73,7 +73,8 @@ def chart_bars(statistics: YearStatistics) -> list[Bar]:
     ]
 
 
-def _year(text: str | None) -> int:
+def year_asked(text: str | None) -> int:
+    """A year in a query or form, from 2000 to this one; this year when none (or another) is asked for."""
     this_year = datetime.now(CHINA).year
     year = as_number(text, 4)
     return year if year and 2000 <= year <= this_year else this_year
@@ -81,7 +82,9 @@ def _year(text: str | None) -> int:
 
 async def _statistics(request: web.Request) -> YearStatistics:
     admin = current_admin(request)
-    statistics = await year_statistics(admin, _year(request.query.get("year")), request.query.get("region", "")[:6])
+    statistics = await year_statistics(
+        admin, year_asked(request.query.get("year")), request.query.get("region", "")[:6]
+    )
     statistics.total.name = "合计"
     for figures in statistics.groups:
         if statistics.by == "region" and figures.key == PROVINCE_CODE:

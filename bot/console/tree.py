@@ -11,6 +11,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.console.auth import current_admin
+from bot.console.paging import page_count
 from bot.settings import SETTINGS
 from bot.wechat.api import MAX_QRCODE_SECONDS, WECHAT_API, WeChatApiError, WeChatApiUnavailable
 from handlers.admin_bind import SCENE_PREFIX
@@ -92,7 +93,7 @@ async def _units_page(
         "total": total,
         "q": text,
         "page": page,
-        "pages": max(1, -(-total // LISTED_AT_MOST)),
+        "pages": page_count(total, LISTED_AT_MOST),
         "regions": await _region_choices(request),
         "flash": flash,
         "errors": errors or [],
