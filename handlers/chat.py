@@ -12,6 +12,7 @@ from handlers.replies import Reply
 from handlers.urls import Urls
 from storage.clock import CHINA
 from storage.dialogs import DatabaseDialogStore, Dialog, DialogStore
+from storage.ids import as_number
 from storage.models import Admin, Person
 
 if TYPE_CHECKING:
@@ -107,6 +108,15 @@ class Chat:
         if self.incoming.kind != Kind.TEXT:
             raise Refusal(No.TEXT_ONLY)
         return self.text
+
+    def number_and_reason(self, refusal: No) -> tuple[int, str]:
+        """What follows a command declared `then_reason`: "12 与 8 号记录重复" (or "#12 …") is (12, the reason);
+        without either, the user is told `refusal`."""
+        first, _, reason = self.args.strip().partition(" ")
+        number = as_number(first.lstrip("#"))
+        if number is None or not reason.strip():
+            raise Refusal(refusal)
+        return number, reason.strip()
 
     @property
     def today(self) -> date:

@@ -7,11 +7,11 @@ from handlers.access import Guard
 from handlers.chat import CHINA, Chat
 from handlers.hours import SHOW as SHOW_HOURS
 from handlers.journeys import Command, Journey
-from handlers.refusals import No, Refusal, say
+from handlers.notices import Notice
+from handlers.refusals import No, say
 from handlers.replies import Reply, Text
 from storage.corrections import void_record
 from storage.errors import AlreadyVoided, NotApproved, NothingToCorrect, OutOfScope, OwnRecord, RecordNotFound
-from storage.ids import as_number
 from storage.models import Category, HourRecord, RecordStatus
 from storage.vocabulary import CATEGORY_NAMES, RECORD_STATUS_NAMES, hours_figure
 
@@ -38,11 +38,7 @@ def unchanged(record_id: int, why: Exception) -> str:
 
 
 async def void(chat: Chat) -> Reply:
-    first, _, reason = chat.args.strip().partition(" ")
-    reason = reason.strip()
-    record_id = as_number(first.lstrip("#"))
-    if record_id is None or not reason:
-        raise Refusal(No.VOID_WITHOUT_REASON)
+    record_id, reason = chat.number_and_reason(No.VOID_WITHOUT_REASON)
     try:
         await void_record(chat.admin, record_id, reason, chat.now)
     except UNCHANGEABLE as why:
@@ -65,39 +61,27 @@ def _what(p: dict[str, Any]) -> str:
     return f"{p['year']} 年{category}《{p['course']}》{hours_figure(p['hours'])} 学时（编号 {p['record_id']}）"
 
 
-def voided_text(p: dict[str, Any]) -> str:
-    return (
-        f"【学时记录作废】您的 {_what(p)}已由管理员作废，不再计入您的学时。\n理由：{p['reason']}\n"
-        f"发送“{SHOW_HOURS.words[0]}”可查看；如有疑问请联系单位管理员。"
+_ASK = f"发送“{SHOW_HOURS.words[0]}”可查看；如有疑问请联系单位管理员。"
+
+
+def voided(p: dict[str, Any]) -> Notice:
+    return Notice(
+        f"【学时记录作废】您的 {_what(p)}已由管理员作废，不再计入您的学时。\n理由：{p['reason']}\n{_ASK}",
+        first="您的一条学时记录已作废",
+        keywords=(f"{p['year']} 年 {hours_figure(p['hours'])} 学时", "作废", p["course"]),
+        remark=f"理由：{p['reason']}",
     )
 
 
-def corrected_text(p: dict[str, Any]) -> str:
+def corrected(p: dict[str, Any]) -> Notice:
     course = f"《{p['new_course']}》" if p["new_course"] != p["course"] else ""
-    return (
-        f"【学时记录更正】您的 {_what(p)}已由管理员更正为{course} {hours_figure(p['new_hours'])} 学时。\n"
-        f"理由：{p['reason']}\n发送“{SHOW_HOURS.words[0]}”可查看；如有疑问请联系单位管理员。"
+    new_hours = hours_figure(p["new_hours"])
+    return Notice(
+        f"【学时记录更正】您的 {_what(p)}已由管理员更正为{course} {new_hours} 学时。\n理由：{p['reason']}\n{_ASK}",
+        first="您的一条学时记录已更正",
+        keywords=(f"{p['year']} 年 {hours_figure(p['hours'])} → {new_hours} 学时", "更正", p["new_course"]),
+        remark=f"理由：{p['reason']}",
     )
-
-
-def voided_template(p: dict[str, Any]) -> dict[str, str]:
-    return {
-        "first": "您的一条学时记录已作废",
-        "keyword1": f"{p['year']} 年 {hours_figure(p['hours'])} 学时",
-        "keyword2": "作废",
-        "keyword3": p["course"],
-        "remark": f"理由：{p['reason']}",
-    }
-
-
-def corrected_template(p: dict[str, Any]) -> dict[str, str]:
-    return {
-        "first": "您的一条学时记录已更正",
-        "keyword1": f"{p['year']} 年 {hours_figure(p['hours'])} → {hours_figure(p['new_hours'])} 学时",
-        "keyword2": "更正",
-        "keyword3": p["new_course"],
-        "remark": f"理由：{p['reason']}",
-    }
 
 
 VOID = Command(

@@ -10,6 +10,7 @@ from handlers.access import Guard
 from handlers.chat import Chat, Kind, Step
 from handlers.hours_entry import HoursEntrySteps, HoursForm, entry_from, refusing
 from handlers.journeys import Command, Journey
+from handlers.notices import Notice
 from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
 from handlers.review import APPROVE, LIST, REJECT
@@ -184,28 +185,17 @@ async def withdraw_one(chat: Chat) -> Reply:
 
 
 # What the admins who may review it are told of a new declaration (bot/wechat/delivery.py sends it).
-def _how_to_decide(record_id: object) -> str:
+def submitted(p: dict[str, Any]) -> Notice:
+    hours = f"{p['year']} 年{CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时"
     approve, reject = APPROVE.words[0], REJECT.words[0]
-    return f"回复“{approve} {record_id}”批准，或“{reject} {record_id} 理由”驳回"
-
-
-def submitted_text(p: dict[str, Any]) -> str:
-    category = CATEGORY_NAMES[Category(p["category"])]
-    return (
-        f"【待审核】{p['unit']} {p['name']} 申报 {p['year']} 年{category} {hours_figure(p['hours'])} 学时"
-        f"（{p['course']}），编号 {p['record_id']}。\n"
-        f"{_how_to_decide(p['record_id'])}；发送“{LIST.words[0]}”查看全部。"
+    how_to_decide = f"回复“{approve} {p['record_id']}”批准，或“{reject} {p['record_id']} 理由”驳回"
+    return Notice(
+        f"【待审核】{p['unit']} {p['name']} 申报 {hours}（{p['course']}），编号 {p['record_id']}。\n"
+        f"{how_to_decide}；发送“{LIST.words[0]}”查看全部。",
+        first="有新的学时申报待审核",
+        keywords=(f"{p['name']}（{p['unit']}）", hours, p["course"]),
+        remark=f"{how_to_decide}。",
     )
-
-
-def submitted_template(p: dict[str, Any]) -> dict[str, str]:
-    return {
-        "first": "有新的学时申报待审核",
-        "keyword1": f"{p['name']}（{p['unit']}）",
-        "keyword2": f"{p['year']} 年{CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时",
-        "keyword3": p["course"],
-        "remark": f"{_how_to_decide(p['record_id'])}。",
-    }
 
 
 def _question(step: Step, chat: Chat) -> str | None:

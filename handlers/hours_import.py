@@ -16,6 +16,7 @@ from handlers.corrections import record_words
 from handlers.hours import SHOW as SHOW_HOURS
 from handlers.hours import year_notices
 from handlers.hours_entry import entry_refusal, parse_category, parse_date
+from handlers.notices import Notice
 from handlers.refusals import No, Refusal, say
 from handlers.spreadsheets import TableLimits, TableRefused, read_table
 from storage.declarations import (
@@ -145,24 +146,17 @@ def _imported_line(r: dict[str, Any]) -> str:
     return f"· {r['year']} 年 {category} {hours_figure(r['hours'])} 学时，{r['course']}（编号 {r['record_id']}）"
 
 
-def imported_text(p: dict[str, Any]) -> str:
+def imported(p: dict[str, Any]) -> Notice:
+    years = year_notices(p)
     lines = [f"【学时导入】已为您导入 {p['count']} 条学时记录，共 {hours_figure(p['hours'])} 学时："]
     lines += [_imported_line(r) for r in p["records"]]
     if p["count"] > len(p["records"]):
         lines.append(f"等 {p['count']} 条。")
-    lines.append("已记入您的学时。")
-    lines += year_notices(p)
-    lines.append(f"发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。")
-    return "\n".join(lines)
-
-
-def imported_template(p: dict[str, Any]) -> dict[str, str]:
-    first = p["records"][0]
+    lines += ["已记入您的学时。", *years, f"发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。"]
     more = f"等 {p['count']} 条" if p["count"] > 1 else ""
-    return {
-        "first": f"已为您导入 {p['count']} 条学时记录",
-        "keyword1": f"共 {hours_figure(p['hours'])} 学时",
-        "keyword2": "批量导入",
-        "keyword3": first["course"] + more,
-        "remark": "".join(["已记入您的学时。", *year_notices(p), "如有出入请联系单位管理员。"]),
-    }
+    return Notice(
+        "\n".join(lines),
+        first=f"已为您导入 {p['count']} 条学时记录",
+        keywords=(f"共 {hours_figure(p['hours'])} 学时", "批量导入", p["records"][0]["course"] + more),
+        remark="".join(["已记入您的学时。", *years, "如有出入请联系单位管理员。"]),
+    )

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from handlers.hours import SHOW
+from handlers.notices import Notice
 from storage.vocabulary import hours_figure
 
 
@@ -15,20 +16,13 @@ def missing_words(missing_total: Decimal | str, missing_professional: Decimal | 
     return words
 
 
-def reminder_text(p: dict[str, Any]) -> str:
+def reminder(p: dict[str, Any]) -> Notice:
+    counted = f"已计入 {hours_figure(p['counted'])}/{p['total']} 学时"
     missing = missing_words(p["missing_total"], p["missing_professional"])
-    return (
-        f"【学时提醒】{p['name']}，您 {p['year']} 年的继续教育学时尚未达到年度要求："
-        f"已计入 {hours_figure(p['counted'])}/{p['total']} 学时，{missing}。"
-        f"请及时参加学习并申报；发送“{SHOW.words[0]}”可查看详情。"
+    what_to_do = f"请及时参加学习并申报；发送“{SHOW.words[0]}”可查看详情。"
+    return Notice(
+        f"【学时提醒】{p['name']}，您 {p['year']} 年的继续教育学时尚未达到年度要求：{counted}，{missing}。{what_to_do}",
+        first=f"您 {p['year']} 年的继续教育学时尚未达到年度要求",
+        keywords=(p["name"], counted, missing),
+        remark=what_to_do,
     )
-
-
-def reminder_template(p: dict[str, Any]) -> dict[str, str]:
-    return {
-        "first": f"您 {p['year']} 年的继续教育学时尚未达到年度要求",
-        "keyword1": p["name"],
-        "keyword2": f"已计入 {hours_figure(p['counted'])}/{p['total']} 学时",
-        "keyword3": missing_words(p["missing_total"], p["missing_professional"]),
-        "remark": f"请及时参加学习并申报；发送“{SHOW.words[0]}”可查看详情。",
-    }

@@ -7,6 +7,7 @@ from handlers.chat import Chat
 from handlers.hours import SHOW as SHOW_HOURS
 from handlers.hours import year_notices
 from handlers.journeys import Command, Journey
+from handlers.notices import Notice
 from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
 from storage.declarations import decide, pending_in_scope
@@ -90,32 +91,21 @@ async def approve(chat: Chat) -> Reply:
 
 
 async def reject(chat: Chat) -> Reply:
-    first, _, reason = chat.args.strip().partition(" ")
-    reason = reason.strip()
-    record_id = as_number(first.lstrip("#"))
-    if record_id is None or not reason:
-        raise Refusal(No.REJECT_WITHOUT_REASON)
+    record_id, reason = chat.number_and_reason(No.REJECT_WITHOUT_REASON)
     return Text(await _decide_one(chat, record_id, False, reason[:200]))
 
 
 # What the person is told of the decision (bot/wechat/delivery.py sends it).
-def decided_text(p: dict[str, Any]) -> str:
-    category = CATEGORY_NAMES[Category(p["category"])]
-    what = f"您申报的 {p['year']} 年{category} {hours_figure(p['hours'])} 学时（{p['course']}，编号 {p['record_id']}）"
+def decided(p: dict[str, Any]) -> Notice:
+    hours = f"{p['year']} 年{CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时"
+    what = f"您申报的 {hours}（{p['course']}，编号 {p['record_id']}）"
     if p["approved"]:
-        years = "".join(f"\n{line}" for line in year_notices(p))
-        return f"【审核通过】{what}已审核通过，已记入您的学时。{years}\n发送“{SHOW_HOURS.words[0]}”可查看。"
-    return f"【未通过】{what}未通过审核。\n理由：{p['reason']}\n如有疑问请联系单位管理员，修改后可重新申报。"
-
-
-def decided_template(p: dict[str, Any]) -> dict[str, str]:
-    return {
-        "first": "您的学时申报已审核" if p["approved"] else "您的学时申报未通过审核",
-        "keyword1": f"{p['year']} 年{CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时",
-        "keyword2": "通过" if p["approved"] else "未通过",
-        "keyword3": p["course"],
-        "remark": "".join(["已记入您的学时。", *year_notices(p)]) if p["approved"] else f"理由：{p['reason']}",
-    }
+        years = year_notices(p)
+        lines = "".join(f"\n{line}" for line in years)
+        text = f"【审核通过】{what}已审核通过，已记入您的学时。{lines}\n发送“{SHOW_HOURS.words[0]}”可查看。"
+        return Notice(text, "您的学时申报已审核", (hours, "通过", p["course"]), "".join(["已记入您的学时。", *years]))
+    text = f"【未通过】{what}未通过审核。\n理由：{p['reason']}\n如有疑问请联系单位管理员，修改后可重新申报。"
+    return Notice(text, "您的学时申报未通过审核", (hours, "未通过", p["course"]), f"理由：{p['reason']}")
 
 
 LIST = Command(("待审", "待审核"), "查看管理范围内待审核的申报", list_pending, menu_key="REVIEW")

@@ -14,6 +14,7 @@ from handlers.hours import SHOW as SHOW_HOURS
 from handlers.hours import year_notices
 from handlers.hours_entry import HoursEntrySteps, HoursForm, entry_from, refusing
 from handlers.journeys import Command, Journey
+from handlers.notices import Notice
 from handlers.refusals import No, Refusal, say
 from handlers.replies import Reply, Text
 from storage.declarations import (
@@ -148,27 +149,18 @@ async def on_confirm(chat: Chat) -> Reply:
 
 
 # What the person is told of the transfer (bot/wechat/delivery.py sends it).
-def _transferred(p: dict[str, Any]) -> str:
-    return f"{p['year']} 年 {CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时"
-
-
-def transferred_text(p: dict[str, Any]) -> str:
-    return (
-        f"【学时转登】已为您转登 {_transferred(p)}（纸质证书 {p['paper_cert_number']}，{p['course']}），"
+def transferred(p: dict[str, Any]) -> Notice:
+    hours = f"{p['year']} 年 {CATEGORY_NAMES[Category(p['category'])]} {hours_figure(p['hours'])} 学时"
+    years = year_notices(p)
+    return Notice(
+        f"【学时转登】已为您转登 {hours}（纸质证书 {p['paper_cert_number']}，{p['course']}），"
         f"记录编号 {p['record_id']}，已记入您的学时。"
-        + "".join(f"\n{line}" for line in year_notices(p))
-        + f"\n发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。"
+        + "".join(f"\n{line}" for line in years)
+        + f"\n发送“{SHOW_HOURS.words[0]}”可查看；如有出入请联系单位管理员。",
+        first="已为您转登纸质证书上的学时",
+        keywords=(hours, "纸质证书转登", f"{p['course']}（纸质证书 {p['paper_cert_number']}）"),
+        remark="".join(["已记入您的学时。", *years, "如有出入请联系单位管理员。"]),
     )
-
-
-def transferred_template(p: dict[str, Any]) -> dict[str, str]:
-    return {
-        "first": "已为您转登纸质证书上的学时",
-        "keyword1": _transferred(p),
-        "keyword2": "纸质证书转登",
-        "keyword3": f"{p['course']}（纸质证书 {p['paper_cert_number']}）",
-        "remark": "".join(["已记入您的学时。", *year_notices(p), "如有出入请联系单位管理员。"]),
-    }
 
 
 def _question(step: Step, chat: Chat) -> str | None:

@@ -21,20 +21,14 @@ from bot.wechat.api import (
     WeChatApiError,
     WeChatApiUnavailable,
 )
-from handlers.corrections import corrected_template, corrected_text, voided_template, voided_text
-from handlers.declare import submitted_template, submitted_text
-from handlers.hours_import import imported_template, imported_text
-from handlers.paperwork import (
-    filing_updated_template,
-    filing_updated_text,
-    seal_applied_template,
-    seal_applied_text,
-    seal_decided_template,
-    seal_decided_text,
-)
-from handlers.reminders import reminder_template, reminder_text
-from handlers.review import decided_template, decided_text
-from handlers.transfer import transferred_template, transferred_text
+from handlers.corrections import corrected, voided
+from handlers.declare import submitted
+from handlers.hours_import import imported
+from handlers.notices import Notice
+from handlers.paperwork import filing_updated, seal_applied, seal_decided
+from handlers.reminders import reminder
+from handlers.review import decided
+from handlers.transfer import transferred
 from storage.declarations import store_evidence
 from storage.models import Outbox
 from storage.outbox import claim_next, mark_failed, mark_sent
@@ -58,18 +52,18 @@ class Deliverer:
         self.settings = settings
         self._stopping = asyncio.Event()
         s = settings
-        # Each kind of notification: the template configured for it (if any), its template data and its text.
+        # Each kind of notification: the template configured for it (if any) and the journey's words.
         notices = {
-            "declaration_submitted": (s.template_declaration_submitted, submitted_template, submitted_text),
-            "declaration_decided": (s.template_declaration_decided, decided_template, decided_text),
-            "hours_transferred": (s.template_hours_recorded, transferred_template, transferred_text),
-            "hours_imported": (s.template_hours_recorded, imported_template, imported_text),
-            "record_voided": (s.template_hours_recorded, voided_template, voided_text),
-            "record_corrected": (s.template_hours_recorded, corrected_template, corrected_text),
-            "seal_applied": (s.template_paperwork, seal_applied_template, seal_applied_text),
-            "seal_decided": (s.template_paperwork, seal_decided_template, seal_decided_text),
-            "filing_updated": (s.template_paperwork, filing_updated_template, filing_updated_text),
-            "hours_reminder": (s.template_hours_reminder, reminder_template, reminder_text),
+            "declaration_submitted": (s.template_declaration_submitted, submitted),
+            "declaration_decided": (s.template_declaration_decided, decided),
+            "hours_transferred": (s.template_hours_recorded, transferred),
+            "hours_imported": (s.template_hours_recorded, imported),
+            "record_voided": (s.template_hours_recorded, voided),
+            "record_corrected": (s.template_hours_recorded, corrected),
+            "seal_applied": (s.template_paperwork, seal_applied),
+            "seal_decided": (s.template_paperwork, seal_decided),
+            "filing_updated": (s.template_paperwork, filing_updated),
+            "hours_reminder": (s.template_hours_reminder, reminder),
         }
         self.handlers: dict[str, Callable[[Outbox], Awaitable[str]]] = {
             kind: self._telling(*notice) for kind, notice in notices.items()
@@ -148,11 +142,10 @@ class Deliverer:
                 closed.append(f"{channel}: {error.errcode} {CHANNEL_CLOSED[error.errcode]}")
         raise GiveUp("; ".join(closed))
 
-    def _telling(
-        self, template_id: str, template: Callable[[dict], dict[str, str]], text: Callable[[dict], str]
-    ) -> Callable[[Outbox], Awaitable[str]]:
+    def _telling(self, template_id: str, words: Callable[[dict], Notice]) -> Callable[[Outbox], Awaitable[str]]:
         async def tell(row: Outbox) -> str:
-            return await self._notify(row, template_id, template(row.payload), text(row.payload))
+            notice = words(row.payload)
+            return await self._notify(row, template_id, notice.template, notice.text)
 
         return tell
 
