@@ -12,8 +12,18 @@ from aiohttp import web
 from bot.console import audit, auth, filings, follow_up, home, people, plans, query, review, seals, stats, tree
 from bot.console.sessions import SESSIONS, SessionStore
 from bot.settings import Settings
-from storage.clock import local_time
-from storage.vocabulary import hours_figure, scope_name
+from storage.clock import local_date, local_time
+from storage.vocabulary import (
+    CATEGORY_NAMES,
+    FILING_LABELS,
+    PROVINCE_ISSUER,
+    RECORD_STATUS_NAMES,
+    ROLE_NAMES,
+    SEAL_STATUS_NAMES,
+    SOURCE_NAMES,
+    hours_figure,
+    scope_name,
+)
 
 SECTIONS = (auth, home, review, people, query, stats, follow_up, tree, seals, filings, plans, audit)
 
@@ -49,11 +59,20 @@ def setup_console(app: web.Application, settings: Settings, sessions: SessionSto
     app[SESSIONS] = sessions
     sessions.install(app)
     app.middlewares.append(auth.admin_gate(sessions))
-    # templates read the signed-in admin and the CSRF token as the pages do: request[ADMIN], request[CSRF]
+    # templates read the signed-in admin and the CSRF token as the pages do: request[ADMIN], request[CSRF];
+    # and what things are called from the one vocabulary, under the same names (ROLE_NAMES[a.role])
     aiohttp_jinja2.get_env(app).globals.update(
         scope_name=scope_name,
         hours_figure=hours_figure,
         local_time=local_time,
+        local_date=local_date,
+        CATEGORY_NAMES=CATEGORY_NAMES,
+        SOURCE_NAMES=SOURCE_NAMES,
+        RECORD_STATUS_NAMES=RECORD_STATUS_NAMES,
+        ROLE_NAMES=ROLE_NAMES,
+        SEAL_STATUS_NAMES=SEAL_STATUS_NAMES,
+        FILING_LABELS=FILING_LABELS,
+        PROVINCE_ISSUER=PROVINCE_ISSUER,
         ADMIN=auth.ADMIN,
         CSRF=auth.CSRF,
     )

@@ -15,6 +15,7 @@ from handlers import urls
 from storage.admins import admin_by_id
 from storage.console_links import LinkUnusable, console_link_usable, redeem_console_link
 from storage.errors import OutOfScope
+from storage.ids import as_number
 from storage.models import Admin
 from storage.scope import scope_key
 from storage.text import UNSAFE_TEXT, is_safe_text
@@ -29,6 +30,12 @@ CSRF = web.RequestKey("csrf", str)
 
 def current_admin(request: web.Request) -> Admin:
     return request[ADMIN]
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    """The number in a page's path (/admin/seal/{id}); 0, which names nothing, when it is not a number, so the
+    scoped lookup answers as for any id it cannot find."""
+    return as_number(request.match_info[name]) or 0
 
 
 def _page(request: web.Request, status: int, heading: str, text: str) -> web.Response:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console.auth import current_admin
+from bot.console.auth import current_admin, path_id
 from handlers.admin_bind import FIELDS, NO_VALUE
 from handlers.chat import CHINA
 from render.spreadsheet import Export
@@ -25,7 +25,6 @@ from storage.filings import (
     filings_in_scope,
     update_own_filing,
 )
-from storage.ids import as_number
 from storage.models import Admin, AdminRole
 from storage.vocabulary import FILING_LABELS, ROLE_NAMES
 
@@ -65,11 +64,6 @@ def checked_filing(form) -> tuple[dict[str, str], dict[str, str]]:
     return values, problems
 
 
-def _id(request: web.Request) -> int:
-    text = request.match_info["id"]
-    return as_number(text) or 0
-
-
 async def _page(
     request: web.Request,
     flash: list[str],
@@ -88,10 +82,8 @@ async def _page(
         "values": values or {field: getattr(me, field) for field, *_ in FIELDS},
         "problems": problems or {},
         "fields": FIELDS,
-        "labels": FILING_LABELS,
         "filings": others,
         "filing_unit": filing_unit,
-        "role_names": ROLE_NAMES,
         "flash": flash,
     }
     return aiohttp_jinja2.render_template("admin/filing.html", request, context)
@@ -118,7 +110,7 @@ async def update(request: web.Request) -> web.Response:
 @aiohttp_jinja2.template("admin/filing_print.html")
 async def print_page(request: web.Request) -> dict:
     admin = current_admin(request)
-    filed = await filing_in_scope(admin, _id(request))
+    filed = await filing_in_scope(admin, path_id(request))
     if filed.id != admin.id:
         await console_read(admin, "filing", f"admin:{filed.id}")
     return {"filed": filed, "unit": filing_unit(filed), "duties": DUTIES}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console.auth import current_admin
+from bot.console.auth import current_admin, path_id
 from bot.console.paging import page_asked, page_count
 from bot.settings import SETTINGS
 from handlers.corrections import UNCHANGEABLE, unchanged
@@ -31,14 +31,9 @@ from storage.people_admin import (
 )
 from storage.rebind_codes import IssuedCode, live_rebind_code_expiry
 from storage.scope import units_in_scope
-from storage.vocabulary import CATEGORY_NAMES, RECORD_STATUS_NAMES, SOURCE_NAMES, hours_figure
+from storage.vocabulary import hours_figure
 
 routes = web.RouteTableDef()
-
-
-def _person_id(request: web.Request) -> int:
-    text = request.match_info["id"]
-    return as_number(text) or 0
 
 
 PAGE = 50  # people to a page
@@ -83,7 +78,7 @@ CODE_ISSUED = "已生成新的重新绑定码，原来的重新绑定码已作�
 async def _detail(request: web.Request, flash: list[str], code: IssuedCode | None = None) -> web.Response:
     """The person's page; `code`, just issued, is shown this once and never again."""
     admin = current_admin(request)
-    person = await person_in_scope(admin, _person_id(request))
+    person = await person_in_scope(admin, path_id(request))
     await console_read(admin, "person", f"person:{person.id}")
     expiry = await live_rebind_code_expiry(person.id, datetime.now(UTC))
     context = {
@@ -94,9 +89,6 @@ async def _detail(request: web.Request, flash: list[str], code: IssuedCode | Non
         "records": await records_of(person),
         "certificates": await certificates_of(person),
         "units": await units_in_scope(admin, limit=500),
-        "categories": CATEGORY_NAMES,
-        "sources": SOURCE_NAMES,
-        "statuses": RECORD_STATUS_NAMES,
         "approved": RecordStatus.APPROVED,
         "flash": flash,
     }
@@ -120,7 +112,7 @@ async def person_page(request: web.Request) -> web.Response:
 @routes.post("/admin/people/{id}/unbind")
 async def unbind(request: web.Request) -> web.Response:
     valid_for, pepper = _code_valid_for(request)
-    unbound = await unbind_wechat(current_admin(request), _person_id(request), datetime.now(UTC), valid_for, pepper)
+    unbound = await unbind_wechat(current_admin(request), path_id(request), datetime.now(UTC), valid_for, pepper)
     return await _detail(request, [UNBOUND], unbound.code)
 
 
@@ -128,9 +120,7 @@ async def unbind(request: web.Request) -> web.Response:
 async def new_rebind_code(request: web.Request) -> web.Response:
     valid_for, pepper = _code_valid_for(request)
     try:
-        code = await issue_rebind_code(
-            current_admin(request), _person_id(request), datetime.now(UTC), valid_for, pepper
-        )
+        code = await issue_rebind_code(current_admin(request), path_id(request), datetime.now(UTC), valid_for, pepper)
     except StillBound:
         return await _detail(request, [say(No.STILL_BOUND)])
     return await _detail(request, [CODE_ISSUED], code)
@@ -140,7 +130,7 @@ async def new_rebind_code(request: web.Request) -> web.Response:
 async def move(request: web.Request) -> web.Response:
     form = await request.post()
     unit_id = as_number(form.get("unit")) or 0
-    person = await change_unit(current_admin(request), _person_id(request), unit_id)
+    person = await change_unit(current_admin(request), path_id(request), unit_id)
     return await _detail(request, [f"单位已更正为：{person.unit.name}"])
 
 
@@ -150,8 +140,8 @@ CORRECTED = "#{id} 已更正为《{course}》{hours} 学时，理由已通知本
 
 async def _record_of_page(request: web.Request) -> int | None:
     """The record named in the path, if it is the page's person's; the storage call checks the scope again."""
-    person = await person_in_scope(current_admin(request), _person_id(request))
-    record_id = as_number(request.match_info["record"]) or 0
+    person = await person_in_scope(current_admin(request), path_id(request))
+    record_id = path_id(request, "record")
     record = await record_by_id(record_id)
     return record_id if record is not None and record.person_id == person.id else None
 

@@ -8,7 +8,7 @@ from urllib.parse import quote, unquote
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console.auth import current_admin
+from bot.console.auth import current_admin, path_id
 from bot.console.paging import page_asked, page_count
 from bot.settings import SETTINGS
 from handlers.chat import CHINA
@@ -48,11 +48,6 @@ FILED = "{year} 年度培训计划已报备。"
 REFILED = "{year} 年度培训计划已更新（替换原报备内容）。"
 TOO_LARGE = "上传的文件过大：附件不能超过 5 MB。请压缩或拆分后重试。"
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}  # shown in the phone's browser; the rest download
-
-
-def _id(request: web.Request) -> int:
-    text = request.match_info["id"]
-    return as_number(text) or 0
 
 
 def _this_year() -> int:
@@ -147,7 +142,7 @@ async def file(request: web.Request) -> web.Response:
 @aiohttp_jinja2.template("admin/plan_view.html")
 async def plan_page(request: web.Request) -> dict:
     admin = current_admin(request)
-    plan = await plan_in_scope(admin, _id(request))
+    plan = await plan_in_scope(admin, path_id(request))
     await console_read(admin, "training_plan", f"training_plan:{plan.id}")
     flash = []
     if request.query.get("filed"):
@@ -160,7 +155,7 @@ async def plan_page(request: web.Request) -> dict:
 
 @routes.get("/admin/plans/{id}/file")
 async def plan_file(request: web.Request) -> web.Response:
-    found: PlanFile | None = await plan_file_in_scope(current_admin(request), _id(request))
+    found: PlanFile | None = await plan_file_in_scope(current_admin(request), path_id(request))
     if found is None:
         raise web.HTTPNotFound(text="该培训计划没有附件")
     kind = plan_file_type(found.name)

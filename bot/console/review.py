@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console.auth import current_admin
+from bot.console.auth import current_admin, path_id
 from bot.console.paging import page_count
 from handlers.refusals import No, say
 from handlers.review import UNDECIDABLE, undecided
@@ -65,7 +65,6 @@ async def _listing(
         "filters": urlencode({key: value for key, value in filters.items() if value}),
         "units": await units_in_scope(admin, limit=500),
         "chosen": {"unit": unit_id, "year": year, "category": category},
-        "categories": CATEGORY_NAMES,
         "flash": list(flash),
         "errors": list(errors),
         "ticked": set(chosen_ids),
@@ -137,7 +136,7 @@ def _confirmation(request: web.Request, records: list[HourRecord], reason: str) 
 @routes.get("/admin/review/{id}/evidence")
 async def evidence(request: web.Request) -> web.Response:
     admin = current_admin(request)
-    record = await record_in_scope(admin, as_number(request.match_info["id"]) or 0)
+    record = await record_in_scope(admin, path_id(request))
     if not record.evidence:
         raise web.HTTPNotFound(text="证明材料尚未取回或未上传")
     await console_read(admin, "evidence", f"hour_record:{record.id}")

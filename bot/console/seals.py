@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console.auth import current_admin
+from bot.console.auth import current_admin, path_id
 from bot.settings import SETTINGS
 from handlers.chat import CHINA
 from render.seal import seal_png
@@ -28,9 +28,8 @@ from storage.filings import (
     seal_applications_in_scope,
     seal_status_in_scope,
 )
-from storage.ids import as_number
 from storage.models import AdminRole, ApplicationStatus, SealApplication
-from storage.vocabulary import PROVINCE_ISSUER, SEAL_STATUS_NAMES
+from storage.vocabulary import SEAL_STATUS_NAMES
 
 routes = web.RouteTableDef()
 
@@ -45,11 +44,6 @@ FILED = "已备案：{region}今后新生成的电子证书加盖“{issuer}”�
 REJECTED = "已退回 #{id}，理由：{reason}"
 NEEDS_REASON = "退回申请需要填写理由。"
 ALREADY = "该申请已由{who}处理（{status}），未重复处理。"
-
-
-def _id(request: web.Request) -> int:
-    text = request.match_info["id"]
-    return as_number(text) or 0
 
 
 def _today() -> date:
@@ -70,12 +64,9 @@ async def _page(
         "applications": applications,
         "waiting": next((a for a in applications if a.status == ApplicationStatus.SUBMITTED), None),
         "form": form or {},
-        "status_names": SEAL_STATUS_NAMES,
         "flash": flash,
         "errors": errors or [],
         "issuer_max": ISSUER_LENGTH[1],
-        "local_date": local_date,
-        "province_issuer": PROVINCE_ISSUER,
     }
     return aiohttp_jinja2.render_template("admin/seal.html", request, context)
 
@@ -118,7 +109,7 @@ async def decide(request: web.Request) -> web.Response:
         return await _confirmation(request)
     try:
         application = await decide_seal_application(
-            current_admin(request), _id(request), approve, reason, datetime.now(UTC)
+            current_admin(request), path_id(request), approve, reason, datetime.now(UTC)
         )
     except ReasonRequired:
         return await _page(request, [], [NEEDS_REASON])
@@ -135,8 +126,8 @@ async def _confirmation(request: web.Request) -> web.Response:
     the application (it works without script)."""
     admin = current_admin(request)
     if admin.role != AdminRole.PROVINCE:
-        raise OutOfScope(_id(request))
-    application = await seal_application_in_scope(admin, _id(request))
+        raise OutOfScope(path_id(request))
+    application = await seal_application_in_scope(admin, path_id(request))
     if application.status != ApplicationStatus.SUBMITTED:
         status = SEAL_STATUS_NAMES[ApplicationStatus(application.status)]
         who = application.decided_by.name if application.decided_by else "他人"
@@ -163,20 +154,15 @@ def seal_data_uri(issuer: str) -> str:
 @routes.get("/admin/seal/{id}/print")
 @aiohttp_jinja2.template("admin/seal_print.html")
 async def print_page(request: web.Request) -> dict:
-    application: SealApplication = await seal_application_in_scope(current_admin(request), _id(request))
+    application: SealApplication = await seal_application_in_scope(current_admin(request), path_id(request))
     return {
         "application": application,
         "seal": seal_data_uri(application.issuer),
-        "status_names": SEAL_STATUS_NAMES,
         "notice": APPLIED if request.query.get("submitted") and application.status == "submitted" else "",
     }
 
 
 @routes.get("/admin/seal/{id}/seal.png")
 async def seal_image(request: web.Request) -> web.Response:
-    application = await seal_application_in_scope(current_admin(request), _id(request))
+    application = await seal_application_in_scope(current_admin(request), path_id(request))
     return web.Response(body=seal_png(application.issuer, 240), content_type="image/png")
-
-
-def local_date(moment: datetime) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d")

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console.auth import current_admin
+from bot.console.auth import current_admin, path_id
 from bot.console.paging import page_count
 from bot.settings import SETTINGS
 from bot.wechat.api import MAX_QRCODE_SECONDS, WECHAT_API, WeChatApiError, WeChatApiUnavailable
@@ -37,7 +37,6 @@ from storage.tree import (
     unit_managed,
     units_listed,
 )
-from storage.vocabulary import ROLE_NAMES
 
 routes = web.RouteTableDef()
 UNITS_PATH = "/admin/units"
@@ -168,7 +167,7 @@ async def import_table(request: web.Request) -> web.Response:
 
 @routes.get(UNITS_PATH + "/{id}")
 async def unit_page(request: web.Request) -> web.Response:
-    unit = await unit_managed(current_admin(request), as_number(request.match_info["id"], 9) or 0)
+    unit = await unit_managed(current_admin(request), path_id(request))
     return await _unit_page(request, unit, [])
 
 
@@ -180,7 +179,7 @@ async def _unit_page(request, unit, flash: list[str], errors: list[str] | None =
 @routes.post(UNITS_PATH + "/{id}")
 async def correct(request: web.Request) -> web.Response:
     admin = current_admin(request)
-    unit = await unit_managed(admin, as_number(request.match_info["id"], 9) or 0)
+    unit = await unit_managed(admin, path_id(request))
     form = await request.post()
     try:
         corrected = await correct_unit(admin, unit.id, str(form.get("name", "")), str(form.get("region", "")))
@@ -200,7 +199,6 @@ async def _admins_page(
     units, _ = await units_listed(admin)  # the first page by name: more are reached by the unit's own page
     context = {
         "admins": await admins_managed(admin),
-        "role_names": ROLE_NAMES,
         "regions": [(code, name) for code, name in await _region_choices(request) if code != PROVINCE_CODE],
         "units": units,
         "chosen_unit": as_number(request.query.get("unit", ""), 9),
@@ -250,9 +248,9 @@ async def _shown_invite(request: web.Request, created: AdminInvite, hours: int) 
 async def remove(request: web.Request) -> web.Response:
     admin = current_admin(request)
     form = await request.post()
-    admin_id = as_number(request.match_info["id"], 9) or 0
+    admin_id = path_id(request)
     if form.get("confirm") != "1":
-        context = {"confirm": await admin_managed(admin, admin_id), "role_names": ROLE_NAMES}
+        context = {"confirm": await admin_managed(admin, admin_id)}
         return aiohttp_jinja2.render_template("admin/admin_remove.html", request, context)
     try:
         removed = await remove_admin(admin, admin_id)
