@@ -1,17 +1,21 @@
 """Journeys declare themselves: what a declaration refuses at import, what the router derives from the
 declarations, and what happens to a stored dialog the code no longer fits."""
 
+import importlib
 import importlib.util
 import sys
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
+import bot.wechat.menu
 from bot.wechat.menu import check_claimed, click_keys, load_menu
 from handlers.chat import Chat, Incoming, Kind, UndeclaredStep
 from handlers.journeys import Command, DeclarationError, Journey
-from handlers.refusals import SENTENCES, No
+from handlers.refusals import SENTENCES, No, Refusal
+from handlers.replies import Text
 from handlers.router import JOURNEYS, ROUTER, Router, menu_keys
 from storage.models import Admin, DialogState, HourRecord
 from tests.domain import a_registered_person, a_unit, an_admin, an_id_number
@@ -33,6 +37,21 @@ async def on_frist(chat):  # not declared below
 
 
 JOURNEY = Journey(name="typo", commands=(Command(("开始",), "开始", start),), steps=(on_first,))
+"""
+
+A_COMMAND_ONLY_JOURNEY = """
+from handlers.access import Guard
+from handlers.journeys import Command, Journey
+from handlers.replies import Text
+
+
+async def greet(chat):
+    return Text("您好，管理员。")
+
+
+JOURNEY = Journey(
+    name="greeting", commands=(Command(("问好",), "向管理员问好", greet, menu_key="GREET"),), guard=Guard.ADMINS
+)
 """
 
 
@@ -113,6 +132,36 @@ def test_a_menu_key_no_journey_claims_is_refused():
     menu["button"][0]["sub_button"].append({"type": "click", "name": "新功能", "key": "NEW_FEATURE"})
     with pytest.raises(ValueError, match="menu keys no journey claims: NEW_FEATURE"):
         check_claimed(menu, menu_keys())
+
+
+def test_a_menu_key_no_journey_claims_stops_the_import(monkeypatch):
+    real_loads = tomllib.loads
+
+    def with_a_new_button(text: str) -> dict:
+        menu = real_loads(text)
+        menu["button"][0]["sub_button"].append({"type": "click", "name": "新功能", "key": "NEW_FEATURE"})
+        return menu
+
+    monkeypatch.setattr(tomllib, "loads", with_a_new_button)
+    with pytest.raises(ValueError, match="menu keys no journey claims: NEW_FEATURE"):
+        importlib.reload(bot.wechat.menu)
+
+
+async def test_a_command_only_journey_is_one_module_and_one_line_in_the_list(service, tmp_path):
+    path = tmp_path / "greeting_journey.py"
+    path.write_text(A_COMMAND_ONLY_JOURNEY, encoding="utf-8")
+    router = Router((*JOURNEYS, _import_module(path, "greeting_journey").JOURNEY))  # the one line
+
+    assert ("问好", "向管理员问好") in router.help_lines(admin=True)
+    assert "问好" not in [words for words, _ in router.help_lines(admin=False)]
+    assert "GREET" in router.menu_keys() and "问好 [GREET] → greeting.greet (admins)" in str(router)
+    await an_admin("o_admin", "province")
+    now = datetime.now(UTC)
+    assert await router.route(Chat(Incoming("o_admin", Kind.TEXT, now, text="问好"))) == Text("您好，管理员。")
+    assert await router.route(Chat(Incoming("o_admin", Kind.CLICK, now, key="GREET"))) == Text("您好，管理员。")
+    with pytest.raises(Refusal) as refused:  # the declared guard, applied by the router
+        await router.route(Chat(Incoming("o_stranger", Kind.TEXT, now, text="问好")))
+    assert refused.value.message == SENTENCES[No.ADMINS_ONLY]
 
 
 def test_the_router_is_derived_from_the_journeys_and_keeps_the_stored_step_names():
