@@ -392,7 +392,8 @@ def cmd_hours_import(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         except ImportNeedsConfirmation as asked:
             print(
-                f"未导入：{len(asked.similar)} 行与已有记录相近（同一人、同一年度、同一课程），请核对是否重复。"
+                f"未导入：{len(asked.similar)} 行与已有记录或本文件的其他行相近（同一人、同一年度、同一课程），"
+                "请核对是否重复。"
                 "确认不是重复录入的，请加 --yes 重新导入（整个文件都未导入）。",
                 file=sys.stderr,
             )

@@ -53,7 +53,8 @@ class ImportRefused(Exception):
 
 
 class ImportNeedsConfirmation(Exception):
-    """Rows close to records the people have already (same year and course, other hours): nothing was imported."""
+    """Rows close to records the people have already, or to earlier rows of the file (same year and course, other
+    hours): nothing was imported."""
 
     def __init__(self, similar: list[RowProblem]) -> None:
         super().__init__(f"{len(similar)} rows like existing records")
@@ -72,6 +73,7 @@ async def check_rows(table: list[list[str]], today: date) -> CheckedRows:
         return CheckedRows([], [RowProblem(1, "表头应为：" + ",".join(HEADER))], [])
     rows, problems, similar = [], [], []
     seen: dict[tuple, int] = {}  # a row's person and facts → its line, for repeats within the file
+    courses: dict[tuple, int] = {}  # a row's person, year and course → its first line, for near repeats
     for line, cells in enumerate(table[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue  # blank lines are not rows
@@ -92,7 +94,11 @@ async def check_rows(table: list[list[str]], today: date) -> CheckedRows:
         elif near := await similar_records(person.id, entry.year, entry.course):
             words = "；".join(record_words(r) for r in near)
             similar.append(RowProblem(line, f"{person.name} {entry.year} 年已有同一课程的记录（{words}）"))
+        elif (first := courses.get(key[:3])) is not None:
+            words = f"{person.name} {entry.year} 年同一课程在第 {first} 行已有一条（学时不同）"
+            similar.append(RowProblem(line, words))
         seen.setdefault(key, line)
+        courses.setdefault(key[:3], line)
         rows.append(row)
     return CheckedRows(rows, problems, similar)
 

@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from storage.clock import CHINA, local_time
+from storage.db import current_connection
 from storage.errors import OutOfScope
 from storage.ids import as_number, is_digits, mask_cert_number, mask_id_numbers_in, normalise
 from storage.models import (
@@ -34,6 +35,9 @@ from storage.vocabulary import (
     hours_figure,
     scope_name,
 )
+
+# A batch query and its export read many people at once; their entries list them by id (people_in_scope).
+QUERY_ACTIONS = ("read:query", "export:query")
 
 
 async def audit(actor: str, action: str, target: str, before: Any = None, after: Any = None) -> None:
@@ -120,7 +124,30 @@ async def _about_people(text: str) -> Q:
     codes = await CertificateSnapshot.filter(person_id__in=people).values_list("code", flat=True)
     targets = [f"person:{i}" for i in people] + [f"hour_record:{i}" for i in records]
     targets += [f"certificate:{code}" for code in codes]
-    return Q(target__in=targets) | Q(actor__in=[f"person:{i}" for i in people])
+    queries = await _queries_reading(people)
+    return Q(target__in=targets) | Q(actor__in=[f"person:{i}" for i in people]) | Q(id__in=queries)
+
+
+async def _queries_reading(people: list[int], chunk: int = 500) -> list[int]:
+    """The batch queries and exports whose results showed any of these people in full."""
+    conn, found = current_connection(), []
+    for start in range(0, len(people), chunk):
+        some = people[start : start + chunk]
+        if conn.capabilities.dialect == "postgres":
+            sql = (
+                "SELECT id FROM audit_entry WHERE action = ANY($1::text[]) AND EXISTS (SELECT 1 FROM"
+                " jsonb_array_elements(\"after\"::jsonb -> 'people_in_scope') AS v WHERE v::text = ANY($2::text[]))"
+            )
+            params = [list(QUERY_ACTIONS), [str(i) for i in some]]
+        else:
+            actions, ids = ", ".join("?" * len(QUERY_ACTIONS)), ", ".join("?" * len(some))
+            sql = (
+                f"SELECT id FROM audit_entry WHERE action IN ({actions}) AND EXISTS"
+                f" (SELECT 1 FROM json_each(\"after\", '$.people_in_scope') WHERE value IN ({ids}))"
+            )
+            params = [*QUERY_ACTIONS, *some]
+        found += [row["id"] for row in await conn.execute_query_dict(sql, params)]
+    return found
 
 
 # --- the log as a reader reads it ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from tortoise.functions import Sum
 
-from storage.audit import audit
+from storage.audit import QUERY_ACTIONS, audit
 from storage.errors import StorageRefusal
 from storage.hours import Policies, as_hours
 from storage.ids import InvalidIdNumber, is_digits, mask_id_number, normalise, parse_id_number
@@ -226,9 +226,6 @@ async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict
             entry = Entry(row["category"], as_hours(row["total"]), row["source"])
             sums.setdefault(row["person_id"], {}).setdefault(row["year"], []).append(entry)
     return sums
-
-
-QUERY_ACTIONS = ("read:query", "export:query")
 
 
 async def audit_query(admin: Admin, action: str, result: QueryResult) -> None:

@@ -118,6 +118,22 @@ async def test_a_person_is_found_by_name_or_certificate_number_and_never_by_id_n
     await province.close()
 
 
+async def test_a_person_is_found_in_the_batch_queries_that_showed_them(console_service, world):
+    person = world["person"]
+    other = await a_registered_person("o_other", name="周强", unit=world["far"])
+    zhengzhou = await sign_in(console_service, "o_zhengzhou")
+    status, _ = await zhengzhou.post("/admin/query", {"numbers": f"{person.cert_number}\n{other.cert_number}"})
+    assert status == 200
+    await zhengzhou.close()
+
+    province = await sign_in(console_service, "o_province")
+    _, html = await province.get("/admin/audit", person="孙丽")
+    assert "证书批量查询" in what(html)
+    _, html = await province.get("/admin/audit", person="周强")  # outside 郑州: shown only as valid or not
+    assert "证书批量查询" not in what(html)
+    await province.close()
+
+
 async def test_the_log_comes_fifty_to_a_page_newest_first(console_service, world):
     for number in range(120):
         await audit("cli:ops", "seal_filed", "region:410100", after={"issuer": f"签章{number:03d}"})

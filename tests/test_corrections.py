@@ -114,13 +114,35 @@ async def test_an_import_like_an_existing_record_asks_for_confirmation(service, 
     path = _csv(tmp_path, [[zhang.cert_number, "2025", "专业科目", "继续教育课程", "培训中心", "2025-09-01", "8"]])
 
     status, output = await jxjy(service.settings.database_url, "hours", "import", str(path), cwd=tmp_path)
-    assert status == 3 and "与已有记录相近" in output and "--yes" in output
+    assert status == 3 and "与已有记录或本文件的其他行相近" in output and "--yes" in output
     assert f"第 2 行：张晓明 2025 年已有同一课程的记录（编号 {earlier.id}" in output
     assert await HourRecord.all().count() == 1
 
     status, output = await jxjy(service.settings.database_url, "hours", "import", str(path), "--yes", cwd=tmp_path)
     assert status == 0 and "已导入 1 条" in output
     assert await HourRecord.all().count() == 2
+
+
+async def test_two_rows_of_one_file_alike_but_for_their_hours_ask_for_confirmation(service, tmp_path):
+    await a_registered_person("o_zhang", name="张晓明")
+    zhang = await a_registered_person("o_li", name="李红")
+    path = _csv(
+        tmp_path,
+        [
+            [zhang.cert_number, "2025", "专业科目", "继续教育课程", "培训中心", "2025-05-01", "16"],
+            [zhang.id_number, "2025", "专业科目", "继续教育课程", "培训中心", "2025-09-01", "8"],
+            [zhang.cert_number, "2024", "专业科目", "继续教育课程", "培训中心", "2024-09-01", "8"],
+        ],
+    )
+    status, output = await jxjy(service.settings.database_url, "hours", "import", str(path), cwd=tmp_path)
+    assert status == 3 and "与已有记录或本文件的其他行相近" in output
+    assert "第 3 行：李红 2025 年同一课程在第 2 行已有一条（学时不同）" in output
+    assert "第 4 行" not in output  # another year is another course
+    assert await HourRecord.all().count() == 0
+
+    status, output = await jxjy(service.settings.database_url, "hours", "import", str(path), "--yes", cwd=tmp_path)
+    assert status == 0 and "已导入 3 条" in output
+    assert await HourRecord.all().count() == 3
 
 
 # --- 作废 in the chat --------------------------------------------------------------------------------------------
