@@ -17,6 +17,7 @@ from bot.redis_state import (
     RedisNonceMemory,
     RedisRateLimiter,
     RedisReplyCache,
+    RedisRetryGate,
     RedisTokenStore,
     RedisUserLocks,
     connect,
@@ -27,15 +28,7 @@ from bot.web.security import add_security_headers, add_static_files, calm_failur
 from bot.wechat.api import WECHAT_API, MemoryTokenStore, TokenStore, WeChatApi
 from bot.wechat.delivery import Deliverer
 from bot.wechat.endpoint import WeChatEndpoint
-from bot.wechat.gate import (
-    MemoryNonceMemory,
-    MemoryReplyCache,
-    MemoryUserLocks,
-    NonceMemory,
-    ReplyCache,
-    RetryGate,
-    UserLocks,
-)
+from bot.wechat.gate import Gate, MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, RetryGate
 from handlers.chat import JourneyConfig
 from handlers.ratelimit import MemoryRateLimiter, RateLimiter, VerifyLimits
 from handlers.urls import Urls
@@ -69,8 +62,7 @@ def make_app(settings: Settings, with_database: bool = True, keys: Keys | None =
         log.info("single process: no REDIS_URL (retry replies, locks, limits and the access_token live in memory)")
     else:
         app.on_cleanup.append(lambda _app: state.close())
-    gate = RetryGate(state.replies, state.locks)
-    nonces = state.nonces
+    gate = state.gate
     dialogs = DatabaseDialogStore(idle=timedelta(minutes=settings.dialog_idle_minutes))
     limiter = state.limiter
     # Failed verifications per client, in the chat ("chat:<openid>") and on the page (the IP address); in the
@@ -96,7 +88,7 @@ def make_app(settings: Settings, with_database: bool = True, keys: Keys | None =
     sessions = DatabaseSessionStore(
         idle_seconds=settings.console_idle_minutes * 60, secure=settings.public_url.startswith("https://")
     )
-    endpoint = WeChatEndpoint(settings, gate, journeys, nonces)
+    endpoint = WeChatEndpoint(settings, gate, journeys)
     app.router.add_get("/wechat", endpoint.verify)
     app.router.add_post("/wechat", endpoint.receive)
     app.router.add_get("/healthz", healthz)
@@ -130,20 +122,22 @@ class State:
         remembered = remembered_seconds(settings)
         self.redis = connect(settings.redis_url) if settings.redis_url else None
         self._prefix = settings.redis_prefix
-        self.replies: ReplyCache
-        self.locks: UserLocks
-        self.nonces: NonceMemory
+        self.gate: Gate
         self.tokens: TokenStore
         if self.redis is None:
-            self.replies, self.locks = MemoryReplyCache(ttl_seconds=remembered), MemoryUserLocks()
-            self.nonces, self.tokens = MemoryNonceMemory(ttl_seconds=remembered), MemoryTokenStore()
+            self.gate = RetryGate(
+                MemoryReplyCache(ttl_seconds=remembered),
+                MemoryUserLocks(),
+                MemoryNonceMemory(ttl_seconds=remembered),
+            )
+            self.tokens = MemoryTokenStore()
         else:
             redis, prefix = self.redis, settings.redis_prefix
-            self.replies, self.locks = (
+            self.gate = RedisRetryGate(
                 RedisReplyCache(redis, prefix, ttl_seconds=remembered),
                 RedisUserLocks(redis, prefix),
+                RedisNonceMemory(redis, prefix, ttl_seconds=remembered),
             )
-            self.nonces = RedisNonceMemory(redis, prefix, ttl_seconds=remembered)
             self.tokens = RedisTokenStore(redis, f"{prefix}token:{settings.wechat_app_id}:")
 
     def limiter(self, name: str, limit: int, window_seconds: float = 60.0) -> RateLimiter:

@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -26,7 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bot.wechat.api import AccessToken, FetchToken, WeChatApiUnavailable
-from bot.wechat.gate import Work
+from bot.wechat.gate import ReusedUrl, Work
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,11 @@ log = logging.getLogger(__name__)
 # short enough that WeChat's last try of a message, 10 s after its first, finds it free and runs it.
 LEASE_SECONDS = 6.0
 
-# Set KEYS[1] to ARGV[2] (time to live ARGV[3] ms) only while it still holds ARGV[1]: a holder whose lease
-# ran out must not overwrite the one who took over.
-_SET_IF_HELD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-    return 1
-end
-return 0
-"""
+# KEYS: leases; ARGV: their holders, then the lease in ms. Renews each that its holder still holds.
 _RENEW_IF_HELD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+for i, key in ipairs(KEYS) do
+    if redis.call('GET', key) == ARGV[i] then redis.call('PEXPIRE', key, ARGV[#KEYS + 1]) end
+end
 return 0
 """
 _DELETE_IF_HELD = """
@@ -89,11 +84,12 @@ class TokenFetchFailed(WeChatApiUnavailable, ConnectionError):
     """The access_token fetch that this process waited for, made by another process, failed."""
 
 
-async def _renew_forever(redis: Redis, key: str, holder: str, lease: float) -> None:
+async def _renew_forever(redis: Redis, leases: dict[str, str], lease: float) -> None:
+    """Renew every third of the lease each of `leases` (key: holder) that its holder still holds."""
     while True:
         await asyncio.sleep(lease / 3)
         try:
-            await redis.eval(_RENEW_IF_HELD, 1, key, holder, _ms(lease))
+            await redis.eval(_RENEW_IF_HELD, len(leases), *leases, *leases.values(), _ms(lease))
         except RedisError as error:  # two more tries before the lease runs out
             log.warning("renewing a lease in Redis failed: %s", error)
 
@@ -114,22 +110,80 @@ class _Backoff:
         return True
 
 
-# A message is claimed ("running", with a lease) unless a live entry is there; an entry older than the time
-# to live on the caller's clock counts as gone. Returns the entry found, or nothing when the caller claimed it.
-_CLAIM_REPLY = """
+# A signed URL's (timestamp, nonce) is bound to the first message it carried: KEY holds "<time> <message>", kept
+# `ttl` seconds on the caller's clock. True when new (now bound) or already bound to `message`.
+_BIND_NONCE_LUA = """
+local function bind_nonce(key, now, ttl, message, ms)
+    local found = redis.call('GET', key)
+    if found then
+        local space = string.find(found, ' ', 1, true)
+        if tonumber(now) - tonumber(string.sub(found, 1, space - 1)) < tonumber(ttl) then
+            return string.sub(found, space + 1) == message
+        end
+    end
+    redis.call('SET', key, now .. ' ' .. message, 'PX', ms)
+    return true
+end
+"""
+
+# One round trip admits a message: (with a URL) the nonce bound, the reply claimed ("running", with a lease) unless
+# a live entry is there, and (with a lock) the user's lock taken if free. An entry older than the time to live on
+# the caller's clock counts as gone.
+# KEYS: the reply, then optionally the user's lock, then optionally the URL's nonce.
+# ARGV: now, ttl, the running entry, lease ms, the lock's holder, the message, nonce ms, the nonce's now and ttl.
+# Returns {'forged'}, {'found', entry} or {'claimed', 1 when the lock was taken too, else 0}.
+_ADMIT = (
+    _BIND_NONCE_LUA
+    + """
+if KEYS[3] and not bind_nonce(KEYS[3], ARGV[8], ARGV[9], ARGV[6], ARGV[7]) then return {'forged'} end
 local found = redis.call('GET', KEYS[1])
 if found then
     local entry = cjson.decode(found)
-    if entry.state == 'running' or tonumber(ARGV[1]) - entry.at < tonumber(ARGV[2]) then return found end
+    if entry.state == 'running' or tonumber(ARGV[1]) - entry.at < tonumber(ARGV[2]) then return {'found', found} end
 end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
-return false
+if KEYS[2] and redis.call('SET', KEYS[2], ARGV[5], 'NX', 'PX', ARGV[4]) then return {'claimed', 1} end
+return {'claimed', 0}
 """
+)
+
+# One round trip ends it: the outcome stored while the claim is still ours (a holder whose lease ran out must not
+# overwrite the one who took over), or the claim dropped when there is none (a retry runs it again); the user's
+# lock released if we hold it. KEYS: the reply, optionally the lock. ARGV: the running entry, the outcome or '',
+# its time to live ms, the lock's holder.
+_FINISH = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+end
+if KEYS[2] and redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class _UserLock:
+    """A user's lock, to take in the same round trip as a message's claim (RedisRetryGate)."""
+
+    locks: "RedisUserLocks"
+    name: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class _SignedUrl:
+    """A signed URL's nonce, to bind to its message in the same round trip as the message's claim."""
+
+    nonces: "RedisNonceMemory"
+    name: str
+    message: str
 
 
 class RedisReplyCache:
     """The reply to each message, in Redis: the process that claims a message runs its work, with a lease it
-    renews while the work runs; tries in any process wait for the reply (or the failure) to appear."""
+    renews while the work runs; tries in any process wait for the reply (or the failure) to appear.
+
+    Two round trips a message, the claim and the outcome; RedisRetryGate adds the user's lock and the URL's nonce
+    to the same two (Redis is fast, each round trip is not)."""
 
     def __init__(
         self,
@@ -143,13 +197,20 @@ class RedisReplyCache:
         self._redis, self._prefix = redis, prefix + "reply:"
         self._ttl, self._wait, self._lease, self._clock = ttl_seconds, wait_seconds, lease_seconds, clock
         self._tasks: set[asyncio.Task[str | None]] = set()
+        self._admit, self._finish = redis.register_script(_ADMIT), redis.register_script(_FINISH)
 
     async def once(self, key: Hashable, work: Work) -> str:
+        return await self.once_in_turn(key, work)
+
+    async def once_in_turn(
+        self, key: Hashable, work: Work, lock: _UserLock | None = None, url: _SignedUrl | None = None
+    ) -> str:
+        """`once`, with the user's lock held around the work and the signed URL bound first, when given."""
         name = self._prefix + _digest(key)
         backoff = _Backoff(self._wait)
         while True:
             # Its own task, so a try that WeChat abandons abandons neither the work nor a claim just made.
-            task = asyncio.create_task(self._claim_or_look(name, work))
+            task = asyncio.create_task(self._claim_or_look(name, work, lock, url))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             reply = await asyncio.shield(task)
@@ -158,22 +219,35 @@ class RedisReplyCache:
             if not await backoff.wait():
                 raise UserBusy("the first try of this message is still running")
 
-    async def _claim_or_look(self, name: str, work: Work) -> str | None:
+    async def _claim_or_look(self, name: str, work: Work, lock: _UserLock | None, url: _SignedUrl | None) -> str | None:
         """The reply (running the work if nobody has), or None while another try runs it."""
         now = self._clock()
         running = json.dumps({"state": "running", "at": now, "holder": secrets.token_hex(8)})
-        found = await self._redis.eval(_CLAIM_REPLY, 1, name, now, self._ttl, running, _ms(self._lease))
-        if found is None:
-            return await self._run(name, running, now, work)
-        entry = json.loads(found)
+        keys, args = [name], [now, self._ttl, running, _ms(self._lease)]
+        if lock is not None:
+            keys.append(lock.name)
+            args.append(lock.holder)
+        if lock is not None and url is not None:
+            nonces = url.nonces
+            keys.append(url.name)
+            args += [url.message, _ms(nonces.ttl + 60), repr(float(nonces.clock())), nonces.ttl]
+        found = await self._admit(keys, args)
+        if found[0] == "forged":
+            raise ReusedUrl("a signed URL seen before, now with another message")
+        if found[0] == "claimed":
+            return await self._run(name, running, now, work, lock, locked=found[1] == 1)
+        entry = json.loads(found[1])
         if entry["state"] == "failed":
             raise WorkFailed(entry["error"])
         return str(entry["reply"]) if entry["state"] == "done" else None
 
-    async def _run(self, name: str, running: str, at: float, work: Work) -> str:
-        renewing = asyncio.create_task(_renew_forever(self._redis, name, running, self._lease))
+    async def _run(self, name: str, running: str, at: float, work: Work, lock: _UserLock | None, locked: bool) -> str:
+        leases = {name: running} | ({lock.name: lock.holder} if lock is not None else {})
+        renewing = asyncio.create_task(_renew_forever(self._redis, leases, self._lease))
         outcome: dict[str, Any] | None = None
         try:
+            if lock is not None and not locked:  # the user's previous message is still running: wait for it
+                await lock.locks.take(lock.name, lock.holder)
             reply = await work()
             outcome = {"state": "done", "at": at, "reply": reply}
             return reply
@@ -182,11 +256,9 @@ class RedisReplyCache:
             raise
         finally:
             renewing.cancel()
-            if outcome is None:  # cancelled (shutdown): let a retry run it again
-                await self._redis.eval(_DELETE_IF_HELD, 1, name, running)
-            else:
-                kept = _ms(self._ttl + 60)
-                await self._redis.eval(_SET_IF_HELD, 1, name, running, json.dumps(outcome), kept)
+            # Cancelled (shutdown): no outcome, the claim is dropped and a retry runs it again.
+            args = [running, "" if outcome is None else json.dumps(outcome), _ms(self._ttl + 60)]
+            await self._finish(list(leases), args + ([lock.holder] if lock is not None else []))
 
     async def drain(self) -> None:
         if self._tasks:
@@ -205,42 +277,59 @@ class RedisUserLocks:
 
     @asynccontextmanager
     async def holding(self, user: str) -> AsyncIterator[None]:
-        name, holder = self._prefix + _digest(user), secrets.token_hex(16)
-        backoff = _Backoff(self._wait, longest=0.1)
-        while not await self._redis.set(name, holder, nx=True, px=_ms(self._lease)):
-            if not await backoff.wait():
-                raise UserBusy("this user's previous message is still being answered")
-        renewing = asyncio.create_task(_renew_forever(self._redis, name, holder, self._lease))
+        lock = self.lock_of(user)
+        await self.take(lock.name, lock.holder)
+        renewing = asyncio.create_task(_renew_forever(self._redis, {lock.name: lock.holder}, self._lease))
         try:
             yield
         finally:
             renewing.cancel()
-            await self._redis.eval(_DELETE_IF_HELD, 1, name, holder)
+            await self._redis.eval(_DELETE_IF_HELD, 1, lock.name, lock.holder)
+
+    def lock_of(self, user: str) -> "_UserLock":
+        """The user's lock, with a holder of its own, not yet taken."""
+        return _UserLock(self, self._prefix + _digest(user), secrets.token_hex(16))
+
+    async def take(self, name: str, holder: str) -> None:
+        """Wait until the lock is free and take it; UserBusy after `wait_seconds`."""
+        backoff = _Backoff(self._wait, longest=0.1)
+        while not await self._redis.set(name, holder, nx=True, px=_ms(self._lease)):
+            if not await backoff.wait():
+                raise UserBusy("this user's previous message is still being answered")
 
 
-# KEYS[1] holds "<time> <message>". ARGV: now, ttl, message, ttl ms. 1 when bound to this message.
-_BIND_NONCE = """
-local found = redis.call('GET', KEYS[1])
-if found then
-    local space = string.find(found, ' ', 1, true)
-    if tonumber(ARGV[1]) - tonumber(string.sub(found, 1, space - 1)) < tonumber(ARGV[2]) then
-        if string.sub(found, space + 1) == ARGV[3] then return 1 end
-        return 0
-    end
-end
-redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[3], 'PX', ARGV[4])
-return 1
-"""
+_BIND_NONCE = _BIND_NONCE_LUA + "return bind_nonce(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) and 1 or 0"
 
 
 class RedisNonceMemory:
     def __init__(self, redis: Redis, prefix: str, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
-        self._redis, self._prefix, self._ttl, self._clock = redis, prefix + "nonce:", ttl_seconds, clock
+        self._redis, self._prefix, self.ttl, self.clock = redis, prefix + "nonce:", ttl_seconds, clock
+        self._bind = redis.register_script(_BIND_NONCE)
 
     async def bind(self, timestamp: str, nonce: str, message: str) -> bool:
-        name = self._prefix + _digest((timestamp, nonce))
-        now = repr(float(self._clock()))
-        return bool(await self._redis.eval(_BIND_NONCE, 1, name, now, self._ttl, message, _ms(self._ttl + 60)))
+        now = repr(float(self.clock()))
+        return bool(
+            await self._bind([self.url(timestamp, nonce, message).name], [now, self.ttl, message, _ms(self.ttl + 60)])
+        )
+
+    def url(self, timestamp: str, nonce: str, message: str) -> _SignedUrl:
+        return _SignedUrl(self, self._prefix + _digest((timestamp, nonce)), message)
+
+
+class RedisRetryGate:
+    """RetryGate over Redis in two round trips a message: the URL's nonce bound, the reply claimed and the user's
+    lock taken in one; the reply stored and the lock released in the other. The lock takes the reply's lease.
+    A user's next message that finds the lock taken waits for it as RedisUserLocks.holding does."""
+
+    def __init__(self, replies: RedisReplyCache, locks: RedisUserLocks, nonces: RedisNonceMemory) -> None:
+        self.replies, self.locks, self.nonces = replies, locks, nonces
+
+    async def once(self, key: Hashable, user: str, work: Work, url: tuple[str, str, str] | None = None) -> str:
+        signed = self.nonces.url(*url) if url is not None else None
+        return await self.replies.once_in_turn(key, work, self.locks.lock_of(user), signed)
+
+    async def drain(self) -> None:
+        await self.replies.drain()
 
 
 # A sorted set of attempt times per key. ARGV: now, window, limit, member, window ms. 1 when allowed.

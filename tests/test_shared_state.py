@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import make_app
 from bot.devtools.chat_client import read_reply, sign, text_xml
-from bot.redis_state import RedisReplyCache, RedisUserLocks, UserBusy
+from bot.redis_state import RedisNonceMemory, RedisReplyCache, RedisRetryGate, RedisUserLocks, UserBusy
 from bot.wechat.endpoint import BUSY
 from storage.models import CertSerial, Person
 from tests.conftest import Service, make_settings, running_service
@@ -141,6 +141,36 @@ async def test_a_message_whose_worker_died_mid_work_is_run_by_a_retry_after_the_
 
     async with asyncio.timeout(3):
         assert await RedisReplyCache(client, prefix).once("msg-1", work) == "answered"
+    first.cancel()
+    never.set()
+
+
+async def test_through_the_gate_a_message_whose_worker_died_mid_work_frees_its_claim_and_the_users_lock(redis):
+    client, prefix = redis
+
+    def gate(lease: float = 6.0) -> RedisRetryGate:
+        replies = RedisReplyCache(client, prefix, lease_seconds=lease)
+        return RedisRetryGate(replies, RedisUserLocks(client, prefix), RedisNonceMemory(client, prefix, 660.0))
+
+    never = asyncio.Event()
+
+    async def work_of_a_worker_that_dies() -> str:
+        await never.wait()
+        return "never"
+
+    url = ("1700000000", "1", "message 1")
+    first = asyncio.create_task(gate(lease=0.2).once("msg-1", "o_a", work_of_a_worker_that_dies, url))
+    await asyncio.sleep(0.05)
+    for task in asyncio.all_tasks():  # the worker dies: neither the claim nor the lock is renewed
+        if task.get_coro().__qualname__.startswith("_renew_forever"):
+            task.cancel()
+
+    async def work() -> str:
+        return "answered"
+
+    async with asyncio.timeout(3):
+        assert await gate().once("msg-1", "o_a", work, url) == "answered"  # WeChat's retry, on another worker
+        assert await gate().once("msg-2", "o_a", work, ("1700000000", "2", "message 2")) == "answered"
     first.cancel()
     never.set()
 

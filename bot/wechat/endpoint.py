@@ -16,7 +16,7 @@ from wechatpy.replies import ArticlesReply, TextReply
 from bot.settings import Settings
 from bot.web.security import client_address
 from bot.wechat.envelope import BadRequest, Forbidden, SafeMode, check_query_signature, decode_body, screen_message
-from bot.wechat.gate import NonceMemory, RetryGate
+from bot.wechat.gate import Gate, ReusedUrl
 from handlers.chat import Incoming, JourneyConfig, Kind
 from handlers.conversation import converse
 from handlers.refusals import Refusal
@@ -37,10 +37,9 @@ _EVENT_KINDS = {
 
 
 class WeChatEndpoint:
-    def __init__(self, settings: Settings, gate: RetryGate, journey_config: JourneyConfig, nonces: NonceMemory) -> None:
+    def __init__(self, settings: Settings, gate: Gate, journey_config: JourneyConfig) -> None:
         self.settings = settings
         self.gate = gate
-        self.nonces = nonces
         self.safe_mode = SafeMode(settings) if settings.safe_mode else None
         self.journey_config = journey_config
 
@@ -70,13 +69,6 @@ class WeChatEndpoint:
                 screen_message(body)
             message = _parse(body)
             incoming = to_incoming(message)
-            try:
-                bound = await self.nonces.bind(query["timestamp"], query["nonce"], incoming.message_key)
-            except Exception:
-                log.exception("the nonce memory failed; %s from %s not handled", incoming.kind, incoming.openid)
-                return self._respond(render_reply(Text(BUSY), message), encrypted, query)
-            if not bound:
-                raise Forbidden("a signed URL seen before, now with another message")
         except Forbidden as refused:
             log.warning("refused a POST to /wechat: %s", refused)
             raise web.HTTPForbidden(text="bad signature") from None
@@ -84,10 +76,15 @@ class WeChatEndpoint:
             log.warning("unreadable POST to /wechat: %s", bad)
             raise web.HTTPBadRequest(text="bad request") from None
 
+        # The URL's nonce is bound to this message in the gate, with the message's other shared state.
+        url = (query["timestamp"], query["nonce"], incoming.message_key)
         try:
             reply_xml = await self.gate.once(
-                retry_key(message), incoming.openid, lambda: self._answer(message, incoming)
+                retry_key(message), incoming.openid, lambda: self._answer(message, incoming), url
             )
+        except ReusedUrl as refused:
+            log.warning("refused a POST to /wechat: %s", refused)
+            raise web.HTTPForbidden(text="bad signature") from None
         except Exception:
             # The shared state (Redis) failed, or the user's previous message held the lock too long.
             log.exception("%s from %s not handled", incoming.kind, incoming.openid)

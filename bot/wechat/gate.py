@@ -4,8 +4,9 @@ messages through one at a time while different users go in parallel.
 
 Three seams, each a small interface with an in-process version here: `ReplyCache` (the first try's reply,
 shared with its retries), `UserLocks` (one user at a time) and `NonceMemory` (a signed URL carries one
-message only). A service of several processes uses the Redis versions in bot/redis_state.py; tests/contracts/
-holds what any version must do.
+message only); `RetryGate` puts them together. A service of several processes uses the Redis versions in
+bot/redis_state.py, and `RedisRetryGate` there, which does the same in two round trips a message;
+tests/contracts/ holds what any version must do.
 """
 
 import asyncio
@@ -16,6 +17,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 Work = Callable[[], Awaitable[str]]
+
+
+class ReusedUrl(Exception):
+    """A signed URL seen before, now with another message: a forgery (the signature covers no part of the body)."""
 
 
 class ReplyCache(Protocol):
@@ -168,14 +173,35 @@ class MemoryUserLocks:
                 del self._locks[user]
 
 
-class RetryGate:
-    """Each message once, its retries answered alike, one user at a time: the reply cache around the user's lock."""
+class Gate(Protocol):
+    """What the endpoint asks of the reply cache, the user's lock and the nonce memory together."""
 
-    def __init__(self, replies: ReplyCache | None = None, locks: UserLocks | None = None) -> None:
+    async def once(self, key: Hashable, user: str, work: Work, url: tuple[str, str, str] | None = None) -> str:
+        """The reply to the message `key` of `user`: `work` run once, holding the user's lock, its reply shared
+        with every try. `url` is (timestamp, nonce, message digest): bound first, ReusedUrl when it carried
+        another message."""
+        ...
+
+    async def drain(self) -> None:
+        """Let in-flight messages finish (on shutdown)."""
+        ...
+
+
+class RetryGate:
+    """Each message once, its retries answered alike, one user at a time: the reply cache around the user's lock,
+    after the URL's nonce."""
+
+    def __init__(
+        self, replies: ReplyCache | None = None, locks: UserLocks | None = None, nonces: NonceMemory | None = None
+    ) -> None:
         self.replies: ReplyCache = replies if replies is not None else MemoryReplyCache()
         self.locks: UserLocks = locks if locks is not None else MemoryUserLocks()
+        self.nonces: NonceMemory = nonces if nonces is not None else MemoryNonceMemory(ttl_seconds=660.0)
 
-    async def once(self, key: Hashable, user: str, work: Work) -> str:
+    async def once(self, key: Hashable, user: str, work: Work, url: tuple[str, str, str] | None = None) -> str:
+        if url is not None and not await self.nonces.bind(*url):
+            raise ReusedUrl("a signed URL seen before, now with another message")
+
         async def in_turn() -> str:
             async with self.locks.holding(user):
                 return await work()

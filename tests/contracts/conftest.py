@@ -18,9 +18,25 @@ from typing import Any
 import pytest
 
 from bot.console.sessions import DatabaseSessionStore, SessionStore
-from bot.redis_state import RedisNonceMemory, RedisRateLimiter, RedisReplyCache, RedisTokenStore, RedisUserLocks
+from bot.redis_state import (
+    RedisNonceMemory,
+    RedisRateLimiter,
+    RedisReplyCache,
+    RedisRetryGate,
+    RedisTokenStore,
+    RedisUserLocks,
+)
 from bot.wechat.api import MemoryTokenStore, TokenStore
-from bot.wechat.gate import MemoryNonceMemory, MemoryReplyCache, MemoryUserLocks, NonceMemory, ReplyCache, UserLocks
+from bot.wechat.gate import (
+    Gate,
+    MemoryNonceMemory,
+    MemoryReplyCache,
+    MemoryUserLocks,
+    NonceMemory,
+    ReplyCache,
+    RetryGate,
+    UserLocks,
+)
 from handlers.ratelimit import MemoryRateLimiter, RateLimiter
 from storage.db import database
 from storage.dialogs import DatabaseDialogStore, DialogStore
@@ -117,6 +133,28 @@ USER_LOCKS: dict[str, Callable[..., AbstractAsyncContextManager[UserLocks]]] = {
     "redis": lambda: _redis(RedisUserLocks),
     "redis-2-workers": lambda: _redis(RedisUserLocks, 2),
 }
+# The three together, as the endpoint uses them. name -> (clock) -> gate
+GATES: dict[str, Callable[..., AbstractAsyncContextManager[Gate]]] = {
+    "memory": lambda clock: _ready(
+        RetryGate(
+            MemoryReplyCache(ttl_seconds=REPLY_TTL, clock=clock),
+            MemoryUserLocks(),
+            MemoryNonceMemory(ttl_seconds=NONCE_TTL, clock=clock),
+        )
+    ),
+    "redis": lambda clock: _redis(lambda r, p: _redis_gate(r, p, clock)),
+    "redis-2-workers": lambda clock: _redis(lambda r, p: _redis_gate(r, p, clock), 2),
+}
+
+
+def _redis_gate(redis: Any, prefix: str, clock: Clock) -> Gate:
+    return RedisRetryGate(
+        RedisReplyCache(redis, prefix, ttl_seconds=REPLY_TTL, clock=clock),
+        RedisUserLocks(redis, prefix),
+        RedisNonceMemory(redis, prefix, ttl_seconds=NONCE_TTL, clock=clock),
+    )
+
+
 # name -> (clock) -> limiter
 RATE_LIMITERS: dict[str, Callable[..., AbstractAsyncContextManager[RateLimiter]]] = {
     "memory": lambda clock: _ready(MemoryRateLimiter(LIMIT, WINDOW, clock)),
@@ -171,6 +209,12 @@ async def nonces(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[
 @pytest.fixture(params=sorted(USER_LOCKS))
 async def user_locks(request: pytest.FixtureRequest) -> AsyncIterator[UserLocks]:
     async with USER_LOCKS[request.param]() as store:
+        yield store
+
+
+@pytest.fixture(params=sorted(GATES))
+async def gate(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[Gate]:
+    async with GATES[request.param](clock) as store:
         yield store
 
 
