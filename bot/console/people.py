@@ -18,7 +18,7 @@ from storage.certificates import certificates_of
 from storage.clock import CHINA
 from storage.corrections import correct_record, void_record
 from storage.declarations import InvalidEntry, check_hours, check_text, record_by_id, records_of
-from storage.errors import StillBound
+from storage.errors import OwnRecord, StillBound
 from storage.ids import as_number, gender_of
 from storage.models import RecordStatus
 from storage.people_admin import (
@@ -120,7 +120,10 @@ async def person_page(request: web.Request) -> web.Response:
 @routes.post("/admin/people/{id}/unbind")
 async def unbind(request: web.Request) -> web.Response:
     valid_for, pepper = _code_valid_for(request)
-    unbound = await unbind_wechat(current_admin(request), _person_id(request), datetime.now(UTC), valid_for, pepper)
+    try:
+        unbound = await unbind_wechat(current_admin(request), _person_id(request), datetime.now(UTC), valid_for, pepper)
+    except OwnRecord:
+        return await _detail(request, [say(No.OWN_UNBINDING)])
     return await _detail(request, [UNBOUND], unbound.code)
 
 
