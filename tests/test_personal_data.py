@@ -28,6 +28,11 @@ ID = "410105199003071234"
         "410105-1990-0307-1234",
         "４１０１０５１９９００３０７１２３４",
         "410105\u200b199003071234",
+        "410105\u300019900307\u30001234",  # the ideographic space of Chinese input methods
+        "410105  19900307  1234",
+        "410105\t19900307\t1234",
+        "410105–1990–0307–1234",  # dashes an input method puts in
+        "410105－1990－0307－1234",
     ],
 )
 def test_an_id_number_is_masked_however_it_was_typed(typed):
