@@ -40,6 +40,7 @@ from render.seal import seal_png
 from storage.certificates import snapshot_by_id
 from storage.clock import CHINA
 from storage.summary import cap_notes
+from storage.text import UNSAFE_TEXT, is_safe_text
 from storage.vocabulary import hours_figure
 
 EXPLANATIONS = {
@@ -125,6 +126,8 @@ def _asked(form: dict[str, str]) -> Asked:
     cert_number, id_number, name = (form.get(key, "").strip() for key in ("cert_number", "id_number", "name"))
     if any(len(value) > MAX_FIELD_CHARS for value in (cert_number, id_number, name)):
         raise FormProblem(TOO_LONG)
+    if not all(is_safe_text(value) for value in (cert_number, id_number, name)):
+        raise FormProblem(UNSAFE_TEXT)
     if cert_number:
         asked = read_asked(cert_number)
         if asked.kind != "cert":
