@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from handlers.spreadsheets import TableLimits, TableRefused, read_table
-from tests.uploads import a_dimension_bomb, a_row_bomb, an_inflation_bomb, an_xlsx
+from tests.uploads import a_dimension_bomb, a_row_bomb, a_wide_row_bomb, an_inflation_bomb, an_xlsx
 
 LIMITS = TableLimits(rows=5001, columns=60, cell_chars=200)  # the batch query's
 
@@ -71,6 +71,7 @@ def main() -> int:
         ("dimension bomb (A1:XFD1048576)", _bounded, a_dimension_bomb()),
         ("inflation bomb (200 MB part)", _bounded, an_inflation_bomb()),
         ("row bomb (200,000 rows)", _bounded, a_row_bomb()),
+        ("wide rows (5,000 with a cell at XFD)", _bounded, a_wide_row_bomb(5000)),
     ]
     print(f"{'case':40} {'file KB':>8} {'seconds':>8} {'extra MB':>9}  outcome")
     results = {}

@@ -50,8 +50,8 @@ class MemoryRateLimiter:
 @dataclass(frozen=True)
 class VerifyLimits:
     """Failed verifications in the chat, counted three ways, so several accounts cannot share out a walk
-    through the numbers: per account ("chat:<openid>"), per number looked up ("number:<number>"), and in all
-    ("all")."""
+    through the numbers: per account ("chat:<openid>"), per number looked up ("number:<number>"; by ID number
+    also the name asked for, "name:<name>"), and in all ("all")."""
 
     per_account: RateLimiter
     per_number: RateLimiter

@@ -74,6 +74,7 @@ class No(StrEnum):
     NO_SUCH_PERSON = "no_such_person"
     PERSON_OUT_OF_SCOPE = "person_out_of_scope"
     OWN_TRANSFER = "own_transfer"
+    OWN_UNBINDING = "own_unbinding"
     BAD_PAPER_NUMBER = "bad_paper_number"
     TRANSFER_UNCONFIRMED = "transfer_unconfirmed"
     # 绑定管理员
@@ -164,6 +165,7 @@ SENTENCES: dict[No, str] = {
     No.NO_SUCH_PERSON: "没有找到该证书管理号或身份证号对应的注册人员，请核对；如本人尚未注册，请先指导其注册。",
     No.PERSON_OUT_OF_SCOPE: "该人员不在您的管理范围内，不能为其转登。",
     No.OWN_TRANSFER: "不能为本人转登学时，请由其他管理员或上级管理员办理。",
+    No.OWN_UNBINDING: "不能为本人解除绑定微信或生成重新绑定码，请由其他管理员或上级管理员办理。",
     No.BAD_PAPER_NUMBER: "纸质证书编号应为 2–50 个字符。",
     No.TRANSFER_UNCONFIRMED: "请回复“确认”转登，或回复“取消”放弃。",
     No.INVITE_CODE_MISSING: "请在“绑定管理员”后写上邀请码，如“绑定管理员 7KQ2M9XD”。邀请码由上级管理员发放。",

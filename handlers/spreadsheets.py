@@ -91,9 +91,9 @@ def _xlsx_rows(data: bytes, limits: TableLimits) -> Iterator[list[str]]:
         sheet = book.worksheets[0]
         _check_dimension(sheet.calculate_dimension() if sheet.max_row and sheet.max_column else "", limits)
         sheet.reset_dimensions()  # rows are read as they are, never padded out to a declared size
-        for row in sheet.iter_rows(values_only=True):
-            if len(row) > limits.columns:
-                row = tuple(value for value in row[: limits.columns + 1])  # checked (and refused) by the caller
+        # One column past the limit, for the caller to refuse: a row with a cell at XFD is otherwise padded out
+        # to 16,384 cells before anyone can look at it.
+        for row in sheet.iter_rows(max_col=limits.columns + 1, values_only=True):
             yield [_cell(value) for value in row]
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):  # a part that lies about its size or content
         raise UnreadableTable("文件内容已损坏，无法读取。") from None

@@ -261,13 +261,17 @@ async def look_up(asked: Asked, limits: VerifyLimits | None, client: str) -> Min
     Only failed lookups count (not found, a wrong name, no number at all), per client, per number and in
     all, so a genuine verifier never uses up a limit. A client or a number that has used up its failures is
     refused before anything is looked up: otherwise a right guess would still answer, and the limit would not
-    stop anyone guessing a name for an ID number. The total never refuses a genuine lookup, so a flood of
-    failures cannot silence verification for everyone."""
+    stop anyone guessing a name for an ID number. By ID number the name asked for counts as a number does, so a
+    walk through the birth dates an ID number hides (the name and the masked number being known) is limited
+    however many accounts share it. A flood of failures in all holds back lookups by ID number, for the same
+    reason, but never by certificate number, which has nothing to guess: verification goes on for everyone."""
     if asked.kind == "id" and not asked.name:
         raise Refusal(No.VERIFY_NEEDS_NAME)
-    keys = (client, f"number:{asked.number}")
+    per_number = [f"number:{asked.number}"] + ([f"name:{asked.name}"] if asked.kind == "id" else [])
     if limits is not None and (
-        await limits.per_account.exhausted(keys[0]) or await limits.per_number.exhausted(keys[1])
+        await limits.per_account.exhausted(client)
+        or any([await limits.per_number.exhausted(key) for key in per_number])
+        or (asked.kind == "id" and await limits.total.exhausted("all"))
     ):
         raise Refusal(No.TOO_MANY_VERIFICATIONS)
     person = await find_person(asked.number) if asked.kind else None
@@ -275,8 +279,8 @@ async def look_up(asked: Asked, limits: VerifyLimits | None, client: str) -> Min
         # A wrong name answers exactly as an unknown number: the reply never tells that an ID number exists.
         if limits is not None:
             allowed = [
-                await limits.per_account.allow(keys[0]),
-                await limits.per_number.allow(keys[1]),
+                await limits.per_account.allow(client),
+                *[await limits.per_number.allow(key) for key in per_number],
                 await limits.total.allow("all"),
             ]
             if not all(allowed):

@@ -6,12 +6,14 @@ Built for size: a batch of 5,000 numbers takes a few statements per 500 numbers.
 policy, and every figure shown, is storage.summary.year_summary, the computation the chat and the certificate use.
 """
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
 from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
 
 from storage.audit import QUERY_ACTIONS, audit
 from storage.errors import StorageRefusal
@@ -244,6 +246,16 @@ async def audit_query(admin: Admin, action: str, result: QueryResult) -> None:
             "people_outside_scope": len([n for n in found if n.person and not n.person.in_scope]),
         },
     )
+
+
+@asynccontextmanager
+async def rows_left(admin: Admin, since: datetime, per_day: int) -> AsyncIterator[int]:
+    """`async with rows_left(...) as left:` query, then audit. One batch of an admin's at a time: its check, its
+    reading and its audit entry share a transaction holding the admin's row (on SQLite every write waits its
+    turn anyway), so batches sent together cannot each spend what remains."""
+    async with in_transaction():
+        await Admin.select_for_update().filter(id=admin.id).first()
+        yield max(per_day - await rows_queried_since(admin, since), 0)
 
 
 async def rows_queried_since(admin: Admin, since: datetime) -> int:

@@ -26,13 +26,18 @@ async def create_console_link(admin: Admin, now: datetime, valid_for: timedelta)
 
 async def console_link_usable(token: str, now: datetime) -> bool:
     """Whether a sign-in link could still be redeemed; reading it spends nothing."""
-    return await ConsoleLink.filter(token_hash=_token_hash(token), used_at=None, expires_at__gt=now).exists()
+    return await ConsoleLink.filter(
+        token_hash=_token_hash(token), used_at=None, expires_at__gt=now, admin__openid__isnull=False
+    ).exists()
 
 
 async def redeem_console_link(token: str, now: datetime) -> Admin:
     """Use a sign-in link once; reused, expired or unknown links are refused alike."""
     digest = _token_hash(token)
-    used = await ConsoleLink.filter(token_hash=digest, used_at=None, expires_at__gt=now).update(used_at=now)
+    # An admin removed since the link was made (their WeChat account unbound) is refused too.
+    used = await ConsoleLink.filter(
+        token_hash=digest, used_at=None, expires_at__gt=now, admin__openid__isnull=False
+    ).update(used_at=now)
     if not used:
         raise LinkUnusable(token[:6])
     link = await ConsoleLink.get(token_hash=digest).prefetch_related("admin")

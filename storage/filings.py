@@ -31,6 +31,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.scope import FILINGS, PLANS, REGIONS, SEAL_APPLICATIONS, reaches_everything, scope_q, units_in_scope
+from storage.text import is_safe_text
 from storage.vocabulary import PROVINCE_ISSUER, PROVINCE_NAME, default_issuer_name
 
 
@@ -59,7 +60,7 @@ class FilingTooLong(StorageRefusal):
 
 
 class PlanRefused(StorageRefusal):
-    def __init__(self, why: str) -> None:  # "year", "text", "file_type", "file_size", "file_empty"
+    def __init__(self, why: str) -> None:  # "year", "text", "file_name", "file_type", "file_size", "file_empty"
         super().__init__(why)
         self.why = why
 
@@ -358,7 +359,9 @@ def plan_file_type(file_name: str) -> str:
 
 def checked_plan_file(file_name: str, data: bytes) -> PlanFile:
     """A plan's file: one of the allowed kinds by name and by content, at most PLAN_FILE_MAX_BYTES."""
-    name = _one_line(PureWindowsPath(file_name).name).replace("\x00", "")  # no folders from the sender's disk
+    name = _one_line(PureWindowsPath(file_name).name)  # no folders from the sender's disk
+    if not is_safe_text(name):  # a name is typed too: an override would show it as another on every list
+        raise PlanRefused("file_name")
     if not data:
         raise PlanRefused("file_empty")
     kind = PLAN_FILE_KINDS.get(PurePosixPath(name).suffix.lower())

@@ -134,7 +134,9 @@ def mask_id_number(number: str) -> str:
 
 # An ID number however it was typed or pasted: full-width digits, single spaces, hyphens or invisible
 # characters between the digits, inside a longer text. Two certificate numbers side by side are not one.
-_SEPARATOR = r"[ \-]?"  # invisible marks are stripped first (strip_invisible)
+# Spaces of any kind (the ideographic one, tabs, two at once) and hyphens or dashes (ASCII, Unicode, full-width);
+# invisible marks are stripped first (strip_invisible).
+_SEPARATOR = r"[\s\-\u2010-\u2015\uff0d]{0,3}"
 _ID_NUMBER_ANYWHERE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}){{17}}[\dXxＸｘ](?![\dXxＸｘ])")
 _LONG_DIGIT_RUN = re.compile(r"\d{19,}")  # an ID number with digits typed before or after it
 

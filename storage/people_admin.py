@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from storage.audit import audit
-from storage.errors import OutOfScope, StillBound
+from storage.errors import OutOfScope, OwnRecord, StillBound
 from storage.ids import is_digits
 from storage.models import Admin, Person
 from storage.rebind_codes import IssuedCode, replace_rebind_code
-from storage.scope import PEOPLE, scope_q, unit_in_scope
+from storage.scope import PEOPLE, is_own, scope_q, unit_in_scope
 
 
 def _people_matching(admin: Admin, text: str):
@@ -51,8 +51,11 @@ class Unbound:
 
 async def unbind_wechat(admin: Admin, person_id: int, now: datetime, code_valid_for: timedelta, pepper: str) -> Unbound:
     """A lost phone: free the person's record, and issue the one-time code (replacing any earlier one) they will
-    need to bind a new WeChat account by registering again."""
+    need to bind a new WeChat account by registering again. Not one's own: rebound to a second account, one's
+    declarations would be someone else's to approve (OwnRecord)."""
     person = await person_in_scope(admin, person_id)
+    if is_own(admin, person):
+        raise OwnRecord(person.id)
     async with in_transaction():
         before = {"openid_bound": person.openid is not None}
         await Person.filter(id=person.id).update(openid=None)

@@ -1,6 +1,7 @@
 """Certificate query on the console: one number or thousands, pasted or uploaded, shown and exported, full
 within the admin's scope and only 有效 outside it; within a daily budget of rows, every batch audited with its size."""
 
+import asyncio
 import io
 import logging
 import re
@@ -376,3 +377,19 @@ async def test_a_batch_over_the_days_budget_is_refused_saying_what_remains(datab
         assert (await browser.post("/admin/query", {"numbers": "\n".join(numbers)}))[0] == 200
         await browser.close()
         await other.close()
+
+
+async def test_batches_sent_at_the_same_moment_cannot_each_spend_what_remains(database_url):
+    """Each checked against what was spent before any of them, ten batches of 6 would all pass a budget of 10."""
+    async with running_service(
+        make_settings(database_url, public_url="http://127.0.0.1", query_rows_per_day=10)
+    ) as service:
+        unit = await a_unit("郑州市第一人民医院", "410100")
+        await an_admin("o_home", "unit", unit=unit, name="一院管理员")
+        numbers = "\n".join(f"410100202699{i:04d}" for i in range(6))
+        browser = await sign_in(service, "o_home")
+        await browser.get("/admin/query")
+        statuses = await asyncio.gather(*(browser.post("/admin/query", {"numbers": numbers}) for _ in range(10)))
+        assert sorted(status for status, _ in statuses) == [200] + [400] * 9
+        assert await AuditEntry.filter(action="read:query").count() == 1
+        await browser.close()

@@ -65,6 +65,13 @@ async def _approval(service: Service) -> str:
     return f"通过 {record.id}"
 
 
+async def _rejection(service: Service) -> str:
+    unit = await a_unit()
+    await an_admin("o_admin", "unit", unit=unit)
+    record = await a_declaration(await a_registered_person("o_person", unit=unit))
+    return f"驳回 {record.id} 证明不清晰"
+
+
 async def _voiding(service: Service) -> str:
     unit = await a_unit()
     await an_admin("o_admin", "unit", unit=unit)
@@ -99,6 +106,7 @@ SCENARIOS = {
     "declaration": Scenario("o_person", _declaration, lambda: _count(HourRecord), "已提交"),
     "withdrawal": Scenario("o_person", _withdrawal, lambda: _count(AuditEntry, action="withdrew"), "已撤回"),
     "approval": Scenario("o_admin", _approval, lambda: _count(Outbox, kind="declaration_decided"), "已通过"),
+    "rejection": Scenario("o_admin", _rejection, lambda: _count(Outbox, kind="declaration_decided"), "已驳回"),
     "transfer": Scenario("o_admin", _transferring, lambda: _count(HourRecord, source=RecordSource.PAPER), "已转登"),
     "void": Scenario("o_admin", _voiding, lambda: _count(Outbox, kind="record_voided"), "已作废"),
     "admin binding": Scenario("o_wu", _binding, lambda: _count(Admin), "绑定成功"),

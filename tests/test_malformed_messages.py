@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.devtools.chat_client import event_xml, media_xml, sign, text_xml
+from bot.wechat.envelope import signature_of
 
 VALID = [
     text_xml("o_fuzz", "学时", msg_id=1),
@@ -86,3 +87,16 @@ async def test_a_sender_given_as_an_element_or_twice_is_a_bad_request(service):
         signed = sign(service.settings, xml)
         response = await service.client.post("/wechat", params=signed.query, data=signed.body.encode())
         assert response.status == 400, xml
+
+
+async def test_a_signed_url_with_a_timestamp_of_thousands_of_digits_is_refused_calmly(service, caplog):
+    """int() refuses more than 4,300 digits; the window check must not be where that surfaces."""
+    for timestamp in ("9" * 400, "9" * 5000, "１７００００００００", "-1"):
+        query = {"signature": signature_of(service.settings.wechat_token, timestamp, "7"), "timestamp": timestamp}
+        query["nonce"] = "7"
+        caplog.clear()
+        response = await service.client.post("/wechat", params=query, data=text_xml("o_x", "学时").encode())
+        assert response.status == 403, timestamp
+        assert not [record for record in caplog.records if record.exc_info], timestamp
+        response = await service.client.get("/wechat", params=query | {"echostr": "e"})
+        assert response.status == 403, timestamp

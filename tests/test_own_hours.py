@@ -9,8 +9,8 @@ import pytest
 
 from storage.declarations import HoursEntry, transfer_paper_hours
 from storage.errors import OwnRecord
-from storage.models import Category, HourRecord, Outbox, RecordStatus
-from tests.console import sign_in
+from storage.models import Category, HourRecord, Outbox, RebindCode, RecordStatus
+from tests.console import REBIND_CODE, sign_in
 from tests.domain import a_declaration, a_registered_person, a_unit, an_admin
 
 
@@ -111,3 +111,19 @@ async def test_storage_refuses_a_transfer_to_ones_own_record_too(service):
     with pytest.raises(OwnRecord):
         await transfer_paper_hours(admin, person, "豫继教第1号", entry, datetime.now(UTC))
     assert not await HourRecord.filter(source="paper").exists()
+
+
+async def test_an_admin_cannot_unbind_their_own_record_to_bind_it_to_another_wechat_account(console_service):
+    """Own hours are told by the WeChat account: unbinding one's own record, then rebinding it from a second
+    account with the code one was shown, would make one's declarations someone else's to approve."""
+    _, person, record = await an_admin_who_declares()
+    browser = await sign_in(console_service, "o_self")
+    status, html = await browser.post(f"/admin/people/{person.id}/unbind")
+    assert "不能为本人解除绑定" in html and not REBIND_CODE.search(html), status
+    await person.refresh_from_db()
+    assert person.openid == "o_self"
+    assert (await browser.post(f"/admin/people/{person.id}/rebind-code"))[0] == 200
+    assert not await RebindCode.exists()
+    await browser.close()
+    await record.refresh_from_db()
+    assert record.status == RecordStatus.PENDING

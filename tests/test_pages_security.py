@@ -110,6 +110,26 @@ async def test_an_admin_removed_or_given_another_scope_is_signed_out_at_once(con
     await region_admin.close()
 
 
+async def test_an_admin_removed_while_signing_in_is_not_let_in(console_service, world):
+    """Removal ends the sessions and links it finds; a link written, or a session begun, by a request already
+    under way as the removal commits must not outlive it."""
+    reply = await console_service.user("o_home").says("后台")
+    path = URL(LINK.search(reply)[1]).path
+    await Admin.filter(openid="o_home").update(openid=None)  # removed after the link was made, its expiry missed
+    visitor = anonymous(console_service)
+    async with visitor.session.post(visitor.url(path)) as response:
+        assert response.status == 403
+    assert not await ConsoleSession.exists()
+    await visitor.close()
+
+    browser = await sign_in(console_service, "o_zhengzhou")
+    await Admin.filter(openid="o_zhengzhou").update(openid=None)  # the session was begun after the removal's sweep
+    status, html = await browser.get("/admin/review")
+    assert status == 401 and "孙丽" not in html
+    assert not await ConsoleSession.exists()
+    await browser.close()
+
+
 async def test_every_session_of_an_admin_can_be_ended_together(console_service, world):
     phone, desk = await sign_in(console_service, "o_home"), await sign_in(console_service, "o_home")
     admin = await Admin.get(openid="o_home")

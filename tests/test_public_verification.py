@@ -112,6 +112,19 @@ async def test_failed_lookups_are_limited_per_address_and_a_right_guess_then_ans
         assert status == 200 and answer(html).startswith("有效")
 
 
+async def test_addresses_of_one_ipv6_network_share_their_limit(service):
+    """One subscriber is given a whole /64: each of its addresses is not another client."""
+    person = await a_person_with_hours(name="李四光")
+    await _certificate_link(service)
+    for i in range(service.settings.verify_limit_per_minute):
+        status, html = await look_up(service, f"2001:db8:5:7::{i + 1:x}", cert_number=f"41010020269{i:05d}")
+        assert (status, answer(html)) == (200, NOT_FOUND)
+    status, html = await look_up(service, "2001:db8:5:7:ffff::1", cert_number=person.cert_number)
+    assert (status, answer(html)) == (429, TOO_MANY)
+    status, html = await look_up(service, "2001:db8:5:8::1", cert_number=person.cert_number)
+    assert status == 200 and answer(html).startswith("有效")
+
+
 async def test_failed_lookups_of_one_id_number_are_limited_across_the_chat_and_the_page(service):
     person = await a_person_with_hours(name="李四光")
     await _certificate_link(service)

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from handlers.hours_import import HEADER
 from render.spreadsheet import Export
-from storage.models import Admin, Category, HourRecord, RecordStatus
+from storage.models import Admin, Category, HourRecord, RecordStatus, TrainingPlan
 from storage.text import UNSAFE_TEXT, is_safe_text
 from tests.console import sign_in
 from tests.domain import a_registered_person, a_unit, hours_of
@@ -107,3 +107,21 @@ async def test_a_control_character_in_an_import_row_is_named_with_its_line(servi
     status, output = await jxjy(service.settings.database_url, "hours", "import", str(path), cwd=tmp_path)
     assert status != 0 and "第 2 行" in output and "控制字符" in output
     assert not await HourRecord.exists()
+
+
+@pytest.mark.parametrize("name", ["计划\u202efdp.exe.pdf", "计划\u2067.pdf"])
+async def test_a_plan_files_name_with_a_control_character_is_refused_and_nothing_is_filed(console_service, world, name):
+    """A file's name is typed too: an override would show it as something else on every page that lists it."""
+    browser = await sign_in(console_service, "o_home")
+    status, html = await browser.post(
+        "/admin/plans", {"year": "2026", "text": "本单位年度培训计划"}, files={"file": (name, b"%PDF-1.4 plan")}
+    )
+    assert status == 200 and UNSAFE_TEXT in html
+    assert not await TrainingPlan.exists()
+    await browser.close()
+
+
+async def test_a_control_character_on_the_public_verification_page_is_refused_and_counts_nothing(service):
+    for form in ({"id_number": "41010519850312101X", "name": "张\x00三"}, {"cert_number": "4101002026\x07000001"}):
+        response = await service.client.post("/", data=form)
+        assert response.status == 400 and UNSAFE_TEXT in await response.text()

@@ -96,6 +96,23 @@ async def test_an_identical_replay_is_answered_from_memory_and_takes_no_second_e
     assert replies[0] == replies[1] and await ConsoleLink.all().count() == 1
 
 
+@pytest.mark.parametrize("later", [125, 599])
+async def test_an_identical_replay_later_in_the_window_is_still_answered_from_memory(service, later):
+    """+125 s outlived the old two-minute memory; 599 s is the furthest a replay can come (its timestamp 299 s
+    ahead of our clock when first seen, 300 s behind at the replay). 后台 writes a sign-in link but is no effect
+    kept in the database, so only the memory stands between a replay and a second link."""
+    await an_admin("o_admin", "province")
+    signed = sign(service.settings, text_xml("o_admin", "后台", msg_id=78))
+    first = await service.client.post("/wechat", params=signed.query, data=signed.body.encode())
+    endpoint = next(r.handler.__self__ for r in service.client.app.router.routes() if r.resource.canonical == "/wechat")
+    for memory in (endpoint.gate.replies, endpoint.nonces):
+        started = memory._clock()
+        memory._clock = lambda started=started: started + later
+    again = await service.client.post("/wechat", params=signed.query, data=signed.body.encode())
+    assert again.status == 200 and await again.text() == await first.text()
+    assert await ConsoleLink.all().count() == 1
+
+
 def test_replies_and_nonces_are_remembered_as_long_as_a_timestamp_is_accepted():
     settings = make_settings("sqlite://:memory:")
     assert remembered_seconds(settings) >= 2 * settings.signature_max_age_seconds

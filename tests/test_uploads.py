@@ -1,13 +1,15 @@
 """Every uploaded table is read with its limits checked first: a bomb is refused politely and quickly,
 a legitimate file of thousands of rows is read whole."""
 
+import time
+
 import pytest
 
 from handlers.spreadsheets import TableLimits, TableRefused, UnreadableTable, read_table
 from storage.models import AuditEntry, HourRecord
 from tests.console import sign_in
 from tests.test_cli import jxjy
-from tests.uploads import a_dimension_bomb, a_row_bomb, an_inflation_bomb, an_xlsx
+from tests.uploads import a_dimension_bomb, a_row_bomb, a_wide_row_bomb, an_inflation_bomb, an_xlsx
 
 
 def test_a_legitimate_sheet_of_five_thousand_numbers_is_read_whole():
@@ -29,6 +31,21 @@ def test_a_part_that_inflates_to_hundreds_of_megabytes_is_refused_by_its_declare
 def test_a_sheet_of_more_rows_than_allowed_is_refused_at_the_first_row_too_many():
     with pytest.raises(TableRefused, match="行数过多"):
         read_table(a_row_bomb(30_000), ".xlsx", TableLimits(rows=20_001))
+
+
+def _fastest_read(data: bytes) -> float:
+    fastest = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        read_table(data, ".xlsx")
+        fastest = min(fastest, time.perf_counter() - started)
+    return fastest
+
+
+def test_rows_reaching_the_last_column_cost_no_more_than_rows_of_one_cell():
+    """Each row with a cell at XFD would be padded out to 16,384 cells before anyone could look at it."""
+    wide, narrow = _fastest_read(a_wide_row_bomb(column="XFD")), _fastest_read(a_wide_row_bomb(column="A"))
+    assert wide < 2 * narrow, (wide, narrow)
 
 
 @pytest.mark.parametrize(

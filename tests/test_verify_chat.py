@@ -132,9 +132,24 @@ async def test_failed_lookups_are_limited_in_all_and_a_genuine_lookup_still_answ
             assert await service.user(f"o_bot_{i}").says(f"验证 41010020269{i:05d}") == NOT_FOUND
         assert await service.user("o_bot_6").says("验证 4101002026999996") == TOO_MANY
         assert await service.user("o_bot_7").says(f"验证 {an_id_number(born='19800808')} 李四") == TOO_MANY
-        # A flood of failures does not silence genuine verification.
+        # A flood of failures does not silence verification by certificate number, which has nothing to guess.
         assert "证书验证结果：有效" in await service.user("o_hr").says(f"验证 {person.cert_number}")
-        assert "证书验证结果：有效" in await service.user("o_hr").says(f"验证 {person.id_number} 李四光")
+        # By ID number it waits: a right guess answering while wrong ones are refused would make the refusal itself
+        # the answer, and many accounts could then guess an ID number's birth date at their own pace.
+        assert await service.user("o_hr").says(f"验证 {person.id_number} 李四光") == TOO_MANY
+
+
+async def test_a_walk_through_id_numbers_for_one_name_is_limited_whichever_accounts_ask(service):
+    """The name and the masked ID number are known (a certificate number gives both): the eight hidden digits are
+    a birth date, a few thousand candidates, each a number of its own."""
+    person = await a_person_with_hours(name="李四光")
+    await _certificate_link(service)
+    for i in range(service.settings.verify_failures_per_number_per_minute):
+        candidate = an_id_number(born=f"1970{i + 1:02d}15")
+        assert await service.user(f"o_walker_{i}").says(f"验证 {candidate} 李四光") == NOT_FOUND
+    assert await service.user("o_walker_9").says(f"验证 {person.id_number} 李四光") == TOO_MANY
+    # Another name is not held back.
+    assert await service.user("o_walker_9").says(f"验证 {an_id_number(born='19800808')} 王五") == NOT_FOUND
 
 
 async def test_verification_reports_the_full_certificate_not_a_one_year_extract(service):

@@ -48,6 +48,19 @@ def a_row_bomb(rows: int = 200_000) -> bytes:
     )
 
 
+def a_wide_row_bomb(rows: int = 20_000, column: str = "XFD") -> bytes:
+    """A small sheet declaring one cell, whose every row holds a cell in the last column Excel has (16,384th)."""
+    body = b"".join(
+        b'<row r="%d"><c r="%s%d" t="inlineStr"><is><t>1</t></is></c></row>' % (i, column.encode(), i)
+        for i in range(1, rows + 1)
+    )
+    return _rewrite(
+        an_xlsx([["x"]]),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData>" + body + b"</sheetData>", xml, flags=re.S),
+    )
+
+
 def an_inflation_bomb(megabytes: int = 200) -> bytes:
     """A part that inflates to hundreds of megabytes from a few hundred kilobytes."""
     padding = b" " * (megabytes * 2**20)

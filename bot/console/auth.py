@@ -62,7 +62,8 @@ def admin_gate(sessions: SessionStore) -> Callable:
         if session is None:
             return _page(request, 401, "请重新登录", sign_in_again(request))
         admin = await admin_by_id(session.admin_id)
-        if admin is None or scope_key(admin) != session.scope:  # removed, or their scope changed since
+        # removed (the row stays, its WeChat account unbound), or their scope changed since
+        if admin is None or admin.openid is None or scope_key(admin) != session.scope:
             await sessions.end(request)
             return _page(request, 401, "请重新登录", sign_in_again(request))
         if not all(is_safe_text(value) for value in request.query.values()):

@@ -18,8 +18,8 @@ from storage.certificates import certificates_of
 from storage.clock import CHINA
 from storage.corrections import correct_record, void_record
 from storage.declarations import InvalidEntry, check_hours, check_text, record_by_id, records_of
-from storage.errors import StillBound
-from storage.ids import as_number, gender_of
+from storage.errors import OwnRecord, StillBound
+from storage.ids import as_number, gender_of, mask_id_numbers_in
 from storage.models import RecordStatus
 from storage.people_admin import (
     change_unit,
@@ -64,7 +64,8 @@ async def search(request: web.Request) -> dict:
     text = str(form.get("q", ""))[:100]
     context = await _page_of_people(request, text, form.get("page"))
     if text:
-        await console_read(current_admin(request), "people_search", f"query:{text[:40]}")  # the audit log masks IDs
+        # Masked before it is cut short: cut first, a number's first 17 digits would pass (the 18th is their check).
+        await console_read(current_admin(request), "people_search", f"query:{mask_id_numbers_in(text)[:40]}")
     return context
 
 
@@ -112,7 +113,10 @@ async def person_page(request: web.Request) -> web.Response:
 @routes.post("/admin/people/{id}/unbind")
 async def unbind(request: web.Request) -> web.Response:
     valid_for, pepper = _code_valid_for(request)
-    unbound = await unbind_wechat(current_admin(request), path_id(request), datetime.now(UTC), valid_for, pepper)
+    try:
+        unbound = await unbind_wechat(current_admin(request), path_id(request), datetime.now(UTC), valid_for, pepper)
+    except OwnRecord:
+        return await _detail(request, [say(No.OWN_UNBINDING)])
     return await _detail(request, [UNBOUND], unbound.code)
 
 

@@ -30,6 +30,7 @@ from storage.filings import (
 )
 from storage.ids import as_number
 from storage.models import AdminRole
+from storage.text import UNSAFE_TEXT
 
 routes = web.RouteTableDef()
 
@@ -40,6 +41,7 @@ PAGE_SIZE = 200  # units a list shows at once; a province has about 2,000
 PROBLEMS = {
     "year": "年度应在 {first_year} 年至明年之间。",
     "text": f"请填写培训计划内容（{PLAN_TEXT_LENGTH[0]}–{PLAN_TEXT_LENGTH[1]} 字）。",
+    "file_name": UNSAFE_TEXT,
     "file_type": "附件只能是 PDF、Word（DOC/DOCX）、Excel（XLSX）或图片（PNG/JPG）文件。",
     "file_size": f"附件不能超过 {PLAN_FILE_MAX_BYTES // (1024 * 1024)} MB。",
     "file_empty": "附件是空文件，请重新选择。",

@@ -30,7 +30,7 @@ from storage.batch_query import (
     TooManyNumbers,
     audit_query,
     query_numbers,
-    rows_queried_since,
+    rows_left,
 )
 from storage.ids import as_number, is_digits, normalise
 from storage.summary import cap_notes
@@ -109,8 +109,9 @@ async def _run(request: web.Request, action: str) -> tuple[QueryResult, int, str
     now = datetime.now(CHINA)
     try:
         texts, year, echoed = await _asked(request)
-        used = await rows_queried_since(admin, now.replace(hour=0, minute=0, second=0, microsecond=0))
-        result = await query_numbers(admin, texts, year, now.date(), rows_left_today=max(per_day - used, 0))
+        async with rows_left(admin, now.replace(hour=0, minute=0, second=0, microsecond=0), per_day) as left:
+            result = await query_numbers(admin, texts, year, now.date(), rows_left_today=left)
+            await audit_query(admin, action, result)
     except TooManyNumbers:
         raise _refused(request, TOO_MANY) from None
     except OverDailyBudget as over:
@@ -118,7 +119,6 @@ async def _run(request: web.Request, action: str) -> tuple[QueryResult, int, str
         raise _refused(request, sentence) from None
     except InputProblem as problem:
         raise _refused(request, str(problem)) from None
-    await audit_query(admin, action, result)
     return result, year, echoed
 
 

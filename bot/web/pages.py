@@ -14,7 +14,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.keys import Keys
 from bot.settings import Settings
-from bot.web.security import client_address
+from bot.web.security import client_key
 from handlers import urls
 from handlers.certificate import certificate_document, document_title, signed_certificate_pdf
 from handlers.links import LinkExpired, LinkInvalid, snapshot_of_holder_token
@@ -40,6 +40,7 @@ from render.seal import seal_png
 from storage.certificates import snapshot_by_id
 from storage.clock import CHINA
 from storage.summary import cap_notes
+from storage.text import UNSAFE_TEXT, is_safe_text
 from storage.vocabulary import hours_figure
 
 EXPLANATIONS = {
@@ -125,6 +126,8 @@ def _asked(form: dict[str, str]) -> Asked:
     cert_number, id_number, name = (form.get(key, "").strip() for key in ("cert_number", "id_number", "name"))
     if any(len(value) > MAX_FIELD_CHARS for value in (cert_number, id_number, name)):
         raise FormProblem(TOO_LONG)
+    if not all(is_safe_text(value) for value in (cert_number, id_number, name)):
+        raise FormProblem(UNSAFE_TEXT)
     if cert_number:
         asked = read_asked(cert_number)
         if asked.kind != "cert":
@@ -201,7 +204,7 @@ class Pages:
             return home_page(request, 400, problem=FILL_IN)
         except FormProblem as problem:
             return home_page(request, 400, problem=str(problem))
-        client = client_address(request, self.settings.trusted_proxies)
+        client = client_key(request, self.settings.trusted_proxies)
         try:
             found: Minimum | None = await look_up(asked, self.verify_limits, client)
         except Refusal as refusal:
@@ -222,7 +225,7 @@ class Pages:
         # answers, so nobody can lock verifiers out by failing on purpose.
         genuine = view.status != Status.INVALID or (qr is not None and qr.genuine)
         if not genuine and not await self.verify_limits.per_account.allow(
-            client_address(request, self.settings.trusted_proxies)
+            client_key(request, self.settings.trusted_proxies)
         ):
             return message(request, "请稍后再试", "无效的验证请求过多，请一分钟后再试。", 429)
         return page(

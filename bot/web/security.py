@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
+from ipaddress import IPv6Address, ip_address, ip_network
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -56,6 +57,21 @@ def client_address(request: web.Request, trusted_proxies: list[str]) -> str:
     if peer in trusted_proxies and forwarded:
         return forwarded.split(",")[-1].strip()
     return peer
+
+
+def client_key(request: web.Request, trusted_proxies: list[str]) -> str:
+    """Whom a rate limit counts: the client's address, or for IPv6 its /64, which one subscriber is given whole
+    (each of its addresses is not another client)."""
+    address = client_address(request, trusted_proxies)
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, IPv6Address):
+        if parsed.ipv4_mapped is not None:  # ::ffff:203.0.113.9 is 203.0.113.9
+            return str(parsed.ipv4_mapped)
+        return str(ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def add_static_files(app: web.Application) -> None:

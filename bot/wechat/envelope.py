@@ -43,7 +43,8 @@ def check_query_signature(settings: Settings, query: Mapping[str, str], now: flo
     if not _same(signature_of(settings.wechat_token, timestamp, nonce), signature):
         raise Forbidden("bad signature")
     now = time.time() if now is None else now
-    if abs(now - int(timestamp)) > settings.signature_max_age_seconds:
+    # Seconds since 1970 have 10 digits; int() of thousands of them raises rather than answer.
+    if len(timestamp) > 20 or abs(now - int(timestamp)) > settings.signature_max_age_seconds:
         raise Forbidden("timestamp outside the replay window")
 
 
