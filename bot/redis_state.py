@@ -206,6 +206,8 @@ class RedisReplyCache:
         self, key: Hashable, work: Work, lock: _UserLock | None = None, url: _SignedUrl | None = None
     ) -> str:
         """`once`, with the user's lock held around the work and the signed URL bound first, when given."""
+        if url is not None and lock is None:  # the script reads the nonce as its third key
+            raise ValueError("a signed URL is bound in the same round trip as the user's lock")
         name = self._prefix + _digest(key)
         backoff = _Backoff(self._wait)
         while True:

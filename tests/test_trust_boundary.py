@@ -105,7 +105,7 @@ async def test_an_identical_replay_later_in_the_window_is_still_answered_from_me
     signed = sign(service.settings, text_xml("o_admin", "后台", msg_id=78))
     first = await service.client.post("/wechat", params=signed.query, data=signed.body.encode())
     endpoint = next(r.handler.__self__ for r in service.client.app.router.routes() if r.resource.canonical == "/wechat")
-    for memory in (endpoint.gate.replies, endpoint.nonces):
+    for memory in (endpoint.gate.replies, endpoint.gate.nonces):
         started = memory._clock()
         memory._clock = lambda started=started: started + later
     again = await service.client.post("/wechat", params=signed.query, data=signed.body.encode())
