@@ -34,7 +34,9 @@ from pyzbar import pyzbar
 from yarl import URL
 
 from bot.keys import TEST_CA_NAME, KeyProblem, init_test_keys, load_keys
+from handlers.links import holder_token
 from handlers.qr_token import (
+    MIN_TOKEN_CHARS,
     Claims,
     SigningKey,
     TokenInvalid,
@@ -45,9 +47,10 @@ from handlers.qr_token import (
 from render.cache import default_cache
 from render.pdf import certificate_pdf
 from render.signing import sign_pdf
-from storage.certificates import revoke
-from storage.models import CertificateSnapshot, SignedPdf
+from storage.certificates import file_seal, revoke
+from storage.models import Category, CertificateSnapshot, SignedPdf
 from tests.conftest import keys_for_tests, make_settings, running_service
+from tests.domain import hours_of
 from tests.test_certificate import _certificate_link, _path, a_person_with_hours
 from tests.test_cli import jxjy
 from tests.test_render import a_certificate
@@ -293,6 +296,45 @@ async def test_a_forged_token_is_refused_and_reveals_nothing(service):
     assert page.status == 404 and "二维码签名：<strong>无效</strong>" in html and person.cert_number not in html
 
 
+async def test_tokens_an_attacker_makes_are_refused_without_error_or_revealing_the_certificate(service):
+    person = await a_person_with_hours()
+    link = await _certificate_link(service)
+    [verify_url] = zbar_texts(await (await service.client.get(_path(link) + "/certificate.png")).read())
+    token = URL(verify_url).name
+    snapshot = await CertificateSnapshot.get(person_id=person.id)
+    true_claims = dataclasses.replace(
+        CLAIMS, cert_number=person.cert_number, snapshot=snapshot.code, digest=bytes.fromhex(snapshot.content_hash)
+    )
+    unknown_key = sign_token(true_claims, SigningKey(Ed25519PrivateKey.generate()))
+    truncated = [token[:-1], token[:-13], token[: len(token) // 2], token[:MIN_TOKEN_CHARS]]
+    for forged in (unknown_key, *truncated, "A" * 4000):
+        page = await service.client.get(f"/v/{forged}")
+        html = await page.text()
+        assert page.status == 404 and "无效" in html, (forged, page.status)
+        assert person.cert_number not in html and "有效</strong>" not in html
+
+    # A path longer than any request line the server reads is refused before the application sees it.
+    page = await service.client.get("/v/" + "A" * 20_000)
+    assert page.status in (400, 414)
+
+
+async def test_a_token_signed_with_our_key_but_another_name_is_shown_as_disagreeing_with_the_records(service):
+    person = await a_person_with_hours(name="欧阳晓明")
+    await _certificate_link(service)
+    snapshot = await CertificateSnapshot.get(person_id=person.id)
+    claims = dataclasses.replace(
+        CLAIMS,
+        cert_number=person.cert_number,
+        name="李*",
+        snapshot=snapshot.code,
+        digest=bytes.fromhex(snapshot.content_hash),
+        issued_on=snapshot.issued_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date(),
+        issuer_region="410000",
+    )
+    html = await (await service.client.get(f"/v/{sign_token(claims, the_keys().qr)}")).text()
+    assert "二维码中的姓名（李*）与平台记录（欧**明）不一致" in html
+
+
 async def test_an_old_link_with_the_snapshot_code_alone_keeps_working(service):
     person = await a_person_with_hours()
     await _certificate_link(service)
@@ -309,6 +351,43 @@ async def test_the_pdf_is_signed_once_and_every_request_gets_the_stored_bytes(se
     second = await (await service.client.get(_path(link) + "/certificate.pdf")).read()
     assert first == second and await SignedPdf.all().count() == 1
     assert (await asyncio.to_thread(pyhanko_status, second)).intact
+
+
+def a_regional_signing_certificate(directory: Path) -> dict[str, object]:
+    """A region's own signing certificate (here from a test CA of its own), as REGIONAL_SIGNING names it."""
+    init_test_keys(directory / "zhengzhou.p12", "zz-password", directory / "unused-qr.pem")
+    return {"p12": directory / "zhengzhou.p12", "password": "zz-password"}
+
+
+def signer_of(pdf: bytes) -> str:
+    [signature] = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+    return signature.signer_cert.sha256.hex()
+
+
+async def test_a_region_with_its_own_certificate_signs_its_certificates_the_others_fall_back_to_the_provinces(
+    database_url, tmp_path
+):
+    settings = make_settings(database_url, regional_signing={"410100": a_regional_signing_certificate(tmp_path)})
+    keys = load_keys(settings)
+    province, zhengzhou = keys.pdf.fingerprint, keys.regional["410100"].fingerprint
+    assert province != zhengzhou and keys.pdf_signer_for("410200").fingerprint == province
+    async with running_service(settings) as service:
+        person = await a_person_with_hours()
+        await _certificate_link(service)  # before the seal is filed: the province's seal and certificate
+        await file_seal("410100", "郑州市人力资源和社会保障局", dt.datetime.now(dt.UTC), "test")
+        await hours_of(person, 2026, Category.PUBLIC, "2")
+        await _certificate_link(service)
+        old, new = await CertificateSnapshot.all().order_by("id")
+        pdfs = {}
+        for snapshot in (old, new):
+            link = f"/c/{holder_token(snapshot.id, settings.secret_key)}/certificate.pdf"
+            pdfs[snapshot.seal_region_id] = await (await service.client.get(link)).read()
+        published = await (await service.client.get("/.well-known/jxjy-keys.json")).json()
+
+    assert signer_of(pdfs[None]) == province and signer_of(pdfs["410100"]) == zhengzhou
+    assert (await asyncio.to_thread(pdfsig, pdfs["410100"], tmp_path)).count("Signature is Valid.") == 1
+    certificates = {entry["region"]: entry["sha256"] for entry in published["pdf_signing_certificates"]}
+    assert certificates == {"410000": province, "410100": zhengzhou}
 
 
 async def test_published_keys_keep_retired_ones_and_verify_qr_checks_a_token_offline(database_url, tmp_path):
@@ -365,9 +444,21 @@ def test_a_missing_unreadable_or_expired_key_stops_start_up_with_a_clear_message
     garbage.write_text("not a key")
     with pytest.raises(KeyProblem, match=r"二维码签名密钥 .* 无法读取"):
         the_keys(qr_signing_key=garbage)
+    with pytest.raises(KeyProblem, match=r"无法读取签章证书（SIGNING_P12）"):
+        the_keys(signing_p12=tmp_path)  # a directory, say, where the file was meant to be
+    with pytest.raises(KeyProblem, match=r"无法读取二维码签名密钥"):
+        the_keys(qr_signing_key=tmp_path)
     far_future = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
     with pytest.raises(KeyProblem, match=r"已于 .* 过期"):
         load_keys(make_settings("sqlite://:memory:"), now=far_future)
+
+
+def test_a_regions_configured_certificate_that_is_missing_or_wrong_stops_start_up_naming_the_region(tmp_path):
+    with pytest.raises(KeyProblem, match=r"找不到410100 的签章证书（REGIONAL_SIGNING）"):
+        the_keys(regional_signing={"410100": {"p12": tmp_path / "nothing.p12"}})
+    wrong_password = a_regional_signing_certificate(tmp_path) | {"password": "wrong"}
+    with pytest.raises(KeyProblem, match="REGIONAL_SIGNING 中 410100 的 password 不对"):
+        the_keys(regional_signing={"410100": wrong_password})
 
 
 async def test_jxjy_serve_refuses_to_start_without_its_keys(tmp_path):
