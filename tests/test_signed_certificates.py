@@ -46,8 +46,10 @@ from handlers.qr_token import (
 )
 from render.cache import default_cache
 from render.pdf import certificate_pdf
+from render.qr import qr_png
 from render.signing import sign_pdf
 from storage.certificates import file_seal, revoke
+from storage.ids import mask_name
 from storage.models import Category, CertificateSnapshot, SignedPdf
 from tests.conftest import keys_for_tests, make_settings, running_service
 from tests.domain import hours_of
@@ -234,6 +236,15 @@ def test_a_token_round_trips_and_a_changed_character_or_an_unknown_key_is_refuse
     other = SigningKey(Ed25519PrivateKey.generate())
     with pytest.raises(UnknownKey):
         read_token(token, {other.public.kid: other.public})
+
+
+def test_the_longest_name_registration_accepts_still_fits_a_version_10_qr_code_at_level_m() -> None:
+    longest = "阿" * 9 + "·" + "买" * 10  # 20 characters, the most registration takes
+    claims = dataclasses.replace(CLAIMS, name=mask_name(longest))
+    link = f"{PUBLIC}/v/{sign_token(claims, the_keys().qr)}"
+    png = qr_png(link)
+    version, level = qr_version_and_level(png)
+    assert version <= 10 and level == "M" and zbar_texts(png) == [link]
 
 
 # --- through the service -------------------------------------------------------------------------------------
