@@ -364,10 +364,10 @@ async def test_the_pdf_is_signed_once_and_every_request_gets_the_stored_bytes(se
     assert (await asyncio.to_thread(pyhanko_status, second)).intact
 
 
-def a_regional_signing_certificate(directory: Path) -> dict[str, object]:
-    """A region's own signing certificate (here from a test CA of its own), as REGIONAL_SIGNING names it."""
-    init_test_keys(directory / "zhengzhou.p12", "zz-password", directory / "unused-qr.pem")
-    return {"p12": directory / "zhengzhou.p12", "password": "zz-password"}
+def another_signing_certificate(directory: Path) -> dict[str, object]:
+    """A signing certificate besides the tests' own (from a test CA of its own), as REGIONAL_SIGNING names one."""
+    init_test_keys(directory / "another.p12", "another-password", directory / "unused-qr.pem")
+    return {"p12": directory / "another.p12", "password": "another-password"}
 
 
 def signer_of(pdf: bytes) -> str:
@@ -378,7 +378,7 @@ def signer_of(pdf: bytes) -> str:
 async def test_a_region_with_its_own_certificate_signs_its_certificates_the_others_fall_back_to_the_provinces(
     database_url, tmp_path
 ):
-    settings = make_settings(database_url, regional_signing={"410100": a_regional_signing_certificate(tmp_path)})
+    settings = make_settings(database_url, regional_signing={"410100": another_signing_certificate(tmp_path)})
     keys = load_keys(settings)
     province, zhengzhou = keys.pdf.fingerprint, keys.regional["410100"].fingerprint
     assert province != zhengzhou and keys.pdf_signer_for("410200").fingerprint == province
@@ -399,6 +399,28 @@ async def test_a_region_with_its_own_certificate_signs_its_certificates_the_othe
     assert (await asyncio.to_thread(pdfsig, pdfs["410100"], tmp_path)).count("Signature is Valid.") == 1
     certificates = {entry["region"]: entry["sha256"] for entry in published["pdf_signing_certificates"]}
     assert certificates == {"410000": province, "410100": zhengzhou}
+
+
+async def test_a_new_signing_certificate_signs_new_pdfs_and_stored_ones_keep_the_signature_they_got(
+    database_url, tmp_path
+):
+    async with running_service(make_settings(database_url)) as service:
+        person = await a_person_with_hours()
+        old_link = await _certificate_link(service)
+        before = await (await service.client.get(_path(old_link) + "/certificate.pdf")).read()
+
+    replacement = another_signing_certificate(tmp_path)
+    settings = make_settings(database_url, signing_p12=replacement["p12"], signing_p12_password=replacement["password"])
+    default_cache.clear()  # a restarted worker remembers nothing
+    async with running_service(settings) as service:
+        after = await (await service.client.get(_path(old_link) + "/certificate.pdf")).read()
+        await hours_of(person, 2026, Category.PUBLIC, "2")
+        new_link = await _certificate_link(service)
+        newer = await (await service.client.get(_path(new_link) + "/certificate.pdf")).read()
+
+    assert after == before and signer_of(after) == the_keys().pdf.fingerprint
+    assert signer_of(newer) == load_keys(settings).pdf.fingerprint != signer_of(after)
+    assert (await asyncio.to_thread(pyhanko_status, after)).intact
 
 
 async def test_published_keys_keep_retired_ones_and_verify_qr_checks_a_token_offline(database_url, tmp_path):
@@ -467,7 +489,7 @@ def test_a_missing_unreadable_or_expired_key_stops_start_up_with_a_clear_message
 def test_a_regions_configured_certificate_that_is_missing_or_wrong_stops_start_up_naming_the_region(tmp_path):
     with pytest.raises(KeyProblem, match=r"找不到410100 的签章证书（REGIONAL_SIGNING）"):
         the_keys(regional_signing={"410100": {"p12": tmp_path / "nothing.p12"}})
-    wrong_password = a_regional_signing_certificate(tmp_path) | {"password": "wrong"}
+    wrong_password = another_signing_certificate(tmp_path) | {"password": "wrong"}
     with pytest.raises(KeyProblem, match="REGIONAL_SIGNING 中 410100 的 password 不对"):
         the_keys(regional_signing={"410100": wrong_password})
 
