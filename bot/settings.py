@@ -104,6 +104,13 @@ class Settings(BaseSettings):
             raise ValueError("WECHAT_AES_KEY must be exactly 43 characters (the EncodingAESKey)")
         return value
 
+    @field_validator("regional_signing")
+    @classmethod
+    def _regions_only(cls, value: dict[str, RegionalSigning]) -> dict[str, RegionalSigning]:
+        if "410000" in value:
+            raise ValueError("REGIONAL_SIGNING is for regions; the province's certificate is SIGNING_P12")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url_scheme(cls, value: str) -> str:

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
+from pydantic import ValidationError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps import DummyTimeStamper, TimestampRequestError
 from pyhanko.sign.validation import validate_pdf_signature
@@ -492,6 +493,8 @@ def test_a_regions_configured_certificate_that_is_missing_or_wrong_stops_start_u
     wrong_password = another_signing_certificate(tmp_path) | {"password": "wrong"}
     with pytest.raises(KeyProblem, match="REGIONAL_SIGNING 中 410100 的 password 不对"):
         the_keys(regional_signing={"410100": wrong_password})
+    with pytest.raises(ValidationError, match="the province's certificate is SIGNING_P12"):
+        the_keys(regional_signing={"410000": another_signing_certificate(tmp_path)})
 
 
 async def test_jxjy_serve_refuses_to_start_without_its_keys(tmp_path):
