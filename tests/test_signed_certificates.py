@@ -273,6 +273,22 @@ async def test_the_qr_on_the_image_and_on_the_pdf_at_100_dpi_decodes_with_zbar_t
     assert "不一致" not in html and "测试证书" in html
 
 
+async def test_the_page_says_test_certificate_when_only_the_pdf_is_signed_by_the_test_ca(database_url, tmp_path):
+    production_qr_key = tmp_path / "qr.pem"  # no test mark: as a real QR key is made (README, "Signing keys")
+    production_qr_key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    async with running_service(make_settings(database_url, qr_signing_key=production_qr_key)) as service:
+        await a_person_with_hours()
+        link = await _certificate_link(service)
+        [verify_url] = zbar_texts(await (await service.client.get(_path(link) + "/certificate.png")).read())
+        html = await (await service.client.get(_path(verify_url))).text()
+    assert "二维码签名：<strong>有效</strong>" in html and "，测试密钥）" not in html  # a key without the mark
+    assert "测试证书" in html  # the PDF it verifies is signed by the test CA
+
+
 async def test_the_page_says_where_the_token_and_the_records_disagree(service):
     person = await a_person_with_hours()
     link = await _certificate_link(service)
