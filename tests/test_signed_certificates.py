@@ -440,6 +440,23 @@ async def test_a_new_signing_certificate_signs_new_pdfs_and_stored_ones_keep_the
     assert (await asyncio.to_thread(pyhanko_status, after)).intact
 
 
+async def test_while_the_timestamp_authority_is_down_the_holder_is_asked_to_retry_and_nothing_is_stored(
+    database_url,
+):
+    async with running_service(make_settings(database_url, timestamp_url=a_url_nobody_answers())) as service:
+        await a_person_with_hours()
+        link = await _certificate_link(service)
+        page = await service.client.get(_path(link) + "/certificate.pdf")
+        assert page.status == 503 and "系统繁忙" in await page.text()
+        assert not await SignedPdf.exists()
+
+    with a_local_timestamp_authority() as (url, tsa_root):
+        async with running_service(make_settings(database_url, timestamp_url=url)) as service:
+            pdf = await (await service.client.get(_path(link) + "/certificate.pdf")).read()
+    status = await asyncio.to_thread(pyhanko_status, pdf, (tsa_root,))
+    assert status.intact and status.timestamp_validity is not None and status.timestamp_validity.intact
+
+
 async def test_published_keys_keep_retired_ones_and_verify_qr_checks_a_token_offline(database_url, tmp_path):
     old = SigningKey(Ed25519PrivateKey.generate())
     retired = tmp_path / "old-qr.pub.pem"
