@@ -1,6 +1,7 @@
 """The keys that make certificates prove themselves, read once at start-up from the files settings name.
 
-- the PDF signing certificate: a PKCS#12 file (key, certificate, chain) and its password;
+- the PDF signing certificate: a PKCS#12 file (key, certificate, chain) and its password; the province's, and
+  a region's own once its seal is filed (REGIONAL_SIGNING);
 - the QR key: an Ed25519 private key (PEM, PKCS#8), and the retired ones' public keys (PEM), still published
   so QR codes signed with them keep verifying.
 
