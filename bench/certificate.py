@@ -14,6 +14,7 @@ missed targets are printed.
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import math
 import random
@@ -30,6 +31,7 @@ from types import SimpleNamespace
 from typing import TypeVar
 
 import aiohttp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 # Run as a script, so bench/ is on sys.path: the webhook benchmark's seeding, servers and load driver.
 from webhook import (
@@ -54,13 +56,14 @@ from bot.keys import init_test_keys, load_keys
 from bot.settings import Settings
 from handlers.certificate import signed_certificate_pdf
 from handlers.chat import CHINA
+from handlers.qr_token import PROVINCE_REGION, Claims, SigningKey, sign_token
 from render.cache import cached_png, default_cache
 from render.certificate import Category, Certificate, HoursRecord, RecordSource, YearHours
 from render.pdf import certificate_pdf
 from render.png import certificate_png
 from render.signing import PdfSigner, sign_pdf
 from render.warm import warm_up
-from storage.ids import id_check_character
+from storage.ids import id_check_character, mask_id_number, mask_name
 from storage.vocabulary import PROVINCE_ISSUER
 
 TARGET_COLD_MS = 400.0  # cold PNG + cold PDF of one certificate
@@ -87,6 +90,7 @@ RECORDS = (
     (Category.PROFESSIONAL, "绿色建筑评价标准与节能设计", "河南省建设科技协会", "20", RecordSource.DECLARED),
 )
 RECORDS_PER_YEAR = (4, 3, 3)  # oldest year first: ten records over three years
+QR_KEY = SigningKey(Ed25519PrivateKey.generate())
 
 
 def sample_certificate(run: int, current_year: int) -> Certificate:
@@ -104,18 +108,33 @@ def sample_certificate(run: int, current_year: int) -> Certificate:
             )
         )
         years.append(YearHours(start + offset, records, Decimal(90), Decimal(60)))
+    name, cert_number, issued_on = (
+        "王" + "伟芳娜敏静丽强磊"[run % 8] + "华",
+        f"4101002018{run % 10**6:06d}",
+        date(current_year, 3, 1),
+    )
+    # The QR code holds a signed token, as the service's do: a version 9 or 10 symbol, not a bare code's small one.
+    claims = Claims(
+        cert_number,
+        mask_name(name),
+        mask_id_number(id_number),
+        PROVINCE_REGION,
+        issued_on,
+        code,
+        hashlib.sha256(code.encode()).digest(),
+    )
     return Certificate(
-        holder_name="王" + "伟芳娜敏静丽强磊"[run % 8] + "华",
+        holder_name=name,
         gender="男" if int(id_number[16]) % 2 else "女",
         id_number=id_number,
-        cert_number=f"4101002018{run % 10**6:06d}",
+        cert_number=cert_number,
         unit="河南省建筑设计研究院有限公司",
         region="郑州市",
         years=tuple(years),
         issuer=PROVINCE_ISSUER,
-        issued_on=date(current_year, 3, 1),
+        issued_on=issued_on,
         snapshot=code,
-        verify_url=f"http://{HOST}:8080/v/{code}",
+        verify_url=f"http://{HOST}:8080/v/{sign_token(claims, QR_KEY)}",
     )
 
 
@@ -401,7 +420,7 @@ class LoadReport:
 
 async def under_load(args: argparse.Namespace, workdir: Path, current_year: int) -> tuple[LoadReport, Server]:
     database_url = f"sqlite://{workdir / 'bench.sqlite3'}"
-    settings, env = configure(database_url)
+    settings, env = configure(database_url, workdir)
     print(f"Seeding {database_url}")
     seeded = await seed(database_url, args.people, current_year)
 

@@ -1,6 +1,7 @@
 """The keys that make certificates prove themselves, read once at start-up from the files settings name.
 
-- the PDF signing certificate: a PKCS#12 file (key, certificate, chain) and its password;
+- the PDF signing certificate: a PKCS#12 file (key, certificate, chain) and its password; the province's, and
+  a region's own once its seal is filed (REGIONAL_SIGNING);
 - the QR key: an Ed25519 private key (PEM, PKCS#8), and the retired ones' public keys (PEM), still published
   so QR codes signed with them keep verifying.
 
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from bot.settings import Settings
-from handlers.qr_token import FORMAT, PublicKey, SigningKey
+from handlers.qr_token import FORMAT, PROVINCE_REGION, PublicKey, SigningKey
 from render.signing import PdfSigner
 
 TEST_CA_NAME = "jxjy 测试 CA — 非正式"
@@ -42,8 +43,8 @@ class Keys:
     pdf: PdfSigner  # the province's signing certificate
     qr: SigningKey
     retired: tuple[PublicKey, ...] = ()
-    # Per region (region code → signer), once a region's seal is filed with its own certificate. Empty today:
-    # every region signs with the province's certificate, as every region's seal falls back to the province's.
+    # Per region (region code → signer), once a region's seal is filed with its own certificate
+    # (REGIONAL_SIGNING); a region without one signs with the province's, as its seal falls back to the province's.
     regional: dict[str, PdfSigner] = field(default_factory=dict)
 
     def pdf_signer_for(self, seal_region: str | None) -> PdfSigner:
@@ -58,24 +59,33 @@ class Keys:
 
     @property
     def is_test(self) -> bool:
-        return self.pdf.is_test or self.qr.is_test
+        return self.qr.is_test or any(signer.is_test for signer in self.pdf_signers.values())
+
+    @property
+    def pdf_signers(self) -> dict[str, PdfSigner]:
+        """Every signing certificate by the region it signs for, the province's first."""
+        return {PROVINCE_REGION: self.pdf, **self.regional}
 
     def published_json(self) -> dict[str, object]:
         """What `/.well-known/jxjy-keys.json` serves: QR keys by id (old ones stay) and the signing certificates."""
-        certificate = self.pdf.signer.signing_cert
-        chain = [certificate, *self.pdf.signer.cert_registry]
         return {
             "format": FORMAT,
             "keys": [key.as_json() for key in self.published],
             "pdf_signing_certificates": [
-                {
-                    "subject": certificate.subject.human_friendly,
-                    "sha256": self.pdf.fingerprint,
-                    "test": self.pdf.is_test,
-                    "chain_pem": [_pem(c.dump()) for c in chain],
-                }
+                _certificate_json(region, signer) for region, signer in self.pdf_signers.items()
             ],
         }
+
+
+def _certificate_json(region: str, signer: PdfSigner) -> dict[str, object]:
+    certificate = signer.signer.signing_cert
+    return {
+        "region": region,
+        "subject": certificate.subject.human_friendly,
+        "sha256": signer.fingerprint,
+        "test": signer.is_test,
+        "chain_pem": [_pem(c.dump()) for c in [certificate, *signer.signer.cert_registry]],
+    }
 
 
 def _pem(der: bytes) -> str:
@@ -84,10 +94,28 @@ def _pem(der: bytes) -> str:
 
 def load_keys(settings: Settings, now: dt.datetime | None = None) -> Keys:
     now = now or dt.datetime.now(dt.UTC)
-    pdf = _load_pdf_signer(settings.signing_p12, settings.signing_p12_password, settings.timestamp_url, now)
+    pdf = _load_pdf_signer(
+        settings.signing_p12,
+        settings.signing_p12_password,
+        settings.timestamp_url,
+        now,
+        what="签章证书（SIGNING_P12）",
+        password_setting="SIGNING_P12_PASSWORD",
+    )
+    regional = {
+        region: _load_pdf_signer(
+            signing.p12,
+            signing.password,
+            settings.timestamp_url,
+            now,
+            what=f"{region} 的签章证书（REGIONAL_SIGNING）",
+            password_setting=f"REGIONAL_SIGNING 中 {region} 的 password",
+        )
+        for region, signing in settings.regional_signing.items()
+    }
     qr = _load_qr_key(settings.qr_signing_key)
     retired = tuple(_load_retired(path) for path in settings.qr_retired_keys)
-    return Keys(pdf=pdf, qr=qr, retired=retired)
+    return Keys(pdf=pdf, qr=qr, retired=retired, regional=regional)
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -101,12 +129,14 @@ def _read(path: Path, what: str) -> bytes:
         raise KeyProblem(f"无法读取{what} {path}：{error.strerror}") from None
 
 
-def _load_pdf_signer(path: Path, password: str, timestamp_url: str, now: dt.datetime) -> PdfSigner:
-    data = _read(path, "签章证书（SIGNING_P12）")
+def _load_pdf_signer(
+    path: Path, password: str, timestamp_url: str, now: dt.datetime, *, what: str, password_setting: str
+) -> PdfSigner:
+    data = _read(path, what)
     try:
         key, certificate, chain = pkcs12.load_key_and_certificates(data, password.encode() or None)
     except ValueError:
-        raise KeyProblem(f"签章证书 {path} 无法打开：不是 PKCS#12 文件，或 SIGNING_P12_PASSWORD 不对。") from None
+        raise KeyProblem(f"签章证书 {path} 无法打开：不是 PKCS#12 文件，或 {password_setting} 不对。") from None
     if key is None or certificate is None:
         raise KeyProblem(f"签章证书 {path} 中缺少私钥或证书。")
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):

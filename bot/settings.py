@@ -3,13 +3,21 @@
 from datetime import date
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_WECHAT_API = "https://api.weixin.qq.com"
+RegionCode = Annotated[str, StringConstraints(pattern=r"^41\d{4}$")]  # GB/T 2260, in Henan
+
+
+class RegionalSigning(BaseModel):
+    """A region's own PDF signing certificate, once its seal is filed: a PKCS#12 file and its password."""
+
+    p12: Path
+    password: str = ""
 
 
 class Settings(BaseSettings):
@@ -73,6 +81,9 @@ class Settings(BaseSettings):
     signing_p12: Path = Path("var/keys/signing.p12")  # the PDF signing certificate, key and chain (PKCS#12)
     signing_p12_password: str = ""
     timestamp_url: str = ""  # an RFC 3161 timestamp authority: PDFs are signed PAdES B-T instead of B-B
+    # A region's own signing certificate once its seal is filed, by region code, as JSON:
+    # {"410100": {"p12": "/etc/jxjy/keys/zhengzhou.p12", "password": "…"}}. Other regions sign with SIGNING_P12.
+    regional_signing: dict[RegionCode, RegionalSigning] = {}
     qr_signing_key: Path = Path("var/keys/qr-ed25519.pem")  # Ed25519 private key (PEM, PKCS#8)
     # Public keys (PEM) of QR keys no longer used to sign, still published so their QR codes verify, as JSON.
     qr_retired_keys: list[Path] = []
@@ -91,6 +102,13 @@ class Settings(BaseSettings):
     def _aes_key_is_43_characters(cls, value: str) -> str:
         if value and len(value) != 43:
             raise ValueError("WECHAT_AES_KEY must be exactly 43 characters (the EncodingAESKey)")
+        return value
+
+    @field_validator("regional_signing")
+    @classmethod
+    def _regions_only(cls, value: dict[str, RegionalSigning]) -> dict[str, RegionalSigning]:
+        if "410000" in value:
+            raise ValueError("REGIONAL_SIGNING is for regions; the province's certificate is SIGNING_P12")
         return value
 
     @field_validator("database_url")

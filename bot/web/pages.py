@@ -156,8 +156,9 @@ def home_page(
 
 
 def _is_test(qr: QrCheck | None, keys: Keys) -> bool:
-    """测试证书: signed with a test key — the token's, or for an old code the service's own."""
-    return qr.test_key if qr is not None and qr.genuine else keys.is_test
+    """测试证书: the service signs with a test key (a PDF signing certificate of the test CA, or the QR key),
+    or the token was signed with one."""
+    return keys.is_test or (qr is not None and qr.genuine and qr.test_key)
 
 
 def _json(value: object) -> str:
