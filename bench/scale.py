@@ -331,11 +331,34 @@ async def numbers(url: str, people: int) -> tuple[str, str]:
     return "\n".join(r["id_number"] for r in rows), "\n".join(r["cert_number"] for r in rows)
 
 
+async def kept_people(url: str) -> int | None:
+    """The people in a kept database, or None when there is none to reuse."""
+    conn = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.rsplit("/", 1)[1]):
+            return None
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        return await conn.fetchval("SELECT COUNT(*) FROM person")
+    finally:
+        await conn.close()
+
+
 async def one_size(people: int, args: argparse.Namespace, year: int, keep: bool) -> Measured:
+    # Only the kept size loads into jxjy_scale, so the other one never drops it.
+    name = DATABASE if keep else f"{DATABASE}_{people}"
+    url = url_of(name)
+    if keep and args.reuse and await kept_people(url) == people:
+        # Only the migrations since it was loaded: measuring a change needs no three-minute reload.
+        print(f"{people:,} people: reusing the kept {name}, migrating …", flush=True)
+        await migrate_database(url)
+        with tempfile.TemporaryDirectory(prefix="jxjy-scale-") as workdir:
+            return await measure(url, people, args, Path(workdir), year)
     print(f"{people:,} people: loading …", flush=True)
-    await admin_sql(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-    await admin_sql(f'CREATE DATABASE "{DATABASE}"')
-    url = url_of(DATABASE)
+    await admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    await admin_sql(f'CREATE DATABASE "{name}"')
     try:
         load_seconds = await load(url, people, year - YEARS + 2)
         print(f"  loaded in {load_seconds:.0f} s; measuring …", flush=True)
@@ -345,7 +368,7 @@ async def one_size(people: int, args: argparse.Namespace, year: int, keep: bool)
         return result
     finally:
         if not keep:
-            await admin_sql(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+            await admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 # --- Report -------------------------------------------------------------------------------------------------------
@@ -387,6 +410,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each console measurement")
     parser.add_argument("--keep", action="store_true", help=f"keep the database {DATABASE} afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help=f"with --keep: measure a kept {DATABASE} of the same size, migrated"
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(benchmark(args))
