@@ -3,7 +3,8 @@ answered found, missed or malformed, shown in full within the admin's scope and 
 Each admin has a daily budget of rows, counted from the audit log, so it holds across restarts and processes.
 
 Built for size: a batch of 5,000 numbers takes a few statements per 500 numbers. Whether a person met the
-policy, and every figure shown, is storage.summary.year_summary, the computation the chat and the certificate use.
+policy, and every figure shown, is storage.summary.YearSummary, the computation the chat and the certificate use,
+over the sums person_year keeps.
 """
 
 from collections.abc import Iterable
@@ -11,15 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from tortoise.functions import Sum
-
 from storage.audit import audit
 from storage.errors import StorageRefusal
 from storage.hours import Policies, as_hours
 from storage.ids import InvalidIdNumber, is_digits, mask_id_number, normalise, parse_id_number
-from storage.models import Admin, AuditEntry, HourRecord, Person, RecordStatus
+from storage.models import Admin, AuditEntry, Person, PersonYear
 from storage.scope import people_in_scope
-from storage.summary import Entry, YearSummary, cap_notes, year_summary
+from storage.summary import YearSummary, cap_notes
 
 MAX_NUMBERS = 5_000
 CHUNK = 500  # numbers per IN (...) list: far below every backend's limit on bound parameters
@@ -180,11 +179,14 @@ async def query_numbers(
 
 
 async def _queried_person(
-    row: dict, entries: dict[int, list[Entry]], years: tuple[int, ...], policies: Policies
+    row: dict, sums: dict[int, PersonYear], years: tuple[int, ...], policies: Policies
 ) -> QueriedPerson:
-    year_hours = [
-        year_summary(year, await policies.of(row["unit__region_id"], year), entries.get(year, ())) for year in years
-    ]
+    year_hours = []
+    for year in years:
+        policy = await policies.of(row["unit__region_id"], year)
+        held = sums.get(year)  # none: no approved hours that year
+        figures = (as_hours(held.public), as_hours(held.professional), as_hours(held.from_paper)) if held else ()
+        year_hours.append(YearSummary(year, policy, *figures))
     return QueriedPerson(
         in_scope=True,
         person_id=row["id"],
@@ -212,19 +214,13 @@ async def _people_by_number(cert_numbers: list[str], id_numbers: list[str]) -> d
     return found
 
 
-async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[int, list[Entry]]]:
-    """Approved hours per person, year, category and source: one grouped statement per chunk of people."""
-    sums: dict[int, dict[int, list[Entry]]] = {}
+async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[int, PersonYear]]:
+    """Each person's approved hours of these years, from person_year (storage.summary_store): one row per
+    person and year, kept with every change, rather than every record re-added."""
+    sums: dict[int, dict[int, PersonYear]] = {}
     for chunk in _chunks(sorted(set(person_ids))):
-        rows = (
-            await HourRecord.filter(person_id__in=chunk, status=RecordStatus.APPROVED, year__in=years)
-            .annotate(total=Sum("hours"))
-            .group_by("person_id", "year", "category", "source")
-            .values("person_id", "year", "category", "source", "total")
-        )
-        for row in rows:
-            entry = Entry(row["category"], as_hours(row["total"]), row["source"])
-            sums.setdefault(row["person_id"], {}).setdefault(row["year"], []).append(entry)
+        for row in await PersonYear.filter(person_id__in=chunk, year__in=years):
+            sums.setdefault(row.person_id, {})[row.year] = row
     return sums
 
 
