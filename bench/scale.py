@@ -49,7 +49,7 @@ from storage.admins import add_admin, resolve_scope
 from storage.db import current_connection, database, migrate_database
 from storage.models import AdminRole
 from storage.regions import load_regions
-from storage.summary_store import FILL_SQL
+from storage.summary_store import fill_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("JXJY_SCALE_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -130,7 +130,7 @@ def load_sql(people: int, first_year: int) -> list[str]:
                    CASE WHEN y < {first_year + 2} AND p.id % 10 = 0 THEN 'paper' ELSE 'declared' END,
                    '', '', '', now(), now()
             FROM person p CROSS JOIN generate_series({first_year}, {last_year}) y""",
-        f"{FILL_SQL} GROUP BY person_id, year",
+        fill_sql("postgres"),
         "DROP FUNCTION scale_id_check(text)",
         "VACUUM ANALYZE",  # as autovacuum leaves a table in service: index-only scans become possible
     ]
