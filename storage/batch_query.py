@@ -13,10 +13,11 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from storage.audit import audit
+from storage.db import fetch
 from storage.errors import StorageRefusal
 from storage.hours import Policies, as_hours
 from storage.ids import InvalidIdNumber, is_digits, mask_id_number, normalise, parse_id_number
-from storage.models import Admin, AuditEntry, Person, PersonYear
+from storage.models import Admin, AuditEntry
 from storage.scope import people_in_scope
 from storage.summary import YearSummary, cap_notes
 
@@ -179,13 +180,15 @@ async def query_numbers(
 
 
 async def _queried_person(
-    row: dict, sums: dict[int, PersonYear], years: tuple[int, ...], policies: Policies
+    row: dict, sums: dict[int, dict], years: tuple[int, ...], policies: Policies
 ) -> QueriedPerson:
     year_hours = []
     for year in years:
         policy = await policies.of(row["unit__region_id"], year)
         held = sums.get(year)  # none: no approved hours that year
-        figures = (as_hours(held.public), as_hours(held.professional), as_hours(held.from_paper)) if held else ()
+        figures = (
+            (as_hours(held["public"]), as_hours(held["professional"]), as_hours(held["from_paper"])) if held else ()
+        )
         year_hours.append(YearSummary(year, policy, *figures))
     return QueriedPerson(
         in_scope=True,
@@ -199,29 +202,43 @@ async def _queried_person(
     )
 
 
-_PERSON_FIELDS = ("id", "name", "id_number", "cert_number", "unit__name", "unit__region_id", "unit__region__name")
+# Raw statements on this path: the ORM's building of 500-number IN lists and its model objects cost more than the
+# queries themselves (storage.db.fetch).
+_PEOPLE_BY = (
+    "SELECT p.id, p.name, p.id_number, p.cert_number, u.name AS unit__name, u.region_id AS unit__region_id,"
+    " r.name AS unit__region__name FROM person p LEFT JOIN unit u ON u.id = p.unit_id"
+    " LEFT JOIN region r ON r.code = u.region_id WHERE p.{column} IN ({numbers})"
+)
 
 
 async def _people_by_number(cert_numbers: list[str], id_numbers: list[str]) -> dict[str, dict]:
     """Each number that names a person, mapped to that person's row."""
     found: dict[str, dict] = {}
-    for chunk in _chunks(cert_numbers):
-        for row in await Person.filter(cert_number__in=chunk).values(*_PERSON_FIELDS):
-            found[row["cert_number"]] = row
-    for chunk in _chunks(id_numbers):
-        for row in await Person.filter(id_number__in=chunk).values(*_PERSON_FIELDS):
-            found[row["id_number"]] = row
+    for column, numbers in (("cert_number", cert_numbers), ("id_number", id_numbers)):
+        for chunk in _chunks(numbers):
+            for row in await fetch(_PEOPLE_BY.format(column=column, numbers=_marks(chunk)), *chunk):
+                found[row[column]] = row
     return found
 
 
-async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[int, PersonYear]]:
+async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[int, dict]]:
     """Each person's approved hours of these years, from person_year (storage.summary_store): one row per
     person and year, kept with every change, rather than every record re-added."""
-    sums: dict[int, dict[int, PersonYear]] = {}
+    sums: dict[int, dict[int, dict]] = {}
     for chunk in _chunks(sorted(set(person_ids))):
-        for row in await PersonYear.filter(person_id__in=chunk, year__in=years):
-            sums.setdefault(row.person_id, {})[row.year] = row
+        rows = await fetch(
+            "SELECT person_id, year, public, professional, from_paper FROM person_year"
+            f" WHERE person_id IN ({_marks(chunk)}) AND year IN ({_marks(years)})",
+            *chunk,
+            *years,
+        )
+        for row in rows:
+            sums.setdefault(row["person_id"], {})[row["year"]] = row
     return sums
+
+
+def _marks(values: Iterable) -> str:
+    return ", ".join("?" for _ in values)
 
 
 QUERY_ACTIONS = ("read:query", "export:query")
