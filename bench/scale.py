@@ -76,8 +76,8 @@ def url_of(name: str) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
-async def admin_sql(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
+async def admin_sql(sql: str, url: str = ADMIN_URL) -> None:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
         await conn.execute(sql)
     finally:
@@ -354,6 +354,7 @@ async def one_size(people: int, args: argparse.Namespace, year: int, keep: bool)
         # Only the migrations since it was loaded: measuring a change needs no three-minute reload.
         print(f"{people:,} people: reusing the kept {name}, migrating …", flush=True)
         await migrate_database(url)
+        await admin_sql("VACUUM ANALYZE", url)  # as after loading: what autovacuum leaves a migrated table
         with tempfile.TemporaryDirectory(prefix="jxjy-scale-") as workdir:
             return await measure(url, people, args, Path(workdir), year)
     print(f"{people:,} people: loading …", flush=True)
