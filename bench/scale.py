@@ -49,7 +49,7 @@ from storage.admins import add_admin, resolve_scope
 from storage.db import current_connection, database, migrate_database
 from storage.models import AdminRole
 from storage.regions import load_regions
-from storage.summary_store import FILL_SQL
+from storage.summary_store import fill_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("JXJY_SCALE_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -76,8 +76,8 @@ def url_of(name: str) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
-async def admin_sql(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
+async def admin_sql(sql: str, url: str = ADMIN_URL) -> None:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
         await conn.execute(sql)
     finally:
@@ -130,7 +130,7 @@ def load_sql(people: int, first_year: int) -> list[str]:
                    CASE WHEN y < {first_year + 2} AND p.id % 10 = 0 THEN 'paper' ELSE 'declared' END,
                    '', '', '', now(), now()
             FROM person p CROSS JOIN generate_series({first_year}, {last_year}) y""",
-        f"{FILL_SQL} GROUP BY person_id, year",
+        fill_sql("postgres"),
         "DROP FUNCTION scale_id_check(text)",
         "VACUUM ANALYZE",  # as autovacuum leaves a table in service: index-only scans become possible
     ]
@@ -331,11 +331,35 @@ async def numbers(url: str, people: int) -> tuple[str, str]:
     return "\n".join(r["id_number"] for r in rows), "\n".join(r["cert_number"] for r in rows)
 
 
+async def kept_people(url: str) -> int | None:
+    """The people in a kept database, or None when there is none to reuse."""
+    conn = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.rsplit("/", 1)[1]):
+            return None
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        return await conn.fetchval("SELECT COUNT(*) FROM person")
+    finally:
+        await conn.close()
+
+
 async def one_size(people: int, args: argparse.Namespace, year: int, keep: bool) -> Measured:
+    # Only the kept size loads into jxjy_scale, so the other one never drops it.
+    name = DATABASE if keep else f"{DATABASE}_{people}"
+    url = url_of(name)
+    if keep and args.reuse and await kept_people(url) == people:
+        # Only the migrations since it was loaded: measuring a change needs no three-minute reload.
+        print(f"{people:,} people: reusing the kept {name}, migrating …", flush=True)
+        await migrate_database(url)
+        await admin_sql("VACUUM ANALYZE", url)  # as after loading: what autovacuum leaves a migrated table
+        with tempfile.TemporaryDirectory(prefix="jxjy-scale-") as workdir:
+            return await measure(url, people, args, Path(workdir), year)
     print(f"{people:,} people: loading …", flush=True)
-    await admin_sql(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-    await admin_sql(f'CREATE DATABASE "{DATABASE}"')
-    url = url_of(DATABASE)
+    await admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    await admin_sql(f'CREATE DATABASE "{name}"')
     try:
         load_seconds = await load(url, people, year - YEARS + 2)
         print(f"  loaded in {load_seconds:.0f} s; measuring …", flush=True)
@@ -345,7 +369,7 @@ async def one_size(people: int, args: argparse.Namespace, year: int, keep: bool)
         return result
     finally:
         if not keep:
-            await admin_sql(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+            await admin_sql(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 # --- Report -------------------------------------------------------------------------------------------------------
@@ -387,6 +411,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each console measurement")
     parser.add_argument("--keep", action="store_true", help=f"keep the database {DATABASE} afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help=f"with --keep: measure a kept {DATABASE} of the same size, migrated"
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(benchmark(args))

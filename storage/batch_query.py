@@ -3,7 +3,8 @@ answered found, missed or malformed, shown in full within the admin's scope and 
 Each admin has a daily budget of rows, counted from the audit log, so it holds across restarts and processes.
 
 Built for size: a batch of 5,000 numbers takes a few statements per 500 numbers. Whether a person met the
-policy, and every figure shown, is storage.summary.year_summary, the computation the chat and the certificate use.
+policy, and every figure shown, is storage.summary.YearSummary, the computation the chat and the certificate use,
+over the sums person_year keeps.
 """
 
 from collections.abc import AsyncIterator, Iterable
@@ -12,16 +13,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from storage.audit import QUERY_ACTIONS, audit
+from storage.db import fetch
 from storage.errors import StorageRefusal
 from storage.hours import Policies, as_hours
 from storage.ids import InvalidIdNumber, is_digits, mask_id_number, normalise, parse_id_number
-from storage.models import Admin, AuditEntry, HourRecord, Person, RecordStatus
+from storage.models import Admin, AuditEntry
 from storage.scope import people_in_scope
-from storage.summary import Entry, YearSummary, cap_notes, year_summary
+from storage.summary import YearSummary, cap_notes
 
 MAX_NUMBERS = 5_000
 CHUNK = 500  # numbers per IN (...) list: far below every backend's limit on bound parameters
@@ -182,11 +183,16 @@ async def query_numbers(
 
 
 async def _queried_person(
-    row: dict, entries: dict[int, list[Entry]], years: tuple[int, ...], policies: Policies
+    row: dict, sums: dict[int, dict], years: tuple[int, ...], policies: Policies
 ) -> QueriedPerson:
-    year_hours = [
-        year_summary(year, await policies.of(row["unit__region_id"], year), entries.get(year, ())) for year in years
-    ]
+    year_hours = []
+    for year in years:
+        policy = await policies.of(row["unit__region_id"], year)
+        held = sums.get(year)  # none: no approved hours that year
+        figures = (
+            (as_hours(held["public"]), as_hours(held["professional"]), as_hours(held["from_paper"])) if held else ()
+        )
+        year_hours.append(YearSummary(year, policy, *figures))
     return QueriedPerson(
         in_scope=True,
         person_id=row["id"],
@@ -199,35 +205,43 @@ async def _queried_person(
     )
 
 
-_PERSON_FIELDS = ("id", "name", "id_number", "cert_number", "unit__name", "unit__region_id", "unit__region__name")
+# Raw statements on this path: the ORM's building of 500-number IN lists and its model objects cost more than the
+# queries themselves (storage.db.fetch).
+_PEOPLE_BY = (
+    "SELECT p.id, p.name, p.id_number, p.cert_number, u.name AS unit__name, u.region_id AS unit__region_id,"
+    " r.name AS unit__region__name FROM person p LEFT JOIN unit u ON u.id = p.unit_id"
+    " LEFT JOIN region r ON r.code = u.region_id WHERE p.{column} IN ({numbers})"
+)
 
 
 async def _people_by_number(cert_numbers: list[str], id_numbers: list[str]) -> dict[str, dict]:
     """Each number that names a person, mapped to that person's row."""
     found: dict[str, dict] = {}
-    for chunk in _chunks(cert_numbers):
-        for row in await Person.filter(cert_number__in=chunk).values(*_PERSON_FIELDS):
-            found[row["cert_number"]] = row
-    for chunk in _chunks(id_numbers):
-        for row in await Person.filter(id_number__in=chunk).values(*_PERSON_FIELDS):
-            found[row["id_number"]] = row
+    for column, numbers in (("cert_number", cert_numbers), ("id_number", id_numbers)):
+        for chunk in _chunks(numbers):
+            for row in await fetch(_PEOPLE_BY.format(column=column, numbers=_marks(chunk)), *chunk):
+                found[row[column]] = row
     return found
 
 
-async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[int, list[Entry]]]:
-    """Approved hours per person, year, category and source: one grouped statement per chunk of people."""
-    sums: dict[int, dict[int, list[Entry]]] = {}
+async def _approved_hours(person_ids: list[int], years: tuple[int, ...]) -> dict[int, dict[int, dict]]:
+    """Each person's approved hours of these years, from person_year (storage.summary_store): one row per
+    person and year, kept with every change, rather than every record re-added."""
+    sums: dict[int, dict[int, dict]] = {}
     for chunk in _chunks(sorted(set(person_ids))):
-        rows = (
-            await HourRecord.filter(person_id__in=chunk, status=RecordStatus.APPROVED, year__in=years)
-            .annotate(total=Sum("hours"))
-            .group_by("person_id", "year", "category", "source")
-            .values("person_id", "year", "category", "source", "total")
+        rows = await fetch(
+            "SELECT person_id, year, public, professional, from_paper FROM person_year"
+            f" WHERE person_id IN ({_marks(chunk)}) AND year IN ({_marks(years)})",
+            *chunk,
+            *years,
         )
         for row in rows:
-            entry = Entry(row["category"], as_hours(row["total"]), row["source"])
-            sums.setdefault(row["person_id"], {}).setdefault(row["year"], []).append(entry)
+            sums.setdefault(row["person_id"], {})[row["year"]] = row
     return sums
+
+
+def _marks(values: Iterable) -> str:
+    return ", ".join("?" for _ in values)
 
 
 async def audit_query(admin: Admin, action: str, result: QueryResult) -> None:

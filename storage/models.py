@@ -50,7 +50,8 @@ class Person(Model):
 
     class Meta:
         table = "person"
-        indexes = (Index(fields=("unit_id",), name="person_unit"),)  # a unit's people
+        # A unit's people; and the people registered by a date, counted per unit from the index alone.
+        indexes = (Index(fields=("unit_id", "registered_at"), name="person_unit"),)
 
 
 class CertSerial(Model):
@@ -133,12 +134,17 @@ class PersonYear(Model):
     public = fields.DecimalField(max_digits=8, decimal_places=1)
     professional = fields.DecimalField(max_digits=8, decimal_places=1)
     from_paper = fields.DecimalField(max_digits=8, decimal_places=1)  # of the above, transferred (学时转登)
+    # Copied from the person, so a year's statistics read these rows alone, with no join to every person: their
+    # unit (it follows a change of the person's unit) and whether they registered after the year's end (on the
+    # year's roll through these hours alone).
+    unit_id = fields.IntField()
+    late = fields.BooleanField(default=False)
 
     class Meta:
         table = "person_year"
         unique_together = (("person", "year"),)
         # A year's statistics read the sums of every person with hours that year from the index alone.
-        indexes = (Index(fields=("year", "person_id", "public", "professional"), name="person_year_year"),)
+        indexes = (Index(fields=("year", "unit_id", "public", "professional", "late"), name="person_year_year"),)
 
 
 class CorrectionKind(StrEnum):

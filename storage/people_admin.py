@@ -12,6 +12,7 @@ from storage.ids import is_digits
 from storage.models import Admin, Person
 from storage.rebind_codes import IssuedCode, replace_rebind_code
 from storage.scope import PEOPLE, is_own, scope_q, unit_in_scope
+from storage.summary_store import follow_unit
 
 
 def _people_matching(admin: Admin, text: str):
@@ -89,5 +90,6 @@ async def change_unit(admin: Admin, person_id: int, unit_id: int) -> Person:
     async with in_transaction():
         before = {"unit_id": person.unit_id}
         await Person.filter(id=person.id).update(unit_id=unit.id)
+        await follow_unit(person.id, unit.id)
         await audit(f"admin:{admin.id}", "changed_unit", f"person:{person.id}", before, {"unit_id": unit.id})
     return await person_in_scope(admin, person_id)

@@ -8,10 +8,9 @@ what every surface shows.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from storage.clock import CHINA
+from storage.clock import year_end
 from storage.db import fetch
 from storage.errors import OutOfScope
 from storage.hours import Policies, as_hours
@@ -114,31 +113,31 @@ async def year_statistics(admin: Admin, year: int, region_code: str = "") -> Yea
     region = await chosen_region(admin, region_code)
     by = "region" if reaches_everything(admin) and region is None else "unit"
     scope, scope_params = _scope_sql(admin, region)
-    year_end = datetime(year + 1, 1, 1, tzinfo=CHINA).astimezone(UTC)
     keys = "u.region_id" if by == "region" else "u.region_id, u.id"
     unit_column = "" if by == "region" else ", u.id AS unit_id"
 
     groups = {g.key: g for g in await _group_names(admin, by, region)}
+    # Counted per unit first, from person's (unit_id, registered_at) index alone; then the few units' rows joined.
     registered = await fetch(
-        f"SELECT u.region_id AS region_id{unit_column}, COUNT(p.id) AS people "
-        f"FROM person p JOIN unit u ON u.id = p.unit_id "
-        f"WHERE p.registered_at < ? AND {scope} GROUP BY {keys}",
-        year_end,
+        f"SELECT u.region_id AS region_id{unit_column}, SUM(c.people) AS people "
+        f"FROM (SELECT unit_id, COUNT(*) AS people FROM person WHERE registered_at < ? GROUP BY unit_id) c "
+        f"JOIN unit u ON u.id = c.unit_id WHERE {scope} GROUP BY {keys}",
+        year_end(year),
         *scope_params,
     )
     for row in registered:
-        _group(groups, by, row).people += row["people"]
+        _group(groups, by, row).people += int(row["people"])
 
     # Each person's sums of the year come from person_year (storage.summary_store), one row per person with
-    # approved hours. One row per group and distinct pair of sums: far fewer rows than people, and each pair is
-    # judged once by year_summary's rule (its cap on 公需 hours included).
+    # approved hours, which carries their unit and whether they registered late: no join to every person. One row
+    # per group and distinct pair of sums: far fewer rows than people, and each pair is judged once by
+    # year_summary's rule (its cap on 公需 hours included).
     hour_sums = await fetch(
         f"SELECT u.region_id AS region_id{unit_column}, y.public AS public, y.professional AS professional,"
-        f"  COUNT(*) AS people, SUM(CASE WHEN p.registered_at >= ? THEN 1 ELSE 0 END) AS late"
-        f"  FROM person_year y JOIN person p ON p.id = y.person_id JOIN unit u ON u.id = p.unit_id"
+        f"  COUNT(*) AS people, SUM(CASE WHEN y.late THEN 1 ELSE 0 END) AS late"
+        f"  FROM person_year y JOIN unit u ON u.id = y.unit_id"
         f"  WHERE y.year = ? AND {scope}"
         f"  GROUP BY {keys}, y.public, y.professional",
-        year_end,
         year,
         *scope_params,
     )

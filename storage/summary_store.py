@@ -3,7 +3,9 @@ row per person instead of re-adding every record each time.
 
 One rule keeps it true: every change of approved hours (a decision, a transfer, an import, a void, a correction)
 calls refresh_person_years inside its own transaction, which recomputes those person-years from hour_record. A
-recomputation rather than an increment: simple, and right whatever the change was. `jxjy db rebuild-summaries`
+recomputation rather than an increment: simple, and right whatever the change was. Each row also carries the
+person's unit and whether they registered after the year's end, so the statistics need no join to every person: a
+change of the person's unit calls follow_unit in its transaction. `jxjy db rebuild-summaries`
 (rebuild_person_years) recomputes every row, for a table restored from elsewhere or doubted.
 """
 
@@ -13,19 +15,31 @@ from decimal import Decimal
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from storage.clock import year_end
 from storage.db import current_connection
 from storage.models import Category, HourRecord, Person, PersonYear, RecordSource, RecordStatus
 
-# The recomputation as one statement, for the rebuild and the scale benchmark (the migration that made the table
-# filled it with a copy of it).
-SUMS_SQL = (
-    "SELECT person_id, year,"
-    f" SUM(CASE WHEN category = '{Category.PUBLIC}' THEN hours ELSE 0 END),"
-    f" SUM(CASE WHEN category = '{Category.PROFESSIONAL}' THEN hours ELSE 0 END),"
-    f" SUM(CASE WHEN source = '{RecordSource.PAPER}' THEN hours ELSE 0 END)"
-    f" FROM hour_record WHERE status = '{RecordStatus.APPROVED}'"
-)
-FILL_SQL = "INSERT INTO person_year (person_id, year, public, professional, from_paper) " + SUMS_SQL
+# The recomputation as one statement, for the rebuild and the scale benchmark. A person registered after the
+# year's end is `late`: the year's end, Beijing time, in each dialect (SQLite holds moments as UTC text).
+_YEAR_END = {
+    "postgres": "make_timestamptz(r.year + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai')",
+    "sqlite": "printf('%04d-12-31 16:00:00', r.year)",
+}
+
+
+def fill_sql(dialect: str, where: str = "") -> str:
+    """INSERT every person-year of approved hours (`where`: more conditions on `hour_record r`)."""
+    return (
+        "INSERT INTO person_year (person_id, year, public, professional, from_paper, unit_id, late)"
+        " SELECT r.person_id, r.year,"
+        f" SUM(CASE WHEN r.category = '{Category.PUBLIC}' THEN r.hours ELSE 0 END),"
+        f" SUM(CASE WHEN r.category = '{Category.PROFESSIONAL}' THEN r.hours ELSE 0 END),"
+        f" SUM(CASE WHEN r.source = '{RecordSource.PAPER}' THEN r.hours ELSE 0 END),"
+        f" p.unit_id, p.registered_at >= {_YEAR_END[dialect]}"
+        f" FROM hour_record r JOIN person p ON p.id = r.person_id WHERE r.status = '{RecordStatus.APPROVED}' {where}"
+        " GROUP BY r.person_id, r.year, p.unit_id, p.registered_at"
+    )
+
 
 REBUILD_BATCH = 20_000  # people per transaction
 
@@ -37,7 +51,7 @@ async def refresh_person_years(person_id: int, years: Iterable[int]) -> None:
     years = sorted(set(years))
     if not years:
         return
-    await Person.filter(id=person_id).select_for_update().only("id")
+    person = await Person.filter(id=person_id).select_for_update().only("id", "unit_id", "registered_at").get()
     records = await HourRecord.filter(person_id=person_id, year__in=years, status=RecordStatus.APPROVED).values(
         "year", "category", "hours", "source"
     )
@@ -58,10 +72,18 @@ async def refresh_person_years(person_id: int, years: Iterable[int]) -> None:
                     public=s["public"],
                     professional=s["professional"],
                     from_paper=s["paper"],
+                    unit_id=person.unit_id,
+                    late=person.registered_at >= year_end(year),
                 )
                 for year, s in sorted(sums.items())
             ]
         )
+
+
+async def follow_unit(person_id: int, unit_id: int) -> None:
+    """The person's years move with them to their new unit. Call it inside the transaction that changed the unit,
+    after the change: a recomputation of their hours meanwhile waits for the person's row, and reads the new unit."""
+    await PersonYear.filter(person_id=person_id).update(unit_id=unit_id)
 
 
 async def rebuild_person_years(batch: int = REBUILD_BATCH) -> int:
@@ -80,7 +102,8 @@ async def rebuild_person_years(batch: int = REBUILD_BATCH) -> int:
             if conn.capabilities.dialect == "postgres":  # a change of these people's hours meanwhile waits
                 await _execute(conn, "SELECT id FROM person WHERE id BETWEEN ? AND ? FOR UPDATE", start, end)
             await _execute(conn, "DELETE FROM person_year WHERE person_id BETWEEN ? AND ?", start, end)
-            await _execute(conn, f"{FILL_SQL} AND person_id BETWEEN ? AND ? GROUP BY person_id, year", start, end)
+            fill = fill_sql(conn.capabilities.dialect, "AND r.person_id BETWEEN ? AND ?")
+            await _execute(conn, fill, start, end)
     rows = await current_connection().execute_query_dict("SELECT COUNT(*) AS n FROM person_year")
     return rows[0]["n"]
 

@@ -156,6 +156,7 @@ async def test_a_database_made_before_migrations_is_adopted_and_keeps_its_rows(b
         # The statistics read person_year: the migration that made it added up the hours already there.
         year = await PersonYear.get(person=person)
         assert (year.year, year.public, year.professional, year.from_paper) == (2024, 0, Decimal("12.5"), 0)
+        assert year.unit_id == person.unit_id  # and the person's unit, as the statistics group it
     assert await migrate_database(url) == []
 
 

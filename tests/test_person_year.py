@@ -17,7 +17,7 @@ from storage.corrections import correct_record, void_record
 from storage.db import fetch
 from storage.declarations import HoursEntry, ImportRow, decide, declare, import_hours, transfer_paper_hours, withdraw
 from storage.hours import Policies, as_hours
-from storage.models import Category, HourRecord, PersonYear, RecordSource, RecordStatus
+from storage.models import Category, HourRecord, Person, PersonYear, RecordSource, RecordStatus
 from storage.people_admin import change_unit
 from storage.scope import reaches_everything
 from storage.statistics import YearStatistics, _group, _group_names, _scope_sql, chosen_region, year_statistics
@@ -53,6 +53,17 @@ async def summaries() -> dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]]
         (r["person_id"], r["year"]): (Decimal(r["public"]), Decimal(r["professional"]), Decimal(r["from_paper"]))
         for r in rows
     }
+
+
+async def copies_agree() -> bool:
+    """Each row's copy of its person's facts: their unit, and whether they registered after the year's end."""
+    people = {p["id"]: p for p in await Person.all().values("id", "unit_id", "registered_at")}
+    for row in await PersonYear.all().values("person_id", "year", "unit_id", "late"):
+        person = people[row["person_id"]]
+        late = person["registered_at"] >= datetime(row["year"] + 1, 1, 1, tzinfo=CHINA)
+        if (row["unit_id"], bool(row["late"])) != (person["unit_id"], late):
+            return False
+    return True
 
 
 def an_entry(
@@ -152,6 +163,7 @@ async def test_a_person_moved_to_another_unit_is_counted_there_with_their_hours(
     luoyang = await a_unit("洛阳市中心医院", "410300", serial=9003)
 
     await change_unit(admin, person.id, luoyang.id)
+    assert await copies_agree()
     statistics = await year_statistics(admin, 2026)
     by_region = {g.key: (g.people, g.met, g.professional) for g in statistics.groups if g.people}
     assert by_region == {"410300": (1, 1, Decimal(60))}
@@ -203,6 +215,7 @@ async def test_after_any_sequence_of_changes_the_summaries_equal_the_records(ser
         elif kind == "import":
             await import_hours([ImportRow(2, person.cert_number, entry)], "cli", NOW)
         assert await summaries() == await recomputed(), (step, kind)
+        assert await copies_agree(), (step, kind)
 
 
 # --- the rebuild --------------------------------------------------------------------------------------------------
@@ -217,13 +230,17 @@ async def test_the_rebuild_command_restores_a_corrupted_table(service, tmp_path)
     right = await summaries()
     await PersonYear.filter(person_id=person.id, year=2026).update(professional=Decimal(999))
     await PersonYear.filter(person_id=other.id).delete()
-    await PersonYear.create(person_id=other.id, year=2019, public=Decimal(5), professional=0, from_paper=0)
-    assert await summaries() != right
+    await PersonYear.create(
+        person_id=other.id, year=2019, public=Decimal(5), professional=0, from_paper=0, unit_id=other.unit_id
+    )
+    await PersonYear.filter(person_id=person.id, year=2025).update(unit_id=other.unit_id, late=True)
+    assert await summaries() != right and not await copies_agree()
 
     status, output = await jxjy(service.settings.database_url, "db", "rebuild-summaries", cwd=tmp_path)
     assert status == 0, output
     assert "共 3 条" in output
     assert await summaries() == right == await recomputed()
+    assert await copies_agree()
 
 
 async def test_rebuilding_in_small_batches_gives_the_same_table(service):
