@@ -92,4 +92,4 @@ class ExportSheet:
 def _cell(value: object) -> object:
     if value is None or isinstance(value, bool | int | float | Decimal | datetime | date):
         return value
-    return str(neutralised(value))
+    return neutralised(str(value))
