@@ -243,6 +243,20 @@ async def test_the_rebuild_command_restores_a_corrupted_table(service, tmp_path)
     assert await copies_agree()
 
 
+@pytest.mark.parametrize("microseconds", [0, 500_000])
+async def test_the_rebuild_tells_late_registrations_to_the_second_of_the_year_end(service, microseconds):
+    """2026-01-01 00:00 in Beijing is 2025-12-31 16:00 UTC: registered then is late for 2025, a moment before is not."""
+    year_end = datetime(2025, 12, 31, 16, 0, 0, microseconds, tzinfo=UTC)
+    unit = await a_unit()
+    for moment in (year_end, year_end.replace(second=0, minute=59, hour=15)):
+        person = await a_registered_person(an_openid(), unit=unit)
+        await Person.filter(id=person.id).update(registered_at=moment)
+        await hours_of(person, 2025, Category.PROFESSIONAL, "8")
+    await rebuild_person_years()
+    assert await copies_agree()
+    assert sorted(await PersonYear.all().values_list("late", flat=True)) == [False, True]
+
+
 async def test_rebuilding_in_small_batches_gives_the_same_table(service):
     unit = await a_unit()
     for n in range(7):
