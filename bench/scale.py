@@ -133,6 +133,7 @@ def load_sql(people: int, first_year: int) -> list[str]:
         fill_sql("postgres"),
         "DROP FUNCTION scale_id_check(text)",
         "VACUUM ANALYZE",  # as autovacuum leaves a table in service: index-only scans become possible
+        "CHECKPOINT",  # the loading's dirty pages written now, not by the checkpointer while the pages are timed
     ]
 
 
@@ -355,6 +356,7 @@ async def one_size(people: int, args: argparse.Namespace, year: int, keep: bool)
         print(f"{people:,} people: reusing the kept {name}, migrating …", flush=True)
         await migrate_database(url)
         await admin_sql("VACUUM ANALYZE", url)  # as after loading: what autovacuum leaves a migrated table
+        await admin_sql("CHECKPOINT", url)
         with tempfile.TemporaryDirectory(prefix="jxjy-scale-") as workdir:
             return await measure(url, people, args, Path(workdir), year)
     print(f"{people:,} people: loading …", flush=True)
