@@ -4,6 +4,8 @@ the database refuses one behind the code."""
 import argparse
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import getpass
 import json
@@ -214,10 +216,18 @@ async def _serve(settings: Settings, keys: Keys, host: str, port: int, worker: i
         await render_in_thread(lambda _data: warm_up(signer=keys.pdf), None)
         # What start-up built lives as long as the process: keep the collector from walking it again and again.
         gc.freeze()
+        _give_back_freed_memory()
         await stopping.wait()
     finally:
         for runner in reversed(runners):
             await runner.cleanup()
+
+
+def _give_back_freed_memory() -> None:
+    """Hand the warm-up's freed heap back to the system (glibc keeps it otherwise): each worker's resident size."""
+    if (libc := ctypes.util.find_library("c")) is not None:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL(libc).malloc_trim(0)
 
 
 def cmd_fake_wechat(settings: Settings, args: argparse.Namespace) -> int:
