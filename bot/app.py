@@ -83,6 +83,7 @@ def make_app(settings: Settings, with_database: bool = True, keys: Keys | None =
         console_link_minutes=settings.console_link_minutes,
         rebind_limiter_per_account=limiter("rebind-account", settings.rebind_attempts_per_account_hour, 3600),
         rebind_limiter_per_id_number=limiter("rebind-id-number", settings.rebind_attempts_per_id_number_hour, 3600),
+        invite_limiter=limiter("invite", settings.invite_failures_per_account_hour, 3600),
         dialogs=dialogs,
     )
     sessions = DatabaseSessionStore(

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # many in any hour per WeChat account, and per ID number, so neither a code nor a name can be guessed.
     rebind_attempts_per_account_hour: int = 5
     rebind_attempts_per_id_number_hour: int = 5
+    # Wrong, spent or expired admin invite codes tried from one WeChat account in any hour, so none can be guessed.
+    invite_failures_per_account_hour: int = Field(default=10, ge=1)
 
     # Certificates
     holder_link_days: int = 7  # the holder's link carries full personal data: it expires

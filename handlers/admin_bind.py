@@ -63,9 +63,14 @@ async def _start_with(chat: Chat, code: str) -> Reply:
         raise Refusal(No.INVITE_CODE_MISSING)
     if await admin_by_openid(chat.openid) is not None:
         raise Refusal(No.ALREADY_ADMIN)
+    limiter, key = chat.config.invite_limiter, f"openid:{chat.openid}"
+    if limiter is not None and await limiter.exhausted(key):  # even a right code: the guessing stops here
+        raise Refusal(No.TOO_MANY_INVITE_TRIES)
     try:
         invite = await usable_invite(code, chat.now)
     except InviteUnusable as unusable:
+        if limiter is not None:
+            await limiter.allow(key)  # each refused code counts
         raise Refusal(INVITE_PROBLEMS[unusable.why]) from None
     await chat.goto(on_first_field, code=invite.code, filing={})
     return Text(INTRO.format(role=ROLE_NAMES[invite.role], scope=_scope_name(invite)) + FIELDS[0][1])

@@ -56,6 +56,8 @@ class JourneyConfig:
     # ("person:…"); None: unlimited.
     rebind_limiter_per_account: RateLimiter | None = None
     rebind_limiter_per_id_number: RateLimiter | None = None
+    # Admin invite codes tried and refused, per WeChat account; None: unlimited.
+    invite_limiter: RateLimiter | None = None
     dialogs: DialogStore = field(default_factory=DatabaseDialogStore)
 
 

@@ -80,6 +80,7 @@ class No(StrEnum):
     # 绑定管理员
     INVITE_CODE_MISSING = "invite_code_missing"
     INVITE_UNKNOWN = "invite_unknown"
+    TOO_MANY_INVITE_TRIES = "too_many_invite_tries"
     INVITE_USED = "invite_used"
     INVITE_EXPIRED = "invite_expired"
     ALREADY_ADMIN = "already_admin"
@@ -170,6 +171,7 @@ SENTENCES: dict[No, str] = {
     No.TRANSFER_UNCONFIRMED: "请回复“确认”转登，或回复“取消”放弃。",
     No.INVITE_CODE_MISSING: "请在“绑定管理员”后写上邀请码，如“绑定管理员 7KQ2M9XD”。邀请码由上级管理员发放。",
     No.INVITE_UNKNOWN: "邀请码不正确，请核对后重新发送。",
+    No.TOO_MANY_INVITE_TRIES: "邀请码尝试次数过多，请一小时后再试；如有困难，请联系发放邀请码的管理员。",
     No.INVITE_USED: "该邀请码已被使用过。每个邀请码只能使用一次，请向上级管理员申请新的邀请码。",
     No.INVITE_EXPIRED: "该邀请码已过期，请向上级管理员申请新的邀请码。",
     No.ALREADY_ADMIN: "您的微信已绑定为管理员，无需重复绑定。",

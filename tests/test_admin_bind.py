@@ -105,3 +105,13 @@ async def test_an_email_too_long_to_file_is_refused_at_its_step(service):
     for answer in FILING[:6]:
         await wu.says(answer)
     assert "电子信箱" in await wu.says("a" * 120 + "@example.com")
+
+
+async def test_guessing_invite_codes_stops_after_ten_refused_tries_even_for_a_right_code(service):
+    invite = await an_invite(unit=await a_unit())
+    guesser = service.user("o_guesser")
+    for n in range(10):
+        assert "邀请码不正确" in await guesser.says(f"绑定管理员 ZZZZZZ{n:02d}")
+    assert "尝试次数过多" in await guesser.says(f"绑定管理员 {invite.code}")
+    assert await Admin.filter(openid="o_guesser").count() == 0
+    assert "姓名" in await service.user("o_wu").says(f"绑定管理员 {invite.code}")  # another account is not held back
