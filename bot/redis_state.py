@@ -130,12 +130,12 @@ end
 # a live entry is there, and (with a lock) the user's lock taken if free. An entry older than the time to live on
 # the caller's clock counts as gone.
 # KEYS: the reply, then optionally the user's lock, then optionally the URL's nonce.
-# ARGV: now, ttl, the running entry, lease ms, the lock's holder, the message, nonce ms, the nonce's now and ttl.
+# ARGV: now, ttl, the running entry, lease ms, the lock's holder, then the nonce's arguments (_SignedUrl.args).
 # Returns {'forged'}, {'found', entry} or {'claimed', 1 when the lock was taken too, else 0}.
 _ADMIT = (
     _BIND_NONCE_LUA
     + """
-if KEYS[3] and not bind_nonce(KEYS[3], ARGV[8], ARGV[9], ARGV[6], ARGV[7]) then return {'forged'} end
+if KEYS[3] and not bind_nonce(KEYS[3], ARGV[6], ARGV[7], ARGV[8], ARGV[9]) then return {'forged'} end
 local found = redis.call('GET', KEYS[1])
 if found then
     local entry = cjson.decode(found)
@@ -171,11 +171,11 @@ class _UserLock:
 
 @dataclass(frozen=True)
 class _SignedUrl:
-    """A signed URL's nonce, to bind to its message in the same round trip as the message's claim."""
+    """A signed URL's nonce, to bind to its message in the same round trip as the message's claim: its key, and
+    bind_nonce's arguments (now, time to live, the message, the key's time to live in ms)."""
 
-    nonces: "RedisNonceMemory"
     name: str
-    message: str
+    args: tuple[str, float, str, int]
 
 
 class RedisReplyCache:
@@ -229,10 +229,9 @@ class RedisReplyCache:
         if lock is not None:
             keys.append(lock.name)
             args.append(lock.holder)
-        if lock is not None and url is not None:
-            nonces = url.nonces
+        if url is not None:
             keys.append(url.name)
-            args += [url.message, _ms(nonces.ttl + 60), repr(float(nonces.clock())), nonces.ttl]
+            args += url.args
         found = await self._admit(keys, args)
         if found[0] == "forged":
             raise ReusedUrl("a signed URL seen before, now with another message")
@@ -305,17 +304,17 @@ _BIND_NONCE = _BIND_NONCE_LUA + "return bind_nonce(KEYS[1], ARGV[1], ARGV[2], AR
 
 class RedisNonceMemory:
     def __init__(self, redis: Redis, prefix: str, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
-        self._redis, self._prefix, self.ttl, self.clock = redis, prefix + "nonce:", ttl_seconds, clock
+        self._redis, self._prefix, self._ttl, self._clock = redis, prefix + "nonce:", ttl_seconds, clock
         self._bind = redis.register_script(_BIND_NONCE)
 
     async def bind(self, timestamp: str, nonce: str, message: str) -> bool:
-        now = repr(float(self.clock()))
-        return bool(
-            await self._bind([self.url(timestamp, nonce, message).name], [now, self.ttl, message, _ms(self.ttl + 60)])
-        )
+        url = self.url(timestamp, nonce, message)
+        return bool(await self._bind([url.name], list(url.args)))
 
     def url(self, timestamp: str, nonce: str, message: str) -> _SignedUrl:
-        return _SignedUrl(self, self._prefix + _digest((timestamp, nonce)), message)
+        """The URL to bind to `message`, as of now."""
+        now = repr(float(self._clock()))
+        return _SignedUrl(self._prefix + _digest((timestamp, nonce)), (now, self._ttl, message, _ms(self._ttl + 60)))
 
 
 class RedisRetryGate:
