@@ -124,14 +124,13 @@ async def test_an_import_like_an_existing_record_asks_for_confirmation(service, 
 
 
 async def test_two_rows_of_one_file_alike_but_for_their_hours_ask_for_confirmation(service, tmp_path):
-    await a_registered_person("o_zhang", name="张晓明")
-    zhang = await a_registered_person("o_li", name="李红")
+    li = await a_registered_person("o_li", name="李红")
     path = _csv(
         tmp_path,
         [
-            [zhang.cert_number, "2025", "专业科目", "继续教育课程", "培训中心", "2025-05-01", "16"],
-            [zhang.id_number, "2025", "专业科目", "继续教育课程", "培训中心", "2025-09-01", "8"],
-            [zhang.cert_number, "2024", "专业科目", "继续教育课程", "培训中心", "2024-09-01", "8"],
+            [li.cert_number, "2025", "专业科目", "继续教育课程", "培训中心", "2025-05-01", "16"],
+            [li.id_number, "2025", "专业科目", "继续教育课程", "培训中心", "2025-09-01", "8"],
+            [li.cert_number, "2024", "专业科目", "继续教育课程", "培训中心", "2024-09-01", "8"],
         ],
     )
     status, output = await jxjy(service.settings.database_url, "hours", "import", str(path), cwd=tmp_path)
