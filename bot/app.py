@@ -33,7 +33,7 @@ from handlers.chat import JourneyConfig
 from handlers.ratelimit import MemoryRateLimiter, RateLimiter, VerifyLimits
 from handlers.urls import Urls
 from storage.console_sessions import purge_idle_sessions
-from storage.db import database, is_healthy
+from storage.db import database, in_own_context, is_healthy
 from storage.dialogs import DatabaseDialogStore, DialogStore
 from storage.processed import purge_processed
 
@@ -181,13 +181,16 @@ def _purging_idle_dialogs(settings: Settings, dialogs: DialogStore):
     """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
+        async def purge(keep: timedelta) -> None:
+            await dialogs.purge_idle(datetime.now(UTC) - keep)
+            await purge_idle_sessions(datetime.now(UTC) - timedelta(minutes=settings.console_idle_minutes))
+            await purge_processed(datetime.now(UTC) - PROCESSED_KEPT)
+
         async def purge_forever() -> None:
             keep = timedelta(minutes=settings.dialog_idle_minutes) + DIALOG_GRACE
             while True:
                 try:
-                    await dialogs.purge_idle(datetime.now(UTC) - keep)
-                    await purge_idle_sessions(datetime.now(UTC) - timedelta(minutes=settings.console_idle_minutes))
-                    await purge_processed(datetime.now(UTC) - PROCESSED_KEPT)
+                    await in_own_context(purge(keep))
                 except Exception:
                     log.exception("purging idle dialogs failed")
                 await asyncio.sleep(600)

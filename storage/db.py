@@ -1,8 +1,10 @@
 """Opening the database: one Tortoise context per process (or per test), on a schema the migrations made."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -131,6 +133,16 @@ async def fetch(sql: str, *params: object) -> list[dict]:
         first, *rest = sql.split("?")
         sql = first + "".join(f"${i}{part}" for i, part in enumerate(rest, 1))
     return await conn.execute_query_dict(sql, list(params))
+
+
+T = TypeVar("T")
+
+
+async def in_own_context(work: Coroutine[Any, Any, T]) -> T:
+    """One round of a long-lived background loop, run as a task of its own. Tortoise keeps the open transaction
+    in a context variable; a transaction that a lost connection cut off midway (PostgreSQL restarted) can leave it
+    set, and a loop running in that context would begin every later round inside the dead transaction."""
+    return await asyncio.create_task(work)
 
 
 async def is_healthy() -> bool:

@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from tortoise.transactions import in_transaction
 
 from bot.wechat.api import WeChatApi
 from bot.wechat.delivery import Deliverer
-from storage.db import database
+from storage.db import current_connection, database, in_own_context
 from storage.models import Outbox, OutboxAttempt, OutboxStatus
 from storage.outbox import claim_next, enqueue
 from tests.conftest import make_settings, running_service
@@ -215,3 +216,18 @@ async def test_a_delivery_that_fails_on_our_side_is_tried_again_after_the_backof
     )
     assert await service.deliver(now + timedelta(seconds=3)) == 3  # the store is back: due again seconds later
     assert len(await service.pushed("o_admin")) == 3
+
+
+async def test_a_round_cut_off_inside_its_transaction_does_not_leave_the_loop_inside_it(service):
+    """PostgreSQL restarted under a claim: the transaction is never closed. Were the loop to keep that context,
+    every later round would begin inside the dead transaction, and delivery would stop for good."""
+    outside = current_connection()
+
+    async def cut_off() -> None:
+        await in_transaction().__aenter__()  # the connection is lost before the transaction is left
+        assert current_connection() is not outside
+        raise ConnectionError("connection was closed in the middle of operation")
+
+    with pytest.raises(ConnectionError):
+        await in_own_context(cut_off())
+    assert current_connection() is outside

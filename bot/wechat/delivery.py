@@ -29,6 +29,7 @@ from handlers.paperwork import filing_updated, seal_applied, seal_decided
 from handlers.reminders import reminder
 from handlers.review import decided
 from handlers.transfer import transferred
+from storage.db import in_own_context
 from storage.declarations import store_evidence
 from storage.models import Outbox
 from storage.outbox import claim_next, mark_failed, mark_sent
@@ -87,7 +88,7 @@ class Deliverer:
         """Deliver until `stop()`: then finish the row in hand and return."""
         while not self._stopping.is_set():
             try:
-                while await self.run_once():
+                while await in_own_context(self.run_once()):
                     pass
             except Exception:
                 log.exception("outbox delivery round failed")
